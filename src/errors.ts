@@ -1,0 +1,59 @@
+/**
+ * The one error type that crosses modules (ARCHITECTURE.md house rule 5).
+ * The HTTP edge maps `kind` to a status and a problem+json document; later edges
+ * (ACME, EST, SCEP) map the same kinds to their own error vocabularies.
+ */
+
+/** The closed set of error kinds. */
+export type ErrorKind =
+  | "bad_request" // malformed input the schema could not catch (garbage DER, bad PEM)
+  | "validation" // input well-formed but breaking rules; carries violations
+  | "unauthenticated"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "rate_limited"
+  | "payload_too_large"
+  | "unavailable"
+  | "internal";
+
+/** One broken rule: which field, a stable code, a message for the caller, the value given. */
+export interface Violation {
+  field: string;
+  code: string;
+  message: string;
+  value?: unknown;
+}
+
+/** A Stamp error: a kind, a caller-facing message, and the violations when there are several. */
+export class StampError extends Error {
+  readonly kind: ErrorKind;
+  readonly violations: Violation[];
+  readonly retryAfterSeconds?: number;
+  constructor(kind: ErrorKind, message: string, opts: { violations?: Violation[]; retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "StampError";
+    this.kind = kind;
+    this.violations = opts.violations ?? [];
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+/** Builders for the common errors, so messages stay uniform. */
+export const errors = {
+  badRequest: (message: string, violations?: Violation[]) => new StampError("bad_request", message, { violations }),
+  validation: (message: string, violations: Violation[]) => new StampError("validation", message, { violations }),
+  unauthenticated: (message = "Authentication is required: send a Bearer access token.") => new StampError("unauthenticated", message),
+  forbidden: (message: string) => new StampError("forbidden", message),
+  /** RFC-style 404; also used for other projects' objects (house rule 6). */
+  notFound: (what: string, id?: string) => new StampError("not_found", id ? `${what} ${id} was not found.` : `${what} was not found.`),
+  conflict: (message: string, violations?: Violation[]) => new StampError("conflict", message, { violations }),
+  rateLimited: (message: string, retryAfterSeconds: number) => new StampError("rate_limited", message, { retryAfterSeconds }),
+  unavailable: (message: string) => new StampError("unavailable", message),
+  internal: (message = "Internal error.", cause?: unknown) => new StampError("internal", message, { cause }),
+};
+
+/** True when `e` is a StampError (of the given kind, when one is named). */
+export function isStampError(e: unknown, kind?: ErrorKind): e is StampError {
+  return e instanceof StampError && (kind === undefined || e.kind === kind);
+}
