@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { email, name, password, role, uuid } from "./common.js";
+
+export const loginBody = z.object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(256) });
+export const universalAuthLoginBody = z.object({ clientId: uuid, clientSecret: z.string().min(1).max(256) });
+export const tokenResponse = z.object({ accessToken: z.string(), expiresIn: z.number().int(), tokenType: z.literal("Bearer") });
+
+export const createUserBody = z.object({ email, password, isServerAdmin: z.boolean().optional() });
+export const userResponse = z.object({ user: z.object({ id: uuid, email: z.string(), isServerAdmin: z.boolean() }) });
+export const meResponse = z.object({ type: z.enum(["user", "identity"]), id: uuid, label: z.string(), isServerAdmin: z.boolean() });
+
+export const identity = z.object({ id: uuid, projectId: uuid, name: z.string(), clientId: uuid, accessTokenTTL: z.number().int(), createdAt: z.string() });
+export const createIdentityBody = z.object({
+  projectId: uuid,
+  name,
+  role,
+  profiles: z.array(z.string().min(1).max(100)).max(100).nullable().optional().describe("narrow the membership to these profile ids or slugs"),
+  accessTokenTTL: z.number().int().min(60).max(86400).optional(),
+});
+export const clientSecretData = z.object({
+  id: uuid,
+  description: z.string(),
+  clientSecretPrefix: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+export const createClientSecretBody = z.object({
+  description: z.string().max(200).optional(),
+  ttl: z.number().int().min(60).max(10 * 365 * 86400).optional().describe("seconds until the secret expires; none = never"),
+});
+export const clientSecretParams = z.object({ id: uuid, secretId: uuid });

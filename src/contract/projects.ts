@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { email, name, role, uuid } from "./common.js";
+
+export const project = z.object({ id: uuid, name: z.string(), createdAt: z.string(), role: role.optional() });
+export const createProjectBody = z.object({ name });
+export const membership = z.object({
+  id: uuid,
+  principalType: z.enum(["user", "identity"]),
+  principalId: uuid,
+  email: z.string().optional(),
+  identityName: z.string().optional(),
+  role,
+  profiles: z.array(z.string()).nullable(),
+  createdAt: z.string(),
+});
+export const addMemberBody = z
+  .object({
+    email: email.optional(),
+    identityId: uuid.optional(),
+    role,
+    profiles: z.array(z.string().min(1).max(100)).max(100).nullable().optional(),
+  })
+  .refine((b) => (b.email === undefined) !== (b.identityId === undefined), { message: "give exactly one of email or identityId", path: ["email"] });
+export const membershipParams = z.object({ id: uuid, membershipId: uuid });
+
+export const auditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().regex(/^\d{1,19}$/, "must be a cursor returned by a previous page").optional(),
+  action: z.string().max(100).optional(),
+  actorId: z.string().max(100).optional(),
+  objectId: z.string().max(100).optional(),
+  outcome: z.enum(["success", "failure", "denied"]).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+export const auditEntry = z.object({
+  id: z.string(),
+  actorType: z.string(),
+  actorId: z.string(),
+  action: z.string(),
+  objectType: z.string(),
+  objectId: z.string().nullable(),
+  outcome: z.string(),
+  sourceIp: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});

@@ -1,0 +1,150 @@
+import path from "node:path";
+import type { Violation } from "../errors.js";
+
+/** The server's whole configuration, parsed from flags and environment. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  publicUrl: string;
+  tls: { mode: "off" } | { mode: "auto" } | { mode: "files"; certFile: string; keyFile: string };
+  bootstrap: { email: string | null; password: string | null };
+  pkcs11: { modulePath: string; tokenLabel: string; pin: string } | null;
+  accessTokenTtlSeconds: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+  bodyLimitBytes: number;
+}
+
+interface OptionSpec { flag: string; env: string; help: string; default?: string }
+
+/** Every option, once: the flag, its environment variable, and a line of help. */
+export const OPTIONS: OptionSpec[] = [
+  { flag: "listen", env: "STAMP_LISTEN", default: "127.0.0.1:8443", help: "host:port to listen on" },
+  { flag: "data-dir", env: "STAMP_DATA_DIR", default: "./data", help: "directory for the embedded database and the root key" },
+  { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
+  { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
+  { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
+  { flag: "tls-cert", env: "STAMP_TLS_CERT", help: "PEM certificate chain file for HTTPS (implies --tls files)" },
+  { flag: "tls-key", env: "STAMP_TLS_KEY", help: "PEM private key file for HTTPS (implies --tls files)" },
+  { flag: "bootstrap-email", env: "STAMP_BOOTSTRAP_EMAIL", help: "email of the first admin, created on first start" },
+  { flag: "bootstrap-password", env: "STAMP_BOOTSTRAP_PASSWORD", help: "password of the first admin (at least 12 characters)" },
+  { flag: "pkcs11-module", env: "STAMP_PKCS11_MODULE", help: "path of a PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so) to keep CA keys in a token" },
+  { flag: "pkcs11-token-label", env: "STAMP_PKCS11_TOKEN_LABEL", help: "label of the PKCS#11 token" },
+  { flag: "pkcs11-pin", env: "STAMP_PKCS11_PIN", help: "user PIN of the PKCS#11 token" },
+  { flag: "access-token-ttl", env: "STAMP_ACCESS_TOKEN_TTL", default: "3600", help: "lifetime of access tokens, in seconds (60 to 86400)" },
+  { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
+];
+
+/** Reads argv (after the script) and env into a Config, or every problem found. */
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): { config: Config } | { violations: Violation[]; help?: true } {
+  const given = new Map<string, string>();
+  const violations: Violation[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") return { violations: [], help: true };
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
+    const spec = m && OPTIONS.find((o) => o.flag === m[1]);
+    if (!m || !spec) {
+      violations.push({ field: a, code: "unknown_option", message: `Unknown option ${a}; run with --help to list the options.` });
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) violations.push({ field: `--${spec.flag}`, code: "missing_value", message: `--${spec.flag} needs a value.` });
+    else given.set(spec.flag, value);
+  }
+  const get = (flag: string): string | undefined => {
+    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    const v = given.get(flag) ?? env[spec.env];
+    return v === undefined || v === "" ? spec.default : v;
+  };
+
+  const listen = get("listen")!;
+  const lm = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
+  let host = "127.0.0.1";
+  let port = 8443;
+  if (!lm || Number(lm[2]) > 65535) {
+    violations.push({ field: "--listen", code: "invalid", message: "--listen must be host:port, e.g. 127.0.0.1:8443.", value: listen });
+  } else {
+    host = lm[1].replace(/^\[|\]$/g, "");
+    port = Number(lm[2]);
+  }
+
+  const certFile = get("tls-cert");
+  const keyFile = get("tls-key");
+  let tlsMode = get("tls")!;
+  if ((certFile || keyFile) && tlsMode === "auto" && !given.has("tls") && !env.STAMP_TLS) tlsMode = "files";
+  let tls: Config["tls"] = { mode: "off" };
+  if (tlsMode === "auto") tls = { mode: "auto" };
+  else if (tlsMode === "off") tls = { mode: "off" };
+  else if (tlsMode === "files") {
+    if (!certFile || !keyFile) violations.push({ field: "--tls", code: "missing_files", message: "--tls files needs both --tls-cert and --tls-key." });
+    else tls = { mode: "files", certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+  } else violations.push({ field: "--tls", code: "invalid", message: "--tls must be auto, off or files.", value: tlsMode });
+
+  const databaseUrl = get("database-url") ?? null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    violations.push({ field: "--database-url", code: "invalid", message: "--database-url must start with postgres:// or postgresql://." });
+  }
+
+  const scheme = tls.mode === "off" ? "http" : "https";
+  const urlHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  let publicUrl = get("public-url") ?? `${scheme}://${urlHost}:${port}`;
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+    publicUrl = publicUrl.replace(/\/+$/, "");
+  } catch {
+    violations.push({ field: "--public-url", code: "invalid", message: "--public-url must be an http(s) URL such as https://ca.example.com.", value: publicUrl });
+  }
+
+  const email = get("bootstrap-email") ?? null;
+  const password = get("bootstrap-password") ?? null;
+  if ((email === null) !== (password === null)) {
+    violations.push({ field: "STAMP_BOOTSTRAP_EMAIL", code: "incomplete", message: "Set both STAMP_BOOTSTRAP_EMAIL and STAMP_BOOTSTRAP_PASSWORD, or neither." });
+  }
+  if (password !== null && password.length < 12) {
+    violations.push({ field: "STAMP_BOOTSTRAP_PASSWORD", code: "too_short", message: "The bootstrap password must have at least 12 characters." });
+  }
+
+  const p11 = [get("pkcs11-module"), get("pkcs11-token-label"), get("pkcs11-pin")];
+  let pkcs11: Config["pkcs11"] = null;
+  if (p11.some(Boolean)) {
+    if (!p11.every(Boolean)) violations.push({ field: "--pkcs11-module", code: "incomplete", message: "PKCS#11 needs the module, the token label and the PIN." });
+    else pkcs11 = { modulePath: p11[0]!, tokenLabel: p11[1]!, pin: p11[2]! };
+  }
+
+  const ttl = Number(get("access-token-ttl"));
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86400) {
+    violations.push({ field: "--access-token-ttl", code: "out_of_range", message: "--access-token-ttl must be a whole number of seconds from 60 to 86400." });
+  }
+  const logLevel = get("log-level") as Config["logLevel"];
+  if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
+    violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
+  }
+  if (violations.length) return { violations };
+  return {
+    config: {
+      host,
+      port,
+      dataDir: path.resolve(get("data-dir")!),
+      databaseUrl,
+      publicUrl,
+      tls,
+      bootstrap: { email, password },
+      pkcs11,
+      accessTokenTtlSeconds: ttl,
+      logLevel,
+      bodyLimitBytes: 1024 * 1024,
+    },
+  };
+}
+
+/** The --help text, built from OPTIONS. */
+export function helpText(): string {
+  const lines = ["Usage: stamp-server [options]", "", "Every option can also be set by its environment variable.", ""];
+  for (const o of OPTIONS) {
+    lines.push(`  --${o.flag.padEnd(22)} ${o.env.padEnd(26)} ${o.help}${o.default ? ` (default ${o.default})` : ""}`);
+  }
+  return lines.join("\n");
+}

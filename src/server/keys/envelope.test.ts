@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { isStampError } from "../../errors.js";
+import { isSealed, open, seal, type Sealed } from "./envelope.js";
+
+const root = randomBytes(32);
+const secret = Buffer.from("the private key bytes");
+const MSG = "stored key could not be decrypted (wrong root key or tampered data)";
+
+function expectOpenFails(fn: () => unknown) {
+  try {
+    fn();
+  } catch (e) {
+    expect(isStampError(e, "internal")).toBe(true);
+    expect((e as Error).message).toBe(MSG);
+    return;
+  }
+  throw new Error("expected open() to fail");
+}
+
+function flip(b64: string, at = 0): string {
+  const b = Buffer.from(b64, "base64");
+  b[at] = b[at]! ^ 0x01;
+  return b.toString("base64");
+}
+
+describe("envelope", () => {
+  it("ok/round trip, JSON-serialisable", () => {
+    const s = seal(root, secret, "stamp-key:ca-1");
+    const back = JSON.parse(JSON.stringify(s)) as Sealed;
+    expect(isSealed(back)).toBe(true);
+    expect(back.v).toBe(1);
+    expect(back.alg).toBe("A256GCM");
+    expect(open(root, back, "stamp-key:ca-1").equals(secret)).toBe(true);
+  });
+
+  it("ok/each seal uses a fresh data key and IVs", () => {
+    const a = seal(root, secret, "x");
+    const b = seal(root, secret, "x");
+    expect(a.wrappedKey).not.toBe(b.wrappedKey);
+    expect(a.iv).not.toBe(b.iv);
+    expect(a.ciphertext).not.toBe(b.ciphertext);
+  });
+
+  it("ok/empty plaintext", () => {
+    expect(open(root, seal(root, new Uint8Array(0), "a"), "a").length).toBe(0);
+  });
+
+  it("fail/wrong AAD", () => {
+    const s = seal(root, secret, "stamp-key:ca-1");
+    expectOpenFails(() => open(root, s, "stamp-key:ca-2"));
+  });
+
+  it("fail/wrong root key", () => {
+    const s = seal(root, secret, "a");
+    expectOpenFails(() => open(randomBytes(32), s, "a"));
+  });
+
+  for (const field of ["ciphertext", "tag", "iv", "wrappedKey", "keyTag", "keyIv"] as const) {
+    it(`fail/flipped ${field}`, () => {
+      const s = seal(root, secret, "a");
+      expectOpenFails(() => open(root, { ...s, [field]: flip(s[field]) }, "a"));
+    });
+  }
+
+  it("fail/truncated tag, unknown version, garbage", () => {
+    const s = seal(root, secret, "a");
+    expectOpenFails(() => open(root, { ...s, tag: Buffer.from(s.tag, "base64").subarray(0, 8).toString("base64") }, "a"));
+    expectOpenFails(() => open(root, { ...s, v: 2 } as unknown as Sealed, "a"));
+    expectOpenFails(() => open(root, { ...s, ciphertext: "%%%" }, "a"));
+    expectOpenFails(() => open(root, null as unknown as Sealed, "a"));
+  });
+
+  it("fail/a root key that is not 32 bytes", () => {
+    expect(() => seal(randomBytes(16), secret, "a")).toThrow(/32 bytes/);
+  });
+});

@@ -1,0 +1,28 @@
+import type { Repos } from "../store/store.js";
+import type { RequestContext, Runtime } from "./context.js";
+
+/** One audit event as use cases describe it. */
+export interface AuditEvent {
+  projectId: string | null;
+  action: string;
+  objectType: string;
+  objectId: string | null;
+  outcome: "success" | "failure" | "denied";
+  detail?: Record<string, unknown>;
+}
+
+/** Appends an audit event for the caller in `ctx` (anonymous when there is none). */
+export async function audit(repos: Pick<Repos, "misc">, rt: Runtime, ctx: RequestContext, e: AuditEvent): Promise<void> {
+  await repos.misc.audit({
+    projectId: e.projectId,
+    actorType: ctx.principal?.type ?? "anonymous",
+    actorId: ctx.principal?.id ?? "anonymous",
+    action: e.action,
+    objectType: e.objectType,
+    objectId: e.objectId,
+    outcome: e.outcome,
+    sourceIp: ctx.sourceIp,
+    detail: e.detail ?? {},
+    at: rt.clock(),
+  });
+}

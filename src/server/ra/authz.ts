@@ -1,0 +1,41 @@
+import { errors } from "../../errors.js";
+import type { Role } from "../store/schema.js";
+import type { Repos } from "../store/store.js";
+import type { Principal, RequestContext } from "./context.js";
+
+const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };
+
+/** What a project member is allowed, resolved from the membership. */
+export interface ProjectAccess {
+  projectId: string;
+  role: Role;
+  /** Profile ids or slugs the membership is narrowed to; null = every profile. */
+  profiles: string[] | null;
+}
+
+/** The caller, or 401. */
+export function requirePrincipal(ctx: RequestContext): Principal {
+  if (!ctx.principal) throw errors.unauthenticated();
+  return ctx.principal;
+}
+
+/**
+ * Checks that the caller holds at least `need` in the project. A non-member gets the same
+ * 404 as for a project that does not exist (house rule 6); a member below the role gets 403.
+ * `what` names the object for the 404 message.
+ */
+export async function requireRole(
+  repos: Pick<Repos, "identity">,
+  ctx: RequestContext,
+  projectId: string,
+  need: Role,
+  what: { type: string; id: string },
+): Promise<ProjectAccess> {
+  const p = requirePrincipal(ctx);
+  const m = await repos.identity.membership(projectId, p.type, p.id);
+  if (!m) throw errors.notFound(what.type, what.id);
+  if (RANK[m.role] < RANK[need]) {
+    throw errors.forbidden(`This needs the ${need} role in the project; you are ${m.role === "admin" ? "an" : "a"} ${m.role}.`);
+  }
+  return { projectId, role: m.role, profiles: m.profiles };
+}

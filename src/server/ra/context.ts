@@ -1,0 +1,21 @@
+/** Who is calling: a user or a machine identity, as proven by an access token. */
+export interface Principal {
+  type: "user" | "identity";
+  id: string;
+  /** Email for users, name for machine identities. */
+  label: string;
+  isServerAdmin: boolean;
+}
+
+/** What every use case gets about the request it serves. */
+export interface RequestContext {
+  principal: Principal | null;
+  sourceIp: string | null;
+}
+
+/** Injected time and randomness (house rule 11). */
+export interface Runtime {
+  clock: () => Date;
+  random: (bytes: number) => Buffer;
+  uuid: () => string;
+}

@@ -1,0 +1,58 @@
+import { errors } from "../../errors.js";
+import type { Store } from "../store/store.js";
+import { audit } from "./audit.js";
+import { hashPassword } from "./auth/passwords.js";
+import { requirePrincipal } from "./authz.js";
+import type { RequestContext, Runtime } from "./context.js";
+
+// pg_advisory_xact_lock key: two servers starting on an empty database bootstrap once.
+const BOOTSTRAP_LOCK = 0x53544231;
+
+/** Users: created by server admins; the first one at bootstrap. */
+export function createUsers(deps: { store: Store; rt: Runtime }) {
+  const { store, rt } = deps;
+  return {
+    /** Creates a user (server admins only). */
+    async create(ctx: RequestContext, input: { email: string; password: string; isServerAdmin?: boolean }) {
+      const p = requirePrincipal(ctx);
+      if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can create users.");
+      const email = input.email.trim().toLowerCase();
+      if (await store.identity.userByEmail(email)) throw errors.conflict("A user with this email already exists.", [{ field: "email", code: "duplicate", message: "A user with this email already exists.", value: email }]);
+      const id = rt.uuid();
+      const hash = await hashPassword(input.password);
+      await store.transaction(async (tx) => {
+        await tx.identity.insertUser({ id, email, passwordHash: hash, isServerAdmin: input.isServerAdmin ?? false });
+        await audit(tx, rt, ctx, { projectId: null, action: "user.create", objectType: "user", objectId: id, outcome: "success", detail: { email } });
+      });
+      return { id, email, isServerAdmin: input.isServerAdmin ?? false };
+    },
+    /** The caller's own account. */
+    async me(ctx: RequestContext) {
+      const p = requirePrincipal(ctx);
+      return { type: p.type, id: p.id, label: p.label, isServerAdmin: p.isServerAdmin };
+    },
+    /** Resolves the principal behind a user token (null when the user is gone). */
+    async principal(userId: string) {
+      const u = await store.identity.userById(userId);
+      return u ? { type: "user" as const, id: u.id, label: u.email, isServerAdmin: u.is_server_admin } : null;
+    },
+    /**
+     * First start: creates the first admin and the `default` project, once. Returns null when
+     * users already exist (another server may have won the race).
+     */
+    async bootstrap(email: string, password: string) {
+      const hash = await hashPassword(password);
+      return store.transaction(async (tx) => {
+        await tx.misc.xactLock(BOOTSTRAP_LOCK);
+        if ((await tx.identity.countUsers()) > 0) return null;
+        const id = rt.uuid();
+        await tx.identity.insertUser({ id, email: email.trim().toLowerCase(), passwordHash: hash, isServerAdmin: true });
+        const project = await tx.identity.insertProject({ id: rt.uuid(), name: "default" });
+        await tx.identity.upsertMembership({ id: rt.uuid(), projectId: project.id, type: "user", principalId: id, role: "admin", profiles: null });
+        const ctx = { principal: { type: "user" as const, id, label: email, isServerAdmin: true }, sourceIp: null };
+        await audit(tx, rt, ctx, { projectId: project.id, action: "server.bootstrap", objectType: "user", objectId: id, outcome: "success", detail: { email } });
+        return { userId: id, projectId: project.id };
+      });
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { CaCertificatesTable, CaKeysTable, CasTable, CaStatus, CaSubject, Database } from "./schema.js";
+
+export type CaRow = Selectable<CasTable>;
+export type CaKeyRow = Selectable<CaKeysTable>;
+export type CaCertificateRow = Selectable<CaCertificatesTable>;
+
+/** Certificate authorities, their keys, their certificates, and the signing log. */
+export function caRepo(db: Kysely<Database>) {
+  return {
+    /** Inserts a CA row (status and active ids are set once the certificate exists). */
+    async insertCa(c: {
+      id: string;
+      projectId: string;
+      name: string;
+      type: "root" | "intermediate";
+      status: CaStatus;
+      parentCaId: string | null;
+      subject: CaSubject;
+      maxPathLength: number;
+      keyAlgorithm: string;
+    }) {
+      await db
+        .insertInto("cas")
+        .values({
+          id: c.id,
+          project_id: c.projectId,
+          name: c.name,
+          type: c.type,
+          status: c.status,
+          parent_ca_id: c.parentCaId,
+          subject: JSON.stringify(c.subject),
+          max_path_length: c.maxPathLength,
+          key_algorithm: c.keyAlgorithm,
+          updated_at: new Date(),
+        })
+        .execute();
+    },
+    /** A CA by id (any project; callers check the project). */
+    caById: (id: string) => db.selectFrom("cas").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** A CA by id, locked for update (inside a transaction). */
+    caByIdForUpdate: (id: string) => db.selectFrom("cas").selectAll().where("id", "=", id).forUpdate().executeTakeFirst(),
+    /** A CA by project and name. */
+    caByName: (projectId: string, name: string) => db.selectFrom("cas").selectAll().where("project_id", "=", projectId).where("name", "=", name).executeTakeFirst(),
+    /** CAs of a project, oldest first. */
+    casOf: (projectId: string) => db.selectFrom("cas").selectAll().where("project_id", "=", projectId).orderBy("created_at").orderBy("id").execute(),
+    /** Child CAs of a CA. */
+    childrenOf: (caId: string) => db.selectFrom("cas").selectAll().where("parent_ca_id", "=", caId).execute(),
+    /** Updates mutable CA fields. */
+    async updateCa(id: string, set: Partial<{ name: string; status: CaStatus; active_key_id: string; active_certificate_id: string; not_before: Date; not_after: Date; parent_ca_id: string | null }>) {
+      await db.updateTable("cas").set({ ...set, updated_at: new Date() }).where("id", "=", id).execute();
+    },
+    /** Deletes a CA with its keys and certificates; children are detached from it. */
+    async deleteCa(id: string) {
+      await db.updateTable("cas").set({ parent_ca_id: null }).where("parent_ca_id", "=", id).execute();
+      await db.updateTable("ca_certificates").set({ issuer_ca_id: null }).where("issuer_ca_id", "=", id).execute();
+      await db.updateTable("cas").set({ active_key_id: null, active_certificate_id: null }).where("id", "=", id).execute();
+      await db.deleteFrom("ca_certificates").where("ca_id", "=", id).execute();
+      await db.deleteFrom("ca_keys").where("ca_id", "=", id).execute();
+      await db.deleteFrom("signing_log").where("issuer_ca_id", "=", id).execute();
+      await db.deleteFrom("cas").where("id", "=", id).execute();
+    },
+
+    /** Inserts a CA key (the key_ref holds only a sealed or token reference). */
+    async insertKey(k: { id: string; caId: string; keyAlgorithm: string; backend: "software" | "pkcs11"; keyRef: unknown; spki: Uint8Array; pendingCsr: Uint8Array | null }) {
+      await db
+        .insertInto("ca_keys")
+        .values({ id: k.id, ca_id: k.caId, key_algorithm: k.keyAlgorithm, backend: k.backend, key_ref: JSON.stringify(k.keyRef), spki: k.spki, pending_csr: k.pendingCsr })
+        .execute();
+    },
+    /** A CA key by id. */
+    keyById: (id: string) => db.selectFrom("ca_keys").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** Clears a key's pending CSR once its certificate is imported. */
+    async clearPendingCsr(keyId: string) {
+      await db.updateTable("ca_keys").set({ pending_csr: null }).where("id", "=", keyId).execute();
+    },
+
+    /** Inserts a CA certificate version. */
+    async insertCertificate(c: { id: string; caId: string; caKeyId: string; serial: string; issuerCaId: string | null; certificate: Uint8Array; chain: Uint8Array[]; notBefore: Date; notAfter: Date }) {
+      // version = next for this CA; the unique (ca_id, version) index catches a race.
+      await sql`
+        insert into ca_certificates (id, ca_id, ca_key_id, version, serial, issuer_ca_id, certificate, chain, not_before, not_after)
+        values (${c.id}, ${c.caId}, ${c.caKeyId},
+          (select coalesce(max(version), 0) + 1 from ca_certificates where ca_id = ${c.caId}),
+          ${c.serial}, ${c.issuerCaId}, ${c.certificate}, ${c.chain}, ${c.notBefore}, ${c.notAfter})`.execute(db);
+    },
+    /** A CA certificate by id. */
+    certificateById: (id: string) => db.selectFrom("ca_certificates").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** Every certificate of a CA, newest version first. */
+    certificatesOf: (caId: string) => db.selectFrom("ca_certificates").selectAll().where("ca_id", "=", caId).orderBy("version", "desc").execute(),
+
+    /** Records the intent to sign serial `serial` under `issuerCaId` (house rule 2). Fails on a duplicate serial. */
+    async recordIntent(issuerCaId: string, serial: string, kind: string, subjectId: string | null) {
+      await db.insertInto("signing_log").values({ issuer_ca_id: issuerCaId, serial, kind, subject_id: subjectId, status: "intended" }).execute();
+    },
+    /** Marks an intent signed or failed. */
+    async recordOutcome(issuerCaId: string, serial: string, status: "signed" | "failed") {
+      await db.updateTable("signing_log").set({ status }).where("issuer_ca_id", "=", issuerCaId).where("serial", "=", serial).execute();
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { sql, type Kysely } from "kysely";
+
+/** One schema step. Written in PostgreSQL 15 SQL (PGlite is 18; both must accept it). */
+export interface Migration {
+  name: string;
+  up(db: Kysely<any>): Promise<void>;
+}
+
+const initial: Migration = {
+  name: "0001_platform",
+  async up(db) {
+    await sql`
+      create table projects (
+        id uuid primary key,
+        name text not null,
+        created_at timestamptz not null default now()
+      );
+      create table users (
+        id uuid primary key,
+        email text not null unique,
+        password_hash text not null,
+        is_server_admin boolean not null default false,
+        created_at timestamptz not null default now()
+      );
+      create table identities (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        name text not null,
+        client_id uuid not null unique,
+        access_token_ttl integer not null,
+        created_at timestamptz not null default now()
+      );
+      create table identity_client_secrets (
+        id uuid primary key,
+        identity_id uuid not null references identities(id) on delete cascade,
+        secret_hash text not null,
+        secret_prefix text not null,
+        description text not null default '',
+        created_at timestamptz not null default now(),
+        expires_at timestamptz,
+        revoked_at timestamptz,
+        last_used_at timestamptz
+      );
+      create index identity_client_secrets_identity on identity_client_secrets(identity_id);
+      create table memberships (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        principal_type text not null check (principal_type in ('user', 'identity')),
+        principal_id uuid not null,
+        role text not null check (role in ('admin', 'member', 'viewer')),
+        profiles jsonb,
+        created_at timestamptz not null default now(),
+        unique (project_id, principal_type, principal_id)
+      );
+      create index memberships_principal on memberships(principal_type, principal_id);
+      create table server_secrets (
+        name text primary key,
+        sealed jsonb not null,
+        created_at timestamptz not null default now()
+      );
+      create table rate_limits (
+        key text primary key,
+        window_start timestamptz not null,
+        count integer not null
+      );
+      create table cas (
+        id uuid primary key,
+        project_id uuid not null references projects(id),
+        name text not null,
+        type text not null check (type in ('root', 'intermediate')),
+        status text not null check (status in ('active', 'disabled', 'pending-certificate')),
+        parent_ca_id uuid references cas(id),
+        subject jsonb not null,
+        max_path_length integer not null,
+        key_algorithm text not null,
+        active_key_id uuid,
+        active_certificate_id uuid,
+        not_before timestamptz,
+        not_after timestamptz,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        unique (project_id, name)
+      );
+      create index cas_parent on cas(parent_ca_id);
+      create table ca_keys (
+        id uuid primary key,
+        ca_id uuid not null references cas(id) on delete cascade,
+        key_algorithm text not null,
+        backend text not null check (backend in ('software', 'pkcs11')),
+        key_ref jsonb not null,
+        spki bytea not null,
+        pending_csr bytea,
+        created_at timestamptz not null default now()
+      );
+      create table ca_certificates (
+        id uuid primary key,
+        ca_id uuid not null references cas(id) on delete cascade,
+        ca_key_id uuid not null references ca_keys(id),
+        version integer not null,
+        serial text not null,
+        issuer_ca_id uuid references cas(id),
+        certificate bytea not null,
+        chain bytea[] not null,
+        not_before timestamptz not null,
+        not_after timestamptz not null,
+        created_at timestamptz not null default now(),
+        unique (ca_id, version)
+      );
+      -- House rule 2: every certificate a Stamp CA signs is recorded here before signing;
+      -- the primary key makes serials unique per issuing CA.
+      create table signing_log (
+        issuer_ca_id uuid not null references cas(id) on delete cascade,
+        serial text not null,
+        kind text not null,
+        subject_id uuid,
+        status text not null check (status in ('intended', 'signed', 'failed')),
+        created_at timestamptz not null default now(),
+        primary key (issuer_ca_id, serial)
+      );
+      create table audit_log (
+        id bigserial primary key,
+        project_id uuid,
+        actor_type text not null,
+        actor_id text not null,
+        action text not null,
+        object_type text not null,
+        object_id text,
+        outcome text not null check (outcome in ('success', 'failure', 'denied')),
+        source_ip text,
+        detail jsonb not null default '{}'::jsonb,
+        created_at timestamptz not null default now()
+      );
+      create index audit_log_project on audit_log(project_id, id desc);
+      -- The audit log is append-only: the database itself refuses changes.
+      create function audit_log_append_only() returns trigger language plpgsql as $$
+        begin raise exception 'audit_log is append-only'; end $$;
+      create trigger audit_log_no_change before update or delete on audit_log
+        for each statement execute function audit_log_append_only();
+    `.execute(db);
+  },
+};
+
+/** Every migration, in order. Append only; never edit one that has shipped. */
+export const MIGRATIONS: Migration[] = [initial];
+
+// Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
+const MIGRATION_LOCK = 0x5354414d; // "STAM"
+
+/**
+ * Applies pending migrations under a session advisory lock on one connection, so two
+ * servers starting together run each migration exactly once.
+ */
+export async function migrate(db: Kysely<any>, migrations: Migration[] = MIGRATIONS): Promise<string[]> {
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      await sql`create table if not exists stamp_migrations (name text primary key, applied_at timestamptz not null default now())`.execute(conn);
+      const done = new Set((await sql<{ name: string }>`select name from stamp_migrations`.execute(conn)).rows.map((r) => r.name));
+      const applied: string[] = [];
+      for (const m of migrations) {
+        if (done.has(m.name)) continue;
+        await conn.transaction().execute(async (tx) => {
+          await m.up(tx);
+          await sql`insert into stamp_migrations (name) values (${m.name})`.execute(tx);
+        });
+        applied.push(m.name);
+      }
+      return applied;
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import type { ColumnType, Generated } from "kysely";
+
+/** Row types of Stamp's tables, as Kysely sees them. */
+
+type Created = ColumnType<Date, Date | undefined, never>;
+/** bytea: Buffer from pg, Uint8Array from PGlite. */
+export type Bytes = Uint8Array;
+/** jsonb columns: written as JSON text, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface ProjectsTable { id: string; name: string; created_at: Created }
+export interface UsersTable { id: string; email: string; password_hash: string; is_server_admin: boolean; created_at: Created }
+export interface IdentitiesTable { id: string; project_id: string; name: string; client_id: string; access_token_ttl: number; created_at: Created }
+export interface IdentityClientSecretsTable {
+  id: string;
+  identity_id: string;
+  secret_hash: string;
+  secret_prefix: string;
+  description: string;
+  created_at: Created;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+export type Role = "admin" | "member" | "viewer";
+export interface MembershipsTable {
+  id: string;
+  project_id: string;
+  principal_type: "user" | "identity";
+  principal_id: string;
+  role: Role;
+  profiles: Json<string[] | null>;
+  created_at: Created;
+}
+export interface ServerSecretsTable { name: string; sealed: Json<unknown>; created_at: Created }
+export interface RateLimitsTable { key: string; window_start: Date; count: number }
+export type CaStatus = "active" | "disabled" | "pending-certificate";
+export interface CasTable {
+  id: string;
+  project_id: string;
+  name: string;
+  type: "root" | "intermediate";
+  status: CaStatus;
+  parent_ca_id: string | null;
+  subject: Json<CaSubject>;
+  max_path_length: number;
+  key_algorithm: string;
+  active_key_id: string | null;
+  active_certificate_id: string | null;
+  not_before: Date | null;
+  not_after: Date | null;
+  created_at: Created;
+  updated_at: Date;
+}
+export interface CaSubject { commonName: string; organization?: string; ou?: string; country?: string; province?: string; locality?: string }
+export interface CaKeysTable {
+  id: string;
+  ca_id: string;
+  key_algorithm: string;
+  backend: "software" | "pkcs11";
+  key_ref: Json<unknown>;
+  spki: Bytes;
+  pending_csr: Bytes | null;
+  created_at: Created;
+}
+export interface CaCertificatesTable {
+  id: string;
+  ca_id: string;
+  ca_key_id: string;
+  version: number;
+  serial: string;
+  issuer_ca_id: string | null;
+  certificate: Bytes;
+  chain: Bytes[];
+  not_before: Date;
+  not_after: Date;
+  created_at: Created;
+}
+export interface SigningLogTable {
+  issuer_ca_id: string;
+  serial: string;
+  kind: string;
+  subject_id: string | null;
+  status: "intended" | "signed" | "failed";
+  created_at: Created;
+}
+export interface AuditLogTable {
+  id: Generated<string>;
+  project_id: string | null;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  outcome: "success" | "failure" | "denied";
+  source_ip: string | null;
+  detail: Json<Record<string, unknown>>;
+  created_at: Created;
+}
+
+/** The whole schema. */
+export interface Database {
+  projects: ProjectsTable;
+  users: UsersTable;
+  identities: IdentitiesTable;
+  identity_client_secrets: IdentityClientSecretsTable;
+  memberships: MembershipsTable;
+  server_secrets: ServerSecretsTable;
+  rate_limits: RateLimitsTable;
+  cas: CasTable;
+  ca_keys: CaKeysTable;
+  ca_certificates: CaCertificatesTable;
+  signing_log: SigningLogTable;
+  audit_log: AuditLogTable;
+}
