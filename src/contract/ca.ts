@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { KEY_ALGORITHMS } from "../pki/algorithms.js";
+import { isoDate, name, uuid } from "./common.js";
+
+const pem = (max: number) => z.string().min(1).max(max);
+const dnField = z.string().max(64).optional();
+
+/** The `configuration` of an internal CA, as Infisical names it. */
+export const caConfigurationInput = z.object({
+  type: z.enum(["root", "intermediate"]),
+  friendlyName: z.string().max(100).optional(),
+  commonName: z.string().min(1).max(64),
+  organization: dnField,
+  ou: dnField,
+  country: z.string().max(2).optional(),
+  province: dnField,
+  locality: dnField,
+  notBefore: isoDate.optional(),
+  notAfter: isoDate.optional(),
+  maxPathLength: z.number().int().min(-1).max(32).optional().describe("-1 = unlimited"),
+  keyAlgorithm: z.enum(KEY_ALGORITHMS),
+  parentCaId: uuid.optional().describe("sign by this Stamp CA in one step; omit for an intermediate signed outside (CSR + import)"),
+});
+
+export const createCaBody = z.object({
+  projectId: uuid,
+  name,
+  status: z.enum(["active", "disabled"]).default("active"),
+  keyBackend: z.enum(["software", "pkcs11"]).default("software").describe("where the CA key lives"),
+  configuration: caConfigurationInput,
+});
+
+export const caResponse = z.object({
+  id: uuid,
+  type: z.literal("internal"),
+  status: z.enum(["active", "disabled", "pending-certificate"]),
+  name: z.string(),
+  projectId: uuid,
+  keyBackend: z.enum(["software", "pkcs11"]),
+  configuration: z.object({
+    type: z.enum(["root", "intermediate"]),
+    friendlyName: z.string().optional(),
+    commonName: z.string(),
+    organization: z.string().optional(),
+    ou: z.string().optional(),
+    country: z.string().optional(),
+    province: z.string().optional(),
+    locality: z.string().optional(),
+    dn: z.string(),
+    serialNumber: z.string().nullable(),
+    notBefore: z.string().nullable(),
+    notAfter: z.string().nullable(),
+    maxPathLength: z.number().int(),
+    keyAlgorithm: z.enum(KEY_ALGORITHMS),
+    parentCaId: uuid.nullable(),
+    activeCaCertId: uuid.nullable(),
+  }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const updateCaBody = z.object({
+  name: name.optional(),
+  status: z.enum(["active", "disabled"]).optional(),
+});
+
+export const listCasQuery = z.object({ projectId: uuid });
+export const deleteCaQuery = z.object({ force: z.enum(["true", "false"]).default("false").transform((v) => v === "true") });
+
+export const caCertificateResponse = z.object({
+  certificate: z.string(),
+  certificateChain: z.string(),
+  serialNumber: z.string(),
+});
+export const caCertificateVersion = z.object({
+  id: uuid,
+  version: z.number().int(),
+  serialNumber: z.string(),
+  certificate: z.string(),
+  certificateChain: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  active: z.boolean(),
+});
+
+export const importCertificateBody = z.object({
+  certificate: pem(64 * 1024),
+  certificateChain: z.string().max(256 * 1024).default("").describe("PEM, issuer first up to the root"),
+});
+export const signIntermediateBody = z.object({
+  csr: pem(64 * 1024),
+  notBefore: isoDate.optional(),
+  notAfter: isoDate,
+  maxPathLength: z.number().int().min(-1).max(32).default(-1),
+});
+export const signIntermediateResponse = z.object({
+  certificate: z.string(),
+  certificateChain: z.string(),
+  issuingCaCertificate: z.string(),
+  serialNumber: z.string(),
+});
+export const renewCaBody = z.object({
+  type: z.enum(["existing", "new"]).default("existing").describe("'existing' keeps the key; 'new' rolls over to a new key"),
+  notAfter: isoDate.optional(),
+});

@@ -1,0 +1,131 @@
+/** X.509 v3 extensions (RFC 5280 §4.2): read the list and decode the ones Stamp acts on. */
+import { DerError, TAG, children, childrenOf, content, readOid, readRoot, readSmallInt, type Tlv } from "./der.js";
+
+/** Extension OIDs Stamp reads or writes. */
+export const EXT = {
+  subjectKeyIdentifier: "2.5.29.14",
+  keyUsage: "2.5.29.15",
+  subjectAltName: "2.5.29.17",
+  basicConstraints: "2.5.29.19",
+  crlDistributionPoints: "2.5.29.31",
+  authorityKeyIdentifier: "2.5.29.35",
+  extKeyUsage: "2.5.29.37",
+  authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
+} as const;
+
+/** One extension: critical flag and the DER inside extnValue. */
+export interface RawExtension {
+  critical: boolean;
+  value: Uint8Array;
+}
+
+/** Reads an Extensions SEQUENCE into a map by OID; RFC 5280 §4.2 forbids duplicates. */
+export function readExtensions(buf: Uint8Array, list: Tlv): Map<string, RawExtension> {
+  const out = new Map<string, RawExtension>();
+  for (const ext of childrenOf(buf, list, TAG.SEQUENCE)) {
+    const parts = childrenOf(buf, ext, TAG.SEQUENCE);
+    const oid = readOid(buf, parts[0]);
+    let i = 1;
+    let critical = false;
+    if (parts[i]?.tag === TAG.BOOLEAN) {
+      const c = content(buf, parts[i++]);
+      if (c.length !== 1) throw new DerError("malformed BOOLEAN");
+      critical = c[0] !== 0;
+    }
+    const value = parts[i];
+    if (!value || value.tag !== TAG.OCTET_STRING || parts.length !== i + 1) throw new DerError(`malformed extension ${oid}`);
+    if (out.has(oid)) throw new DerError(`duplicate extension ${oid} (RFC 5280 §4.2)`);
+    out.set(oid, { critical, value: content(buf, value) });
+  }
+  return out;
+}
+
+/** BasicConstraints (RFC 5280 §4.2.1.9): cA flag and pathLenConstraint (null when absent). */
+export function decodeBasicConstraints(der: Uint8Array): { ca: boolean; pathLength: number | null } {
+  const parts = childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE);
+  let i = 0;
+  let ca = false;
+  if (parts[i]?.tag === TAG.BOOLEAN) ca = content(der, parts[i++])[0] !== 0;
+  const pathLength = parts[i] ? readSmallInt(der, parts[i++]) : null;
+  if (parts.length !== i) throw new DerError("malformed BasicConstraints");
+  return { ca, pathLength };
+}
+
+const KEY_USAGE_NAMES = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+] as const;
+
+/** KeyUsage (RFC 5280 §4.2.1.3) as the RFC's bit names, in bit order. */
+export function decodeKeyUsage(der: Uint8Array): string[] {
+  const c = content(der, readRoot(der, TAG.BIT_STRING));
+  if (c.length === 0 || c[0] > 7) throw new DerError("malformed KeyUsage");
+  const bits = c.subarray(1);
+  return KEY_USAGE_NAMES.filter((_, i) => i < bits.length * 8 && (bits[i >> 3] & (0x80 >> (i & 7))) !== 0);
+}
+
+/** SubjectKeyIdentifier (RFC 5280 §4.2.1.2): the OCTET STRING's bytes. */
+export function decodeSubjectKeyIdentifier(der: Uint8Array): Uint8Array {
+  return content(der, readRoot(der, TAG.OCTET_STRING));
+}
+
+/** AuthorityKeyIdentifier (RFC 5280 §4.2.1.1): the [0] keyIdentifier, when present. */
+export function decodeAuthorityKeyIdentifier(der: Uint8Array): Uint8Array | undefined {
+  const kid = childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE).find((t) => t.tag === 0x80);
+  return kid ? content(der, kid) : undefined;
+}
+
+/** Subject alternative names grouped by type. */
+export interface SubjectAltNames {
+  dns: string[];
+  ip: string[];
+  email: string[];
+  uri: string[];
+  /** GeneralName types Stamp does not interpret (otherName, directoryName …), by context tag number. */
+  other: number[];
+}
+
+/** Formats an iPAddress GeneralName (4 or 16 octets, RFC 5280 §4.2.1.6). */
+function ipText(b: Uint8Array): string {
+  if (b.length === 4) return Array.from(b).join(".");
+  if (b.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
+    // Compress the longest run of zero groups (RFC 5952 §4.2).
+    const s = groups.join(":");
+    const runs = [...s.matchAll(/(?:^|:)0(?::0)+(?::|$)/g)].sort((x, y) => y[0].length - x[0].length);
+    return runs.length ? s.replace(runs[0][0], "::") : s;
+  }
+  throw new DerError("iPAddress must be 4 or 16 octets");
+}
+
+/** SubjectAltName / GeneralNames (RFC 5280 §4.2.1.6). */
+export function decodeGeneralNames(der: Uint8Array): SubjectAltNames {
+  const out: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], other: [] };
+  const ascii = (t: Tlv) => {
+    const c = content(der, t);
+    if (c.some((b) => b > 0x7e || b < 0x20)) throw new DerError("IA5String name with non-printable characters");
+    return Buffer.from(c).toString("latin1");
+  };
+  for (const t of children(der, readRoot(der, TAG.SEQUENCE))) {
+    if (t.tag === 0x81) out.email.push(ascii(t));
+    else if (t.tag === 0x82) out.dns.push(ascii(t));
+    else if (t.tag === 0x86) out.uri.push(ascii(t));
+    else if (t.tag === 0x87) out.ip.push(ipText(content(der, t)));
+    else if ((t.tag & 0xc0) === 0x80) out.other.push(t.tag & 0x1f);
+    else throw new DerError("malformed GeneralName");
+  }
+  return out;
+}
+
+/** ExtendedKeyUsage (RFC 5280 §4.2.1.12) as dotted OIDs. */
+export function decodeExtKeyUsage(der: Uint8Array): string[] {
+  return childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE).map((t) => readOid(der, t));
+}
