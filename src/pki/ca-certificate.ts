@@ -1,10 +1,8 @@
 /** CA certificates: build the TBSCertificate (RFC 5280 §4.1) and assemble the signed Certificate. */
 import { errors } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
-import {
-  TAG, childrenOf, concat, derBitString, derBoolean, derOctetString, derOid, derSmallInt, derString, derTime, derUnsignedInteger, raw, readRoot, seq, tlv,
-} from "./der.js";
-import { EXT } from "./extensions.js";
+import { TAG, childrenOf, derBitString, derBoolean, derOctetString, derSmallInt, derTime, derUnsignedInteger, raw, readRoot, seq, tlv } from "./der.js";
+import { EXT, encodeAuthorityInfoAccess, encodeDistributionPoints, encodeExtension as extension, encodeKeyUsage } from "./extensions.js";
 import { signatureAlgorithmDer } from "./signature.js";
 import { keyIdentifier } from "./spki.js";
 
@@ -29,21 +27,6 @@ export interface CaTbsInput {
   caIssuersUrl?: string;
   ocspUrl?: string;
   crlUrls?: string[];
-}
-
-/** One Extension (RFC 5280 §4.1): extnID, critical only when TRUE (DER omits the default), extnValue. */
-function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? seq(derOid(oid), derBoolean(true), derOctetString(value)) : seq(derOid(oid), derOctetString(value));
-}
-
-/** A uniformResourceIdentifier GeneralName ([6] IA5String); URLs must be ASCII (RFC 5280 §4.2.1.6). */
-function uriName(url: string, field: string): Uint8Array {
-  if (!/^[\x21-\x7e]{1,2000}$/.test(url) || !/^(https?|ldap):\/\//i.test(url)) {
-    throw errors.badRequest(`${field} must be an http(s) or ldap URL of printable ASCII without spaces.`, [
-      { field, code: "invalid_url", message: "Expected an http(s) or ldap URL of printable ASCII.", value: url },
-    ]);
-  }
-  return derString(0x86, url);
 }
 
 /** Checks the inputs RFC 5280 constrains; throws badRequest naming every problem. */
@@ -73,22 +56,16 @@ function caExtensions(input: CaTbsInput): Uint8Array {
   const bc = input.pathLength === null ? seq(derBoolean(true)) : seq(derBoolean(true), derSmallInt(input.pathLength));
   exts.push(extension(EXT.basicConstraints, true, bc));
   // RFC 5280 §4.2.1.3: keyCertSign and cRLSign (bits 5, 6) plus digitalSignature (bit 0, for OCSP responses), critical.
-  // Bits 0,5,6 → 1000 0110, one unused trailing bit (DER drops trailing zero bits, X.690 §11.2.2).
-  exts.push(extension(EXT.keyUsage, true, derBitString(Uint8Array.of(0x86), 1)));
+  exts.push(extension(EXT.keyUsage, true, encodeKeyUsage(["digitalSignature", "keyCertSign", "cRLSign"])));
   // RFC 5280 §4.2.1.2: SKI in every CA certificate, method (1).
   exts.push(extension(EXT.subjectKeyIdentifier, false, derOctetString(keyIdentifier(input.spki))));
   // RFC 5280 §4.2.1.1: AKI in every certificate except self-signed ones, where it MAY be omitted.
   if (!input.selfSigned) exts.push(extension(EXT.authorityKeyIdentifier, false, seq(tlv(0x80, keyIdentifier(input.issuerSpki)))));
   // RFC 5280 §4.2.2.1: AuthorityInfoAccess with id-ad-ocsp and id-ad-caIssuers.
-  const aia: Uint8Array[] = [];
-  if (input.ocspUrl !== undefined) aia.push(seq(derOid("1.3.6.1.5.5.7.48.1"), uriName(input.ocspUrl, "ocspUrl")));
-  if (input.caIssuersUrl !== undefined) aia.push(seq(derOid("1.3.6.1.5.5.7.48.2"), uriName(input.caIssuersUrl, "caIssuersUrl")));
-  if (aia.length) exts.push(extension(EXT.authorityInfoAccess, false, seq(...aia)));
+  const aia = encodeAuthorityInfoAccess(input.ocspUrl, input.caIssuersUrl);
+  if (aia) exts.push(extension(EXT.authorityInfoAccess, false, aia));
   // RFC 5280 §4.2.1.13: one DistributionPoint with fullName [0] { [0] GeneralNames }.
-  if (input.crlUrls?.length) {
-    const names = input.crlUrls.map((u, i) => uriName(u, `crlUrls[${i}]`));
-    exts.push(extension(EXT.crlDistributionPoints, false, seq(seq(tlv(0xa0, tlv(0xa0, concat(names)))))));
-  }
+  if (input.crlUrls?.length) exts.push(extension(EXT.crlDistributionPoints, false, encodeDistributionPoints(input.crlUrls, "crlUrls")));
   return seq(...exts);
 }
 

@@ -1,5 +1,9 @@
-/** X.509 v3 extensions (RFC 5280 §4.2): read the list and decode the ones Stamp acts on. */
-import { DerError, TAG, children, childrenOf, content, readOid, readRoot, readSmallInt, type Tlv } from "./der.js";
+/** X.509 v3 extensions (RFC 5280 §4.2): read the list and decode the ones Stamp acts on, encode the ones it writes. */
+import { errors } from "../errors.js";
+import {
+  DerError, TAG, children, childrenOf, concat, content, derBitString, derBoolean, derOctetString, derOid, derString, readOid, readRoot, readSmallInt, seq, tlv,
+  type Tlv,
+} from "./der.js";
 
 /** Extension OIDs Stamp reads or writes. */
 export const EXT = {
@@ -51,7 +55,8 @@ export function decodeBasicConstraints(der: Uint8Array): { ca: boolean; pathLeng
   return { ca, pathLength };
 }
 
-const KEY_USAGE_NAMES = [
+/** KeyUsage bit names (RFC 5280 §4.2.1.3), indexed by bit number. */
+export const KEY_USAGE_NAMES = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",
@@ -128,4 +133,49 @@ export function decodeGeneralNames(der: Uint8Array): SubjectAltNames {
 /** ExtendedKeyUsage (RFC 5280 §4.2.1.12) as dotted OIDs. */
 export function decodeExtKeyUsage(der: Uint8Array): string[] {
   return childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE).map((t) => readOid(der, t));
+}
+
+// ---- writer ----
+
+/** One Extension (RFC 5280 §4.1): extnID, critical only when TRUE (DER omits the default), extnValue. */
+export function encodeExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return critical ? seq(derOid(oid), derBoolean(true), derOctetString(value)) : seq(derOid(oid), derOctetString(value));
+}
+
+/** A uniformResourceIdentifier GeneralName ([6] IA5String) for an http(s) or ldap URL; URLs must be ASCII (RFC 5280 §4.2.1.6). */
+export function urlGeneralName(url: string, field: string): Uint8Array {
+  if (!/^[\x21-\x7e]{1,2000}$/.test(url) || !/^(https?|ldap):\/\//i.test(url)) {
+    throw errors.badRequest(`${field} must be an http(s) or ldap URL of printable ASCII without spaces.`, [
+      { field, code: "invalid_url", message: "Expected an http(s) or ldap URL of printable ASCII.", value: url },
+    ]);
+  }
+  return derString(0x86, url);
+}
+
+/** AuthorityInfoAccess value (RFC 5280 §4.2.2.1): id-ad-ocsp then id-ad-caIssuers; null when neither URL is given. */
+export function encodeAuthorityInfoAccess(ocspUrl: string | undefined, caIssuersUrl: string | undefined): Uint8Array | null {
+  const aia: Uint8Array[] = [];
+  if (ocspUrl !== undefined) aia.push(seq(derOid("1.3.6.1.5.5.7.48.1"), urlGeneralName(ocspUrl, "ocspUrl")));
+  if (caIssuersUrl !== undefined) aia.push(seq(derOid("1.3.6.1.5.5.7.48.2"), urlGeneralName(caIssuersUrl, "caIssuersUrl")));
+  return aia.length ? seq(...aia) : null;
+}
+
+/** CRLDistributionPoints or FreshestCRL value (RFC 5280 §4.2.1.13, §4.2.1.15): one DistributionPoint, fullName [0] { [0] GeneralNames }. */
+export function encodeDistributionPoints(urls: readonly string[], field: string): Uint8Array {
+  const names = urls.map((u, i) => urlGeneralName(u, `${field}[${i}]`));
+  return seq(seq(tlv(0xa0, tlv(0xa0, concat(names)))));
+}
+
+/** KeyUsage value (RFC 5280 §4.2.1.3) from bit names; trailing zero bits are dropped (X.690 §11.2.2). */
+export function encodeKeyUsage(names: readonly string[]): Uint8Array {
+  let last = -1;
+  const bytes = new Uint8Array(2);
+  for (const n of names) {
+    const bit = (KEY_USAGE_NAMES as readonly string[]).indexOf(n);
+    if (bit < 0) throw errors.badRequest(`Unknown key usage "${n}".`);
+    bytes[bit >> 3] |= 0x80 >> (bit & 7);
+    last = Math.max(last, bit);
+  }
+  if (last < 0) return derBitString(new Uint8Array(0));
+  return derBitString(bytes.subarray(0, (last >> 3) + 1), 7 - (last & 7));
 }

@@ -6,6 +6,7 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  rootKeyFile: string;
   databaseUrl: string | null;
   publicUrl: string;
   tls: { mode: "off" } | { mode: "auto" } | { mode: "files"; certFile: string; keyFile: string };
@@ -22,6 +23,7 @@ interface OptionSpec { flag: string; env: string; help: string; default?: string
 export const OPTIONS: OptionSpec[] = [
   { flag: "listen", env: "STAMP_LISTEN", default: "127.0.0.1:8443", help: "host:port to listen on" },
   { flag: "data-dir", env: "STAMP_DATA_DIR", default: "./data", help: "directory for the embedded database and the root key" },
+  { flag: "root-key-file", env: "STAMP_ROOT_KEY_FILE", help: "file holding the root encryption key (created 0600 on first start); servers sharing a database must share it (default <data-dir>/root.key)" },
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
   { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
@@ -128,6 +130,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       host,
       port,
       dataDir: path.resolve(get("data-dir")!),
+      rootKeyFile: path.resolve(get("root-key-file") ?? path.join(get("data-dir")!, "root.key")),
       databaseUrl,
       publicUrl,
       tls,

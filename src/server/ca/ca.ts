@@ -3,6 +3,7 @@ import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { assembleCertificate, buildCaTbs } from "../../pki/ca-certificate.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleCsr, buildCsrInfo } from "../../pki/csr.js";
+import { toPem } from "../../pki/pem.js";
 import { serialFromRandom, serialHex } from "../../pki/serial.js";
 import type { Keys, KeyBackendName, KeyRef } from "../keys/index.js";
 import type { Runtime } from "../ra/context.js";
@@ -14,7 +15,7 @@ interface IssuerMaterial {
   caId: string;
   key: CaKeyRow;
   certificate: Uint8Array;
-  chain: Uint8Array[];
+  chainPem: string;
   subject: Uint8Array;
   notBefore: Date;
   notAfter: Date;
@@ -52,7 +53,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; publicUr
     const [key, cert] = await Promise.all([store.ca.keyById(ca.active_key_id), store.ca.certificateById(ca.active_certificate_id)]);
     if (!key || !cert) throw errors.internal("The issuing CA's key or certificate is missing.");
     const parsed = parseCertificate(cert.certificate);
-    return { caId, key, certificate: cert.certificate, chain: cert.chain, subject: parsed.subject, notBefore: parsed.notBefore, notAfter: parsed.notAfter, certificateId: cert.id };
+    return { caId, key, certificate: cert.certificate, chainPem: cert.chain_pem, subject: parsed.subject, notBefore: parsed.notBefore, notAfter: parsed.notAfter, certificateId: cert.id };
   }
 
   /** Runs `sign` between a committed intent and its recorded outcome. */
@@ -95,7 +96,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; publicUr
       });
       return assembleCertificate(tbs, s.keyAlgorithm, await s.sign(tbs));
     });
-    return { serial, certificate: result, chain: [iss.certificate, ...iss.chain], issuer: iss };
+    return { serial, certificate: result, chainPem: toPem(iss.certificate, "CERTIFICATE") + iss.chainPem };
   }
 
   return {
@@ -113,7 +114,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; publicUr
         const tbs = buildCaTbs({ ...req, serialNumber, issuer: req.subject, spki: key.spki, issuerSpki: key.spki, signerAlgorithm: s.keyAlgorithm, selfSigned: true });
         return assembleCertificate(tbs, s.keyAlgorithm, await s.sign(tbs));
       });
-      return { serial, certificate: result, chain: [] as Uint8Array[] };
+      return { serial, certificate: result, chainPem: "" };
     },
 
     /** Signs a subordinate CA certificate (a Stamp CA's, or an outside CA's CSR). */

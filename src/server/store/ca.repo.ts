@@ -47,7 +47,7 @@ export function caRepo(db: Kysely<Database>) {
     /** Child CAs of a CA. */
     childrenOf: (caId: string) => db.selectFrom("cas").selectAll().where("parent_ca_id", "=", caId).execute(),
     /** Updates mutable CA fields. */
-    async updateCa(id: string, set: Partial<{ name: string; status: CaStatus; active_key_id: string; active_certificate_id: string; not_before: Date; not_after: Date; parent_ca_id: string | null }>) {
+    async updateCa(id: string, set: Partial<{ name: string; status: CaStatus; active_key_id: string; active_certificate_id: string; not_before: Date; not_after: Date; parent_ca_id: string | null; max_path_length: number }>) {
       await db.updateTable("cas").set({ ...set, updated_at: new Date() }).where("id", "=", id).execute();
     },
     /** Deletes a CA with its keys and certificates; children are detached from it. */
@@ -70,19 +70,25 @@ export function caRepo(db: Kysely<Database>) {
     },
     /** A CA key by id. */
     keyById: (id: string) => db.selectFrom("ca_keys").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** Every key of a CA, newest first. */
+    keysOf: (caId: string) => db.selectFrom("ca_keys").selectAll().where("ca_id", "=", caId).orderBy("created_at", "desc").execute(),
+    /** Stores the CSR awaiting an outside CA's certificate for a key. */
+    async setPendingCsr(keyId: string, csr: Uint8Array) {
+      await db.updateTable("ca_keys").set({ pending_csr: csr }).where("id", "=", keyId).execute();
+    },
     /** Clears a key's pending CSR once its certificate is imported. */
     async clearPendingCsr(keyId: string) {
       await db.updateTable("ca_keys").set({ pending_csr: null }).where("id", "=", keyId).execute();
     },
 
     /** Inserts a CA certificate version. */
-    async insertCertificate(c: { id: string; caId: string; caKeyId: string; serial: string; issuerCaId: string | null; certificate: Uint8Array; chain: Uint8Array[]; notBefore: Date; notAfter: Date }) {
+    async insertCertificate(c: { id: string; caId: string; caKeyId: string; serial: string; issuerCaId: string | null; certificate: Uint8Array; chainPem: string; notBefore: Date; notAfter: Date }) {
       // version = next for this CA; the unique (ca_id, version) index catches a race.
       await sql`
-        insert into ca_certificates (id, ca_id, ca_key_id, version, serial, issuer_ca_id, certificate, chain, not_before, not_after)
+        insert into ca_certificates (id, ca_id, ca_key_id, version, serial, issuer_ca_id, certificate, chain_pem, not_before, not_after)
         values (${c.id}, ${c.caId}, ${c.caKeyId},
           (select coalesce(max(version), 0) + 1 from ca_certificates where ca_id = ${c.caId}),
-          ${c.serial}, ${c.issuerCaId}, ${c.certificate}, ${c.chain}, ${c.notBefore}, ${c.notAfter})`.execute(db);
+          ${c.serial}, ${c.issuerCaId}, ${c.certificate}, ${c.chainPem}, ${c.notBefore}, ${c.notAfter})`.execute(db);
     },
     /** A CA certificate by id. */
     certificateById: (id: string) => db.selectFrom("ca_certificates").selectAll().where("id", "=", id).executeTakeFirst(),

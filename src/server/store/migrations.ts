@@ -100,7 +100,7 @@ const initial: Migration = {
         serial text not null,
         issuer_ca_id uuid references cas(id),
         certificate bytea not null,
-        chain bytea[] not null,
+        chain_pem text not null,
         not_before timestamptz not null,
         not_after timestamptz not null,
         created_at timestamptz not null default now(),

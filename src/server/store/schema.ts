@@ -71,7 +71,8 @@ export interface CaCertificatesTable {
   serial: string;
   issuer_ca_id: string | null;
   certificate: Bytes;
-  chain: Bytes[];
+  /** Issuer first, up to the root; empty for a root. */
+  chain_pem: string;
   not_before: Date;
   not_after: Date;
   created_at: Created;

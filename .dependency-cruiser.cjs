@@ -1,0 +1,22 @@
+/** Import boundaries of ARCHITECTURE.md, checked in CI (`npm run check`). */
+const IO_MODULES = "^(fs|fs/promises|net|http|https|http2|dgram|child_process|worker_threads|cluster|tls|dns|node:(fs|fs/promises|net|http|https|http2|dgram|child_process|worker_threads|cluster|tls|dns))$";
+module.exports = {
+  forbidden: [
+    { name: "pure-core-no-io", comment: "pki/ and policy/ are pure: no IO modules", severity: "error", from: { path: "^src/(pki|policy)/", pathNot: "\\.test\\.ts$|test-util\\.ts$" }, to: { path: IO_MODULES } },
+    { name: "pure-core-no-server", comment: "pki/ and policy/ must not reach into the server, client or UI", severity: "error", from: { path: "^src/(pki|policy)/" }, to: { path: "^src/(server|client|cli|agent|contract)/" } },
+    { name: "pki-not-policy", comment: "policy depends on pki, never the reverse", severity: "error", from: { path: "^src/pki/" }, to: { path: "^src/policy/" } },
+    { name: "http-transport-only", comment: "server/http may import ra, contract and errors, not store/ca/keys/va", severity: "error", from: { path: "^src/server/http/" }, to: { path: "^src/server/(store|ca|keys|va)/" } },
+    { name: "ra-no-http-keys-ca", comment: "server/ra declares the interfaces it needs; it must not import http, keys or ca", severity: "error", from: { path: "^src/server/ra/" }, to: { path: "^src/server/(http|keys|ca|va)/" } },
+    { name: "ca-not-upstream", comment: "server/ca must not import http, ra (types of ra/context are allowed) or va", severity: "error", from: { path: "^src/server/ca/" }, to: { path: "^src/server/(http|va)/|^src/server/ra/(?!context\\.ts$)" } },
+    { name: "store-leaf", comment: "server/store must not import policy, ra or ca", severity: "error", from: { path: "^src/server/store/" }, to: { path: "^src/(policy|server/(ra|ca|keys|http))/" } },
+    { name: "clients-not-server", comment: "cli/, agent/ and web/ talk to the server only over HTTP", severity: "error", from: { path: "^(src/(client|cli|agent)|web)/" }, to: { path: "^src/server/" } },
+    { name: "no-circular", severity: "error", from: { path: "^src/" }, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+    exclude: { path: "\\.test\\.ts$" },
+  },
+};

@@ -1,0 +1,92 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { Config } from "./config.js";
+import { openDb, type Db } from "./store/db.js";
+import { migrate } from "./store/migrations.js";
+import { createStore, type Store } from "./store/store.js";
+import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
+import { loadServerSecret } from "./keys/server-secret.js";
+import { createCa } from "./ca/ca.js";
+import { createTlsAuto } from "./ca/tls-auto.js";
+import type { Runtime } from "./ra/context.js";
+import { createTokenService } from "./ra/auth/tokens.js";
+import { loginIdentity, loginUser } from "./ra/auth/login.js";
+import { createUsers } from "./ra/users.js";
+import { createProjects } from "./ra/projects.js";
+import { createIdentities } from "./ra/identities.js";
+import { createAuditLog } from "./ra/audit-log.js";
+import { createCaService } from "./ra/cas/service.js";
+import { buildApp } from "./http/app.js";
+
+/** A composed server, not yet listening. */
+export interface Composed {
+  app: FastifyInstance;
+  store: Store;
+  users: ReturnType<typeof createUsers>;
+  /** Messages for the operator (root key created, warnings, where the TLS CA is). */
+  notices: string[];
+  close(): Promise<void>;
+}
+
+/** The composition root: store → keys → CA → RA → HTTP (ARCHITECTURE.md). */
+export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime> }): Promise<Composed> {
+  const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
+  const notices: string[] = [];
+  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db` });
+  const closers: (() => Promise<void> | void)[] = [() => db.close()];
+  try {
+    await migrate(db.db);
+    const store = createStore(db.db);
+
+    const root = await loadOrCreateRootKey(config.rootKeyFile);
+    if (root.created) notices.push(`Created the root encryption key at ${config.rootKeyFile} (mode 0600). Back it up: without it no CA key can be used.`);
+    notices.push(...root.warnings);
+    const tokenKey = await loadServerSecret(store.misc, root.key, "access-token-hmac");
+
+    const software = createSoftwareKeys({ rootKey: root.key });
+    const pkcs11 = config.pkcs11 ? createPkcs11Keys(config.pkcs11) : undefined;
+    if (pkcs11) closers.push(() => pkcs11.close());
+    const keys = createKeys({ software, pkcs11 });
+    const ca = createCa({ store, keys, rt, publicUrl: config.publicUrl });
+
+    const tokens = createTokenService(tokenKey, rt.clock, rt.uuid);
+    const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
+    const users = createUsers({ store, rt });
+    const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
+    const services = {
+      login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
+      users,
+      projects: createProjects({ store, rt }),
+      identities,
+      auditLog: createAuditLog({ store }),
+      cas: createCaService({ store, rt, ca }),
+      health: { ready: () => store.ping() },
+    };
+
+    let https: { cert: string; key: string } | null = null;
+    if (config.tls.mode === "auto") {
+      const tls = await createTlsAuto({ store, rootKey: root.key, rt }).serverCertificate(config);
+      https = { cert: tls.certPem, key: tls.keyPem };
+      notices.push(`HTTPS with a certificate from Stamp's own TLS CA; clients trust it with ${tls.caFile} (e.g. curl --cacert ${tls.caFile}).`);
+    } else if (config.tls.mode === "files") {
+      const { readFile } = await import("node:fs/promises");
+      https = { cert: await readFile(config.tls.certFile, "utf8"), key: await readFile(config.tls.keyFile, "utf8") };
+    }
+
+    const auth = { verify: tokens.verify, user: users.principal, identity: identities.principal };
+    const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
+    closers.unshift(() => app.close());
+    return {
+      app,
+      store,
+      users,
+      notices,
+      async close() {
+        for (const c of closers) await c();
+      },
+    };
+  } catch (e) {
+    for (const c of closers) await Promise.resolve(c()).catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { errorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
+import { registerAuth, type Authenticator } from "./auth.plugin.js";
+import { authRoutes } from "./auth.routes.js";
+import { projectRoutes } from "./projects.routes.js";
+import { caRoutes } from "./ca.routes.js";
+import type { Services } from "./services.js";
+
+/** Options for the HTTP front end. */
+export interface AppOptions {
+  logger: FastifyServerOptions["logger"];
+  https?: { cert: string; key: string } | null;
+  bodyLimitBytes: number;
+  publicUrl: string;
+}
+
+/** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors. */
+export async function buildApp(services: Services, auth: Authenticator, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger,
+    bodyLimit: opts.bodyLimitBytes,
+    https: opts.https ?? null,
+    // Never log secrets: redact credentials wherever they appear.
+    ...(opts.logger ? {} : {}),
+    disableRequestLogging: false,
+    trustProxy: false,
+    maxParamLength: 200,
+    ajv: undefined,
+  } as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidatorCompiler as never);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "Stamp API", version: "1", description: "Private certificate authority and certificate lifecycle server." },
+      servers: [{ url: opts.publicUrl }],
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+
+  registerAuth(app, auth);
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
+    const ok = await services.health.ready();
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "database unavailable" });
+  });
+
+  await app.register(authRoutes(services));
+  await app.register(projectRoutes(services));
+  await app.register(caRoutes(services));
+  return app;
+}

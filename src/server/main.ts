@@ -1,0 +1,58 @@
+import { writeFile, mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { helpText, parseConfig, type Config } from "./config.js";
+import { compose } from "./compose.js";
+
+/**
+ * The only file that reads process.env or exits: parse the configuration, compose the
+ * server, create the first admin on first start, listen, and stop cleanly on SIGINT/SIGTERM.
+ */
+async function main() {
+  const parsed = parseConfig(process.argv.slice(2), process.env);
+  if ("violations" in parsed) {
+    if (parsed.help) {
+      console.log(helpText());
+      process.exit(0);
+    }
+    for (const v of parsed.violations) console.error(`stamp: ${v.message}`);
+    process.exit(2);
+  }
+  const config: Config = parsed.config;
+  const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] };
+  const server = await compose(config, { logger });
+  for (const n of server.notices) console.log(`stamp: ${n}`);
+  await bootstrap(config, server);
+
+  const stop = async (signal: string) => {
+    console.log(`stamp: ${signal} received, stopping`);
+    await server.close().catch(() => {});
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  await server.app.listen({ host: config.host, port: config.port });
+  console.log(`stamp: listening on ${config.publicUrl} (API docs at ${config.publicUrl}/api/docs)`);
+}
+
+/** First start: the first admin, from the environment or as one-time credentials in a 0600 file. */
+async function bootstrap(config: Config, server: Awaited<ReturnType<typeof compose>>) {
+  if (config.bootstrap.email && config.bootstrap.password) {
+    const made = await server.users.bootstrap(config.bootstrap.email, config.bootstrap.password);
+    if (made) console.log(`stamp: created the first admin ${config.bootstrap.email} and the project "default"`);
+    return;
+  }
+  const email = "admin@stamp.local";
+  const password = randomBytes(18).toString("base64url");
+  const made = await server.users.bootstrap(email, password);
+  if (!made) return;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(config.dataDir, "initial-admin.txt");
+  await writeFile(file, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
+  console.log(`stamp: created the first admin; its one-time credentials are in ${file} (mode 0600). Log in, then delete the file.`);
+}
+
+main().catch((e) => {
+  console.error(`stamp: failed to start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,10 @@
+import type { Store } from "../../store/store.js";
+import type { Runtime } from "../context.js";
+import type { CaPort } from "./ports.js";
+
+/** What the CA use cases need. */
+export interface CaDeps {
+  store: Store;
+  rt: Runtime;
+  ca: CaPort;
+}

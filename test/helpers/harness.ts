@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { parseConfig, type Config } from "../../src/server/config.js";
+import { compose, type Composed } from "../../src/server/compose.js";
+import type { Runtime } from "../../src/server/ra/context.js";
+
+export const ADMIN_EMAIL = "admin@example.com";
+export const ADMIN_PASSWORD = "correct horse battery staple";
+const PG_ADMIN_URL = process.env.STAMP_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Which store the suite runs on: the vitest project sets STAMP_TEST_DB. */
+export const dbKind = (process.env.STAMP_TEST_DB ?? "pglite") as "pglite" | "postgres";
+
+/** A fresh database for one test file: a PGlite dir or a PostgreSQL database. */
+export async function freshDatabase(): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "stamp-test-"));
+  if (dbKind === "pglite") return { dataDir, databaseUrl: null, drop: () => rm(dataDir, { recursive: true, force: true }) };
+  const name = `stamp_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    dataDir,
+    databaseUrl: url.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A running Stamp server on 127.0.0.1 with an admin logged in. */
+export interface TestServer {
+  url: string;
+  server: Composed;
+  config: Config;
+  adminToken: string;
+  defaultProjectId: string;
+  api<T = any>(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** Starts a server over `db` (a fresh one when omitted), plain HTTP unless tls is given. */
+export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDatabase>>; rt?: Partial<Runtime>; args?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+  const db = opts.db ?? (await freshDatabase());
+  const env: Record<string, string | undefined> = {
+    STAMP_LISTEN: "127.0.0.1:0",
+    STAMP_DATA_DIR: db.dataDir,
+    STAMP_TLS: "off",
+    STAMP_PUBLIC_URL: "http://127.0.0.1:1",
+    ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+    ...opts.env,
+  };
+  const parsed = parseConfig(opts.args ?? [], env);
+  if ("violations" in parsed) throw new Error(JSON.stringify(parsed.violations));
+  const config = parsed.config;
+  const server = await compose(config, { logger: false, rt: opts.rt });
+  await server.users.bootstrap(ADMIN_EMAIL, ADMIN_PASSWORD);
+  await server.app.listen({ host: "127.0.0.1", port: 0 });
+  const addr = server.app.server.address() as { port: number };
+  const scheme = config.tls.mode === "off" ? "http" : "https";
+  const url = `${scheme}://127.0.0.1:${addr.port}`;
+
+  const api: TestServer["api"] = async (method, p, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(url + p, { method, headers, body, signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    let parsedBody: unknown = text;
+    try {
+      parsedBody = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsedBody as any, headers: res.headers };
+  };
+  const login = await api("POST", "/api/v1/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+  if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login.body)}`);
+  const adminToken = login.body.accessToken as string;
+  const projects = await api("GET", "/api/v1/projects", { token: adminToken });
+  const defaultProjectId = projects.body.projects.find((p: { name: string }) => p.name === "default").id;
+  return {
+    url,
+    server,
+    config,
+    adminToken,
+    defaultProjectId,
+    api,
+    async close() {
+      await server.close();
+      if (!opts.db) await db.drop();
+    },
+  };
+}
