@@ -23,12 +23,8 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
     logger: opts.logger,
     bodyLimit: opts.bodyLimitBytes,
     https: opts.https ?? null,
-    // Never log secrets: redact credentials wherever they appear.
-    ...(opts.logger ? {} : {}),
-    disableRequestLogging: false,
     trustProxy: false,
-    maxParamLength: 200,
-    ajv: undefined,
+    routerOptions: { maxParamLength: 200 },
   } as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(zodValidatorCompiler as never);
   app.setSerializerCompiler(serializerCompiler);
