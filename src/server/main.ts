@@ -32,7 +32,11 @@ async function main() {
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   await server.app.listen({ host: config.host, port: config.port });
-  console.log(`stamp: listening on ${config.publicUrl} (API docs at ${config.publicUrl}/api/docs)`);
+  const addr = server.app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  const scheme = config.tls.mode === "off" ? "http" : "https";
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  console.log(`stamp: listening on ${scheme}://${host}:${port} (public URL ${config.publicUrl}; API docs at ${config.publicUrl}/api/docs)`);
 }
 
 /** First start: the first admin, from the environment or as one-time credentials in a 0600 file. */

@@ -32,3 +32,8 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: "postgres", close: () => db.destroy() };
 }
+
+/** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */
+export function isUniqueViolation(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "23505";
+}

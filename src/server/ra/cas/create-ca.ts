@@ -1,6 +1,7 @@
 import { errors } from "../../../errors.js";
 import { encodeName } from "../../../pki/name.js";
 import { evaluateCaRequest, type CaRequest, type CaRequestInput } from "../../../policy/ca-request.js";
+import { isUniqueViolation } from "../../store/db.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
@@ -52,10 +53,16 @@ export async function createCa(deps: CaDeps, ctx: RequestContext, input: CreateC
   // Key generation is slow (RSA 4096: seconds) and happens before any transaction.
   const key = await ca.generateKey(req.keyAlgorithm, `ca:${caId}:${keyId}`, input.keyBackend);
   const subject = encodeName(req.subject);
-  await store.transaction(async (tx) => {
-    await tx.ca.insertCa({ id: caId, projectId: input.projectId, name: input.name, type: req.type, status: "pending-certificate", parentCaId: req.parentCaId, subject: req.subject, maxPathLength: req.maxPathLength, keyAlgorithm: req.keyAlgorithm });
-    await tx.ca.insertKey({ id: keyId, caId, keyAlgorithm: req.keyAlgorithm, backend: input.keyBackend, keyRef: key.ref, spki: key.spki, pendingCsr: null });
-  });
+  await store
+    .transaction(async (tx) => {
+      await tx.ca.insertCa({ id: caId, projectId: input.projectId, name: input.name, type: req.type, status: "pending-certificate", parentCaId: req.parentCaId, subject: req.subject, maxPathLength: req.maxPathLength, keyAlgorithm: req.keyAlgorithm });
+      await tx.ca.insertKey({ id: keyId, caId, keyAlgorithm: req.keyAlgorithm, backend: input.keyBackend, keyRef: key.ref, spki: key.spki, pendingCsr: null });
+    })
+    .catch((e) => {
+      // Two requests (perhaps on two servers) raced for one name: the database decided.
+      if (isUniqueViolation(e)) throw errors.validation("The CA request breaks the rules; see violations.", [{ field: "name", code: "duplicate", message: "The project already has a CA with this name.", value: input.name }]);
+      throw e;
+    });
 
   try {
     if (external) {

@@ -55,6 +55,8 @@ export async function importCaCertificate(deps: CaDeps, ctx: RequestContext, caI
 
   const certId = rt.uuid();
   await store.transaction(async (tx) => {
+    // Serialises versions when two servers renew or import for one CA at once.
+    await tx.ca.caByIdForUpdate(caId);
     await tx.ca.insertCertificate({ id: certId, caId, caKeyId: key.id, serial: cert.serialHex, issuerCaId: null, certificate: cert.der, chainPem: pemChain(chain.map((c) => c.der)), notBefore: cert.notBefore, notAfter: cert.notAfter });
     await tx.ca.clearPendingCsr(key.id);
     await tx.ca.updateCa(caId, {

@@ -60,6 +60,8 @@ export async function renewCa(deps: CaDeps, ctx: RequestContext, caId: string, i
     : await ca.selfSign(caId, keyId, { subject, notBefore, notAfter, pathLength });
   const certId = rt.uuid();
   await store.transaction(async (tx) => {
+    // Serialises versions when two servers renew or import for one CA at once.
+    await tx.ca.caByIdForUpdate(caId);
     await tx.ca.insertCertificate({ id: certId, caId, caKeyId: keyId, serial: signed.serial, issuerCaId: parent?.id ?? caId, certificate: signed.certificate, chainPem: signed.chainPem, notBefore, notAfter });
     await tx.ca.updateCa(caId, { active_key_id: keyId, active_certificate_id: certId, not_before: notBefore, not_after: notAfter });
     await tx.ca.recordOutcome(parent?.id ?? caId, signed.serial, "signed");
