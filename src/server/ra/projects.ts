@@ -59,11 +59,13 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
       await requireRole(store, ctx, projectId, "admin", { type: "Project", id: projectId });
       let type: "user" | "identity";
       let principalId: string;
+      let label: { email: string | null; name: string | null };
       if (input.email) {
         const u = await store.identity.userByEmail(input.email.trim().toLowerCase());
         if (!u) throw errors.validation("No user has that email.", [{ field: "email", code: "unknown_user", message: "No user has this email; a server admin creates users with POST /api/v1/users.", value: input.email }]);
         type = "user";
         principalId = u.id;
+        label = { email: u.email, name: null };
       } else {
         const i = input.identityId ? await store.identity.identityById(input.identityId) : undefined;
         // An identity owned by a project the caller does not administer is invisible to it.
@@ -71,6 +73,7 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
         if (!i || !owner || owner.role !== "admin") throw errors.validation("No such machine identity.", [{ field: "identityId", code: "unknown_identity", message: "No machine identity with this id in a project you administer.", value: input.identityId }]);
         type = "identity";
         principalId = i.id;
+        label = { email: null, name: i.name };
       }
       const row = await store.transaction(async (tx) => {
         const existing = await tx.identity.membership(projectId, type, principalId);
@@ -81,7 +84,8 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
         await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles: input.profiles ?? null } });
         return m;
       });
-      return membershipView({ ...row, email: input.email ?? null, name: null } as MembershipRow);
+      // The stored email (normalised) or identity name, as the membership list shows them.
+      return membershipView({ ...row, ...label } as MembershipRow);
     },
     /** Removes a membership (never the last admin). */
     async removeMember(ctx: RequestContext, projectId: string, membershipId: string) {

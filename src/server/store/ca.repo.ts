@@ -95,13 +95,14 @@ export function caRepo(db: Kysely<Database>) {
     /** Every certificate of a CA, newest version first. */
     certificatesOf: (caId: string) => db.selectFrom("ca_certificates").selectAll().where("ca_id", "=", caId).orderBy("version", "desc").execute(),
 
-    /** Records the intent to sign serial `serial` under `issuerCaId` (house rule 2). Fails on a duplicate serial. */
-    async recordIntent(issuerCaId: string, serial: string, kind: string, subjectId: string | null) {
+    /** Records the intent to sign serial `serial` under `issuerCaId` (null: self-signed) (house rule 2). Fails on a duplicate serial. */
+    async recordIntent(issuerCaId: string | null, serial: string, kind: string, subjectId: string | null) {
       await db.insertInto("signing_log").values({ issuer_ca_id: issuerCaId, serial, kind, subject_id: subjectId, status: "intended" }).execute();
     },
     /** Marks an intent signed or failed. */
-    async recordOutcome(issuerCaId: string, serial: string, status: "signed" | "failed") {
-      await db.updateTable("signing_log").set({ status }).where("issuer_ca_id", "=", issuerCaId).where("serial", "=", serial).execute();
+    async recordOutcome(issuerCaId: string | null, serial: string, status: "signed" | "failed") {
+      const q = db.updateTable("signing_log").set({ status }).where("serial", "=", serial);
+      await (issuerCaId === null ? q.where("issuer_ca_id", "is", null) : q.where("issuer_ca_id", "=", issuerCaId)).execute();
     },
   };
 }

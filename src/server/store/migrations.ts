@@ -49,6 +49,7 @@ const initial: Migration = {
         principal_id uuid not null,
         role text not null check (role in ('admin', 'member', 'viewer')),
         profiles jsonb,
+        can_read_private_keys boolean not null default false,
         created_at timestamptz not null default now(),
         unique (project_id, principal_type, principal_id)
       );
@@ -108,14 +109,16 @@ const initial: Migration = {
       );
       -- House rule 2: every certificate a Stamp CA signs is recorded here before signing;
       -- the primary key makes serials unique per issuing CA.
+      -- Self-signed leaves have no issuing CA (issuer_ca_id null): their 20 random bytes suffice.
       create table signing_log (
-        issuer_ca_id uuid not null references cas(id) on delete cascade,
+        id bigserial primary key,
+        issuer_ca_id uuid references cas(id) on delete cascade,
         serial text not null,
         kind text not null,
         subject_id uuid,
         status text not null check (status in ('intended', 'signed', 'failed')),
         created_at timestamptz not null default now(),
-        primary key (issuer_ca_id, serial)
+        unique (issuer_ca_id, serial)
       );
       create table audit_log (
         id bigserial primary key,
@@ -134,14 +137,85 @@ const initial: Migration = {
       -- The audit log is append-only: the database itself refuses changes.
       create function audit_log_append_only() returns trigger language plpgsql as $$
         begin raise exception 'audit_log is append-only'; end $$;
-      create trigger audit_log_no_change before update or delete on audit_log
+      create trigger audit_log_no_change before update or delete or truncate on audit_log
         for each statement execute function audit_log_append_only();
     `.execute(db);
   },
 };
 
+const certificates: Migration = {
+  name: "0002_certificates",
+  async up(db) {
+    await sql`
+      create table certificate_templates (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        name text not null,
+        description text not null default '',
+        rules jsonb not null,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        unique (project_id, name)
+      );
+      create table certificate_profiles (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        slug text not null,
+        description text not null default '',
+        template_id uuid not null references certificate_templates(id),
+        issuer_type text not null check (issuer_type in ('ca', 'self-signed')),
+        ca_id uuid references cas(id),
+        enrollment_methods jsonb not null,
+        defaults jsonb not null,
+        api_config jsonb not null,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        unique (project_id, slug)
+      );
+      create index certificate_profiles_ca on certificate_profiles(ca_id);
+      create index certificate_profiles_template on certificate_profiles(template_id);
+      create table certificates (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        profile_id uuid references certificate_profiles(id) on delete set null,
+        ca_id uuid references cas(id),
+        ca_certificate_id uuid references ca_certificates(id),
+        serial text not null,
+        status text not null check (status in ('active', 'revoked')),
+        common_name text not null,
+        alt_names jsonb not null,
+        search_text text not null,
+        not_before timestamptz not null,
+        not_after timestamptz not null,
+        key_algorithm text not null,
+        key_usages jsonb not null,
+        extended_key_usages jsonb not null,
+        certificate bytea not null,
+        chain_pem text not null,
+        key_source text not null check (key_source in ('server', 'csr')),
+        key_ref jsonb,
+        request jsonb not null,
+        renewed_from_id uuid references certificates(id),
+        renewed_by_id uuid references certificates(id),
+        revoked_at timestamptz,
+        revocation_reason text,
+        invalidity_date timestamptz,
+        hold_released_at timestamptz,
+        created_at timestamptz not null default now(),
+        unique (ca_id, serial)
+      );
+      -- Keyset pagination: newest first within a project, and the filters it combines with.
+      create index certificates_project_page on certificates(project_id, created_at desc, id desc);
+      create index certificates_project_expiry on certificates(project_id, not_after);
+      create index certificates_ca_status on certificates(ca_id, status);
+      create index certificates_profile on certificates(profile_id, created_at desc);
+      create index certificates_renewed_from on certificates(renewed_from_id);
+    `.execute(db);
+  },
+};
+
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial];
+export const MIGRATIONS: Migration[] = [initial, certificates];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

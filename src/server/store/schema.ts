@@ -30,6 +30,7 @@ export interface MembershipsTable {
   principal_id: string;
   role: Role;
   profiles: Json<string[] | null>;
+  can_read_private_keys: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Created;
 }
 export interface ServerSecretsTable { name: string; sealed: Json<unknown>; created_at: Created }
@@ -78,7 +79,8 @@ export interface CaCertificatesTable {
   created_at: Created;
 }
 export interface SigningLogTable {
-  issuer_ca_id: string;
+  id: Generated<string>;
+  issuer_ca_id: string | null;
   serial: string;
   kind: string;
   subject_id: string | null;
@@ -99,6 +101,60 @@ export interface AuditLogTable {
   created_at: Created;
 }
 
+export interface CertificateTemplatesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  rules: Json<unknown>;
+  created_at: Created;
+  updated_at: Date;
+}
+export interface CertificateProfilesTable {
+  id: string;
+  project_id: string;
+  slug: string;
+  description: string;
+  template_id: string;
+  issuer_type: "ca" | "self-signed";
+  ca_id: string | null;
+  enrollment_methods: Json<string[]>;
+  defaults: Json<Record<string, unknown>>;
+  api_config: Json<{ autoRenew: boolean; renewBeforeDays: number | null }>;
+  created_at: Created;
+  updated_at: Date;
+}
+export interface CertificatesTable {
+  id: string;
+  project_id: string;
+  profile_id: string | null;
+  ca_id: string | null;
+  ca_certificate_id: string | null;
+  serial: string;
+  status: "active" | "revoked";
+  common_name: string;
+  alt_names: Json<{ type: string; value: string }[]>;
+  /** Lower-cased CN and SAN values, for substring search. */
+  search_text: string;
+  not_before: Date;
+  not_after: Date;
+  key_algorithm: string;
+  key_usages: Json<string[]>;
+  extended_key_usages: Json<string[]>;
+  certificate: Bytes;
+  chain_pem: string;
+  key_source: "server" | "csr";
+  key_ref: Json<unknown> | null;
+  request: Json<Record<string, unknown>>;
+  renewed_from_id: string | null;
+  renewed_by_id: string | null;
+  revoked_at: Date | null;
+  revocation_reason: string | null;
+  invalidity_date: Date | null;
+  hold_released_at: Date | null;
+  created_at: Created;
+}
+
 /** The whole schema. */
 export interface Database {
   projects: ProjectsTable;
@@ -113,4 +169,7 @@ export interface Database {
   ca_certificates: CaCertificatesTable;
   signing_log: SigningLogTable;
   audit_log: AuditLogTable;
+  certificate_templates: CertificateTemplatesTable;
+  certificate_profiles: CertificateProfilesTable;
+  certificates: CertificatesTable;
 }
