@@ -61,8 +61,10 @@ export function zodValidatorCompiler({ schema }: { schema: ZodType }) {
 export function errorHandler(err: FastifyError & { validationContext?: string }, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof StampError) {
     if (err.validationContext && err.violations.length) {
+      // Body fields are named as the use cases name them (`configuration.country`); query and
+      // path fields carry their place (`query.projectId`, `params.id`).
       const ctx = err.validationContext === "querystring" ? "query" : err.validationContext;
-      const violations = err.violations.map((v) => ({ ...v, field: `${ctx}.${v.field}` }));
+      const violations = err.violations.map((v) => ({ ...v, field: ctx === "body" ? v.field : `${ctx}.${v.field}` }));
       return sendProblem(reply, req, new StampError(err.kind, err.message, { violations }));
     }
     if (err.kind === "internal") req.log.error({ err: err.cause ?? err }, "internal error");
@@ -85,6 +87,13 @@ export function errorHandler(err: FastifyError & { validationContext?: string },
   }
   req.log.error({ err }, "unhandled error");
   return sendProblem(reply, req, new StampError("internal", "Internal error; the server log has the details."));
+}
+
+/** Errors Fastify raises before routing (an over-long path segment, a bad URL), as problem+json. */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const detail = status === 414 ? "A path segment is too long (at most 200 characters)." : "The request URL is malformed.";
+  return reply.code(status).type("application/problem+json").send({ type: "urn:stamp:problem:bad_request", title: "Bad request", status, detail });
 }
 
 /** 404 for unknown routes, as problem+json. */

@@ -29,6 +29,7 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
     /** Creates a project owned (admin) by the caller. */
     async create(ctx: RequestContext, name: string) {
       const p = requirePrincipal(ctx);
+      if (p.type === "identity") throw errors.forbidden("Machine identities cannot create projects; a user creates the project and adds the identity to it.");
       const project = await store.transaction(async (tx) => {
         const row = await tx.identity.insertProject({ id: rt.uuid(), name });
         await tx.identity.upsertMembership({ id: rt.uuid(), projectId: row.id, type: p.type, principalId: p.id, role: "admin", profiles: null });

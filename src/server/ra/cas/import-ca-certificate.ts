@@ -7,15 +7,19 @@ import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CaDeps } from "./deps.js";
+import { parsingField } from "./field-errors.js";
 import { pemChain } from "./view.js";
 
 function parseAll(text: string, field: string): ParsedCertificate[] {
-  const blocks = pemBlocks(text);
-  if (text.trim() && !blocks.length) throw errors.badRequest(`${field} must be PEM certificates (-----BEGIN CERTIFICATE-----).`);
-  if (blocks.length > 10) throw errors.badRequest(`${field} has ${blocks.length} certificates; at most 10 are accepted.`);
+  const bad = (at: string, message: string) => errors.badRequest(message, [{ field: at, code: "unparseable", message }]);
+  const blocks = parsingField(field, () => pemBlocks(text));
+  if (text.trim() && !blocks.length) throw bad(field, `${field} must be PEM certificates (-----BEGIN CERTIFICATE-----).`);
+  if (blocks.length > 10) throw bad(field, `${field} has ${blocks.length} certificates; at most 10 are accepted.`);
   return blocks.map((b, i) => {
-    if (b.label !== "CERTIFICATE") throw errors.badRequest(`${field}[${i}] is a ${b.label}, not a CERTIFICATE.`);
-    return parseCertificate(b.der);
+    // Field names as verifyChain reports them: "certificate", "certificateChain[i]".
+    const at = field === "certificate" ? field : `${field}[${i}]`;
+    if (b.label !== "CERTIFICATE") throw bad(at, `${field}[${i}] is a ${b.label}, not a CERTIFICATE.`);
+    return parsingField(at, () => parseCertificate(b.der));
   });
 }
 
@@ -38,7 +42,10 @@ export async function importCaCertificate(deps: CaDeps, ctx: RequestContext, caI
   if (!key) throw errors.conflict("This CA has no key awaiting a certificate.");
 
   const blocks = parseAll(input.certificate, "certificate");
-  if (blocks.length !== 1) throw errors.badRequest("certificate must hold exactly one PEM certificate; put the issuers in certificateChain.");
+  if (blocks.length !== 1) {
+    const message = "certificate must hold exactly one PEM certificate; put the issuers in certificateChain.";
+    throw errors.badRequest(message, [{ field: "certificate", code: "not_one_certificate", message, value: blocks.length }]);
+  }
   const cert = blocks[0];
   const chain = orderChain(parseAll(input.certificateChain, "certificateChain"), cert);
 

@@ -5,6 +5,7 @@ import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CaDeps } from "./deps.js";
+import { parsingField } from "./field-errors.js";
 
 /**
  * POST …/:id/sign-intermediate: signs another CA's CSR (an outside CA, or a Stamp CA created
@@ -16,7 +17,7 @@ export async function signIntermediate(deps: CaDeps, ctx: RequestContext, caId: 
   if (!row) throw errors.notFound("CA", caId);
   await requireRole(store, ctx, row.project_id, "admin", { type: "CA", id: caId });
   if (row.status !== "active") throw errors.conflict(`The CA is ${row.status}; only an active CA can sign.`);
-  const csr = parseCsr(input.csr);
+  const csr = parsingField("csr", () => parseCsr(input.csr));
 
   const v: Violation[] = [];
   if (!csr.signatureValid) v.push({ field: "csr", code: "bad_signature", message: "The CSR's signature does not verify with the key it carries.", value: csr.subjectText });

@@ -1,0 +1,306 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+
+// Every route of the OpenAPI document × {no token, expired token, viewer (user and machine
+// identity), member, admin of another project}. A route that is neither public nor in MATRIX
+// fails the coverage test, so a new route cannot ship without saying who may call it.
+//
+// Order of checks in the server: the auth hook (onRequest) rejects a bad or expired token
+// before anything else; then fastify validates params/query/body (400); then the use case asks
+// for a principal (401 without a token) and a role (404 outside the project, 403 below the
+// role). So without a token an invalid body answers 400, not 401: every case below sends a
+// valid request, which the "no token → 401" column proves (a 400 there means the case is wrong).
+
+const CA = "/api/v1/cert-manager/ca/internal";
+
+/** Routes anyone may call without a token (the AIA URL, login, health, the API docs). */
+const PUBLIC = new Set([
+  "POST /api/v1/auth/login",
+  "POST /api/v1/auth/universal-auth/login",
+  "GET /api/v1/cert-manager/ca-certificates/{id}/der",
+  "GET /healthz",
+  "GET /readyz",
+  "GET /api/docs",
+  "GET /api/docs/json",
+  "GET /api/docs/yaml",
+]);
+
+/** Real ids and values of the default project's objects. */
+interface Fixture {
+  projectId: string;
+  otherProjectId: string;
+  rootId: string;
+  pendingId: string;
+  identityId: string;
+  secretId: string;
+  memberMembershipId: string;
+  pendingCsr: string;
+  rootCertificate: string;
+}
+
+/**
+ * Who may call a project-scoped route: `viewer` reads, `admin` manages. `any` needs only a
+ * principal (not tied to the default project); `server-admin` needs the server admin flag.
+ */
+type Need = "any" | "user" | "server-admin" | "viewer" | "admin";
+
+interface RouteCase {
+  need: Need;
+  params?: (f: Fixture) => Record<string, string>;
+  query?: (f: Fixture) => Record<string, string>;
+  body?: (f: Fixture) => unknown;
+}
+
+const id = (pick: (f: Fixture) => string) => (f: Fixture) => ({ id: pick(f) });
+const later = (days: number) => new Date(Date.now() + days * 86400_000).toISOString();
+
+/** Every non-public route, with a request that passes validation. */
+const MATRIX: Record<string, RouteCase> = {
+  "GET /api/v1/auth/me": { need: "any" },
+  "POST /api/v1/users": { need: "server-admin", body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@example.com`, password: "a long enough password" }) },
+  // Creating a project only needs a principal: the caller becomes its admin.
+  // Users create projects; machine identities are added to them.
+  "POST /api/v1/projects": { need: "user", body: () => ({ name: "someone's own project" }) },
+  "GET /api/v1/projects": { need: "any" },
+  "GET /api/v1/projects/{id}": { need: "viewer", params: id((f) => f.projectId) },
+  "GET /api/v1/projects/{id}/memberships": { need: "admin", params: id((f) => f.projectId) },
+  "POST /api/v1/projects/{id}/memberships": { need: "admin", params: id((f) => f.projectId), body: () => ({ email: "matrix-other-admin@example.com", role: "admin" }) },
+  "DELETE /api/v1/projects/{id}/memberships/{membershipId}": { need: "admin", params: (f) => ({ id: f.projectId, membershipId: f.memberMembershipId }) },
+  "GET /api/v1/projects/{id}/identities": { need: "admin", params: id((f) => f.projectId) },
+  "GET /api/v1/projects/{id}/audit-logs": { need: "admin", params: id((f) => f.projectId), query: () => ({ limit: "5" }) },
+  "POST /api/v1/identities": { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky identity", role: "admin" }) },
+  "GET /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
+  "DELETE /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
+  "POST /api/v1/identities/{id}/universal-auth/client-secrets": { need: "admin", params: id((f) => f.identityId), body: () => ({ description: "sneaky" }) },
+  "GET /api/v1/identities/{id}/universal-auth/client-secrets": { need: "admin", params: id((f) => f.identityId) },
+  "POST /api/v1/identities/{id}/universal-auth/client-secrets/{secretId}/revoke": { need: "admin", params: (f) => ({ id: f.identityId, secretId: f.secretId }) },
+  [`POST ${CA}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky ca", configuration: { type: "root", commonName: "Sneaky Root", keyAlgorithm: "EC_prime256v1" } }) },
+  [`GET ${CA}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${CA}/{id}`]: { need: "viewer", params: id((f) => f.rootId) },
+  [`PATCH ${CA}/{id}`]: { need: "admin", params: id((f) => f.rootId), body: () => ({ status: "disabled" }) },
+  [`DELETE ${CA}/{id}`]: { need: "admin", params: id((f) => f.rootId), query: () => ({ force: "true" }) },
+  [`GET ${CA}/{id}/certificate`]: { need: "viewer", params: id((f) => f.rootId) },
+  [`GET ${CA}/{id}/ca-certificates`]: { need: "viewer", params: id((f) => f.rootId) },
+  [`GET ${CA}/{id}/csr`]: { need: "viewer", params: id((f) => f.pendingId) },
+  [`POST ${CA}/{id}/import-certificate`]: { need: "admin", params: id((f) => f.pendingId), body: (f) => ({ certificate: f.rootCertificate, certificateChain: f.rootCertificate }) },
+  [`POST ${CA}/{id}/sign-intermediate`]: { need: "admin", params: id((f) => f.rootId), body: (f) => ({ csr: f.pendingCsr, notAfter: later(30), maxPathLength: 0 }) },
+  [`POST ${CA}/{id}/renew`]: { need: "admin", params: id((f) => f.rootId), body: () => ({ type: "existing" }) },
+};
+
+/** Distinctive names of the default project's objects; none may appear in a 404 to an outsider. */
+const SECRET_WORDS = ["Matrix Root Zebra", "matrix-root-zebra", "Matrix Pending Okapi", "matrix-pending-okapi", "matrix-identity-lynx", "matrix-viewer@example.com", "matrix-member@example.com"];
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let s: TestServer;
+let f: Fixture;
+let expiredToken: string;
+const tokens: Record<"viewer" | "viewerIdentity" | "member" | "otherAdmin", string> = {} as never;
+let docRoutes: { key: string; method: string; path: string }[];
+
+async function login(email: string, password: string) {
+  const r = await s.api("POST", "/api/v1/auth/login", { body: { email, password } });
+  if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.accessToken as string;
+}
+
+async function ok<T = any>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
+  const res = await r;
+  if (res.status !== 200) throw new Error(`setup ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  // A server whose clock runs two hours behind issues tokens that expired an hour ago; the
+  // token HMAC key lives in the shared database, so the real server checks their signature
+  // and only the expiry can fail.
+  const past = await startServer({ db, rt: { clock: () => new Date(Date.now() - 2 * 3600_000) } });
+  expiredToken = past.adminToken;
+  await past.close();
+  s = await startServer({ db });
+  const t = s.adminToken;
+  const pw = "matrix password 123";
+
+  const root = await ok(s.api("POST", CA, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-root-zebra", configuration: { type: "root", commonName: "Matrix Root Zebra", keyAlgorithm: "EC_prime256v1", maxPathLength: 2 } } }), "root CA");
+  const pending = await ok(s.api("POST", CA, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-pending-okapi", configuration: { type: "intermediate", commonName: "Matrix Pending Okapi", keyAlgorithm: "EC_prime256v1" } } }), "pending CA");
+  const csr = await ok(s.api("GET", `${CA}/${pending.id}/csr`, { token: t }), "csr");
+  const rootCert = await ok(s.api("GET", `${CA}/${root.id}/certificate`, { token: t }), "root certificate");
+
+  const identity = (await ok(s.api("POST", "/api/v1/identities", { token: t, body: { projectId: s.defaultProjectId, name: "matrix-identity-lynx", role: "viewer" } }), "identity")).identity;
+  const secret = await ok(s.api("POST", `/api/v1/identities/${identity.id}/universal-auth/client-secrets`, { token: t, body: { description: "matrix" } }), "client secret");
+
+  for (const [email, role] of [["matrix-viewer@example.com", "viewer"], ["matrix-member@example.com", "member"], ["matrix-other-admin@example.com", null]] as const) {
+    await ok(s.api("POST", "/api/v1/users", { token: t, body: { email, password: pw } }), `user ${email}`);
+    if (role) await ok(s.api("POST", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: t, body: { email, role } }), `membership ${email}`);
+  }
+  const members = (await ok(s.api("GET", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: t }), "memberships")).memberships;
+  tokens.viewer = await login("matrix-viewer@example.com", pw);
+  tokens.member = await login("matrix-member@example.com", pw);
+  tokens.otherAdmin = await login("matrix-other-admin@example.com", pw);
+  const ua = await ok(s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId: identity.clientId, clientSecret: secret.clientSecret } }), "identity login");
+  tokens.viewerIdentity = ua.accessToken;
+  const other = (await ok(s.api("POST", "/api/v1/projects", { token: tokens.otherAdmin, body: { name: "elsewhere" } }), "other project")).project;
+
+  f = {
+    projectId: s.defaultProjectId,
+    otherProjectId: other.id,
+    rootId: root.id,
+    pendingId: pending.id,
+    identityId: identity.id,
+    secretId: secret.clientSecretData.id,
+    memberMembershipId: members.find((m: { email?: string }) => m.email === "matrix-member@example.com").id,
+    pendingCsr: csr.csr,
+    rootCertificate: rootCert.certificate,
+  };
+
+  const doc = await s.api("GET", "/api/docs/json");
+  if (doc.status !== 200) throw new Error(`GET /api/docs/json: ${doc.status}`);
+  docRoutes = Object.entries<Record<string, unknown>>(doc.body.paths).flatMap(([p, ops]) =>
+    Object.keys(ops)
+      .filter((m) => ["get", "post", "put", "patch", "delete"].includes(m))
+      .map((m) => ({ key: `${m.toUpperCase()} ${p}`, method: m.toUpperCase(), path: p })),
+  );
+});
+
+afterAll(async () => {
+  await s?.close();
+  await db?.drop();
+});
+
+/** The concrete request for a MATRIX route. */
+function request(key: string) {
+  const c = MATRIX[key];
+  const [method, template] = key.split(" ");
+  const params = c.params?.(f) ?? {};
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`${key}: no value for path parameter ${name}`);
+    return encodeURIComponent(params[name]);
+  });
+  const q = c.query?.(f);
+  return { method, path: q ? `${path}?${new URLSearchParams(q)}` : path, body: c.body?.(f) };
+}
+
+async function call(key: string, token: string | null) {
+  const r = request(key);
+  return s.api(r.method, r.path, { token, body: r.body });
+}
+
+function isProblem(res: { headers: Headers; body: any }, status: number) {
+  return (res.headers.get("content-type") ?? "").startsWith("application/problem+json") && res.body?.status === status;
+}
+
+/** Checks a response against the expected status; the message names the route and the caller. */
+function expectStatus(res: { status: number; body: unknown; headers: Headers }, want: number, key: string, who: string) {
+  const detail = `${who} → ${key}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+  expect(res.status, detail).toBe(want);
+  if (want >= 400) expect(isProblem(res, want), `${detail} (not problem+json)`).toBe(true);
+}
+
+describe("coverage: the matrix walks every route of the OpenAPI document", () => {
+  it("every documented route is public or in MATRIX", () => {
+    expect(docRoutes.length).toBeGreaterThan(20);
+    const unhandled = docRoutes.filter((r) => !PUBLIC.has(r.key) && !(r.key in MATRIX)).map((r) => r.key);
+    expect(unhandled, "routes with no authz expectation; add them to MATRIX (or PUBLIC)").toEqual([]);
+  });
+  it("MATRIX names no route the server no longer has", () => {
+    const documented = new Set(docRoutes.map((r) => r.key));
+    expect(Object.keys(MATRIX).filter((k) => !documented.has(k))).toEqual([]);
+  });
+  it("the public routes answer without a token", async () => {
+    const der = await s.api("GET", `/api/v1/cert-manager/ca-certificates/${(await s.api("GET", `${CA}/${f.rootId}`, { token: s.adminToken })).body.configuration.activeCaCertId}/der`);
+    expect(der.status).toBe(200);
+    for (const p of ["/healthz", "/readyz", "/api/docs/json"]) expect((await s.api("GET", p)).status, p).toBe(200);
+  });
+});
+
+describe("no token and expired token → 401 problem+json", () => {
+  it("no token: every non-public route answers 401", async () => {
+    for (const key of Object.keys(MATRIX)) expectStatus(await call(key, null), 401, key, "no token");
+  });
+  it("expired token: every documented non-public route answers 401 (also with made-up ids, no body)", async () => {
+    const dummy = "00000000-0000-4000-8000-000000000000";
+    for (const r of docRoutes.filter((x) => !PUBLIC.has(x.key))) {
+      const res = await s.api(r.method, r.path.replace(/\{\w+\}/g, dummy), { token: expiredToken });
+      expectStatus(res, 401, r.key, "expired token");
+      expect(res.headers.get("www-authenticate"), r.key).toMatch(/^Bearer/);
+    }
+  });
+  it("expired token: also with the real request", async () => {
+    for (const key of Object.keys(MATRIX)) expectStatus(await call(key, expiredToken), 401, key, "expired token");
+  });
+  it("a token with a forged signature or garbage answers 401", async () => {
+    const [head, body] = s.adminToken.split(".");
+    for (const bad of [`${head}.${body}.AAAA`, "garbage", `${s.adminToken}x`]) {
+      expectStatus(await s.api("GET", "/api/v1/auth/me", { token: bad }), 401, "GET /api/v1/auth/me", `token ${bad.slice(0, 20)}…`);
+    }
+  });
+});
+
+describe("members below the role: 200 on reads they may make, 403 on the rest", () => {
+  const expected = (need: Need, identity: boolean) => (need === "any" || need === "viewer" || (need === "user" && !identity) ? 200 : 403);
+  for (const who of ["viewer", "viewerIdentity", "member"] as const) {
+    it(`${who}`, async () => {
+      for (const [key, c] of Object.entries(MATRIX)) {
+        expectStatus(await call(key, tokens[who]), expected(c.need, who === "viewerIdentity"), key, who);
+      }
+    });
+  }
+});
+
+describe("admin of another project: 404 for everything in the default project, and no leak", () => {
+  it("every project-scoped route answers 404 without naming the object", async () => {
+    for (const [key, c] of Object.entries(MATRIX)) {
+      if (c.need === "any" || c.need === "user" || c.need === "server-admin") continue;
+      const res = await call(key, tokens.otherAdmin);
+      expectStatus(res, 404, key, "other project's admin");
+      const text = JSON.stringify(res.body);
+      for (const w of SECRET_WORDS) expect(text.includes(w), `${key} leaks "${w}": ${text}`).toBe(false);
+    }
+  });
+  it("routes that are not project-scoped do not show the default project", async () => {
+    expectStatus(await call("POST /api/v1/users", tokens.otherAdmin), 403, "POST /api/v1/users", "other project's admin");
+    const list = await s.api("GET", "/api/v1/projects", { token: tokens.otherAdmin });
+    expect(list.status).toBe(200);
+    expect(list.body.projects.map((p: { id: string }) => p.id)).not.toContain(f.projectId);
+    const me = await s.api("GET", "/api/v1/auth/me", { token: tokens.otherAdmin });
+    expect(me.body.label).toBe("matrix-other-admin@example.com");
+  });
+  it("listing CAs with ?projectId=<default project> answers 404", async () => {
+    const res = await s.api("GET", `${CA}?projectId=${f.projectId}`, { token: tokens.otherAdmin });
+    expectStatus(res, 404, `GET ${CA}?projectId=<default>`, "other project's admin");
+    expect(JSON.stringify(res.body)).not.toContain("matrix-root-zebra");
+  });
+  it("references from its own project to the default project's objects are unknown, not forbidden", async () => {
+    const child = await s.api("POST", CA, { token: tokens.otherAdmin, body: { projectId: f.otherProjectId, name: "child", configuration: { type: "intermediate", commonName: "Child", keyAlgorithm: "EC_prime256v1", parentCaId: f.rootId } } });
+    expect(child.status, JSON.stringify(child.body)).toBe(422);
+    expect(child.body.violations.map((v: { code: string }) => v.code)).toEqual(["unknown_parent"]);
+    expect(JSON.stringify(child.body)).not.toContain("Zebra");
+    const add = await s.api("POST", `/api/v1/projects/${f.otherProjectId}/memberships`, { token: tokens.otherAdmin, body: { identityId: f.identityId, role: "viewer" } });
+    expect(add.status, JSON.stringify(add.body)).toBe(422);
+    expect(add.body.violations[0].code).toBe("unknown_identity");
+    expect(JSON.stringify(add.body)).not.toContain("lynx");
+  });
+});
+
+describe("nothing changed", () => {
+  it("the default project's objects are as the admin made them", async () => {
+    const t = s.adminToken;
+    const cas = await s.api("GET", `${CA}?projectId=${f.projectId}`, { token: t });
+    expect(cas.body.map((c: { name: string; status: string }) => `${c.name}:${c.status}`).sort()).toEqual(["matrix-pending-okapi:pending-certificate", "matrix-root-zebra:active"]);
+    const versions = await s.api("GET", `${CA}/${f.rootId}/ca-certificates`, { token: t });
+    expect(versions.body).toHaveLength(1);
+    const members = await s.api("GET", `/api/v1/projects/${f.projectId}/memberships`, { token: t });
+    expect(members.body.memberships.map((m: { email?: string; identityName?: string; role: string }) => `${m.email ?? m.identityName}:${m.role}`).sort()).toEqual(
+      ["admin@example.com:admin", "matrix-identity-lynx:viewer", "matrix-member@example.com:member", "matrix-viewer@example.com:viewer"].sort(),
+    );
+    const identities = await s.api("GET", `/api/v1/projects/${f.projectId}/identities`, { token: t });
+    expect(identities.body.identities.map((i: { name: string }) => i.name)).toEqual(["matrix-identity-lynx"]);
+    const secrets = await s.api("GET", `/api/v1/identities/${f.identityId}/universal-auth/client-secrets`, { token: t });
+    expect(secrets.body.clientSecretData.map((x: { revokedAt: string | null }) => x.revokedAt)).toEqual([null]);
+    // Audit: the refused attempts left no successful change behind (logins aside).
+    const log = await s.api("GET", `/api/v1/projects/${f.projectId}/audit-logs?limit=500&outcome=success`, { token: t });
+    const actors = new Set(log.body.auditLogs.filter((e: { action: string }) => !e.action.startsWith("auth.")).map((e: { actorId: string }) => e.actorId));
+    const admin = (await s.api("GET", "/api/v1/auth/me", { token: t })).body.id;
+    expect([...actors]).toEqual([admin]);
+  });
+});
