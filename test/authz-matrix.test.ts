@@ -12,6 +12,9 @@ import { freshDatabase, startServer, type TestServer } from "./helpers/harness.j
 // valid request, which the "no token → 401" column proves (a 400 there means the case is wrong).
 
 const CA = "/api/v1/cert-manager/ca/internal";
+const TPL = "/api/v1/cert-manager/certificate-templates";
+const PRO = "/api/v1/cert-manager/certificate-profiles";
+const CERT = "/api/v1/cert-manager/certificates";
 
 /** Routes anyone may call without a token (the AIA URL, login, health, the API docs). */
 const PUBLIC = new Set([
@@ -36,13 +39,21 @@ interface Fixture {
   memberMembershipId: string;
   pendingCsr: string;
   rootCertificate: string;
+  templateId: string;
+  spareTemplateId: string;
+  profileId: string;
+  spareProfileId: string;
+  certId: string;
+  certRenewId: string;
+  certRevokeId: string;
+  certHoldId: string;
 }
 
 /**
  * Who may call a project-scoped route: `viewer` reads, `admin` manages. `any` needs only a
  * principal (not tied to the default project); `server-admin` needs the server admin flag.
  */
-type Need = "any" | "user" | "server-admin" | "viewer" | "admin";
+type Need = "any" | "user" | "server-admin" | "viewer" | "member" | "keys" | "admin";
 
 interface RouteCase {
   need: Need;
@@ -85,10 +96,33 @@ const MATRIX: Record<string, RouteCase> = {
   [`POST ${CA}/{id}/import-certificate`]: { need: "admin", params: id((f) => f.pendingId), body: (f) => ({ certificate: f.rootCertificate, certificateChain: f.rootCertificate }) },
   [`POST ${CA}/{id}/sign-intermediate`]: { need: "admin", params: id((f) => f.rootId), body: (f) => ({ csr: f.pendingCsr, notAfter: later(30), maxPathLength: 0 }) },
   [`POST ${CA}/{id}/renew`]: { need: "admin", params: id((f) => f.rootId), body: () => ({ type: "existing" }) },
+  [`GET ${TPL}/presets`]: { need: "any" },
+  [`POST ${TPL}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky template", preset: "tls-server" }) },
+  [`GET ${TPL}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${TPL}/{id}`]: { need: "viewer", params: id((f) => f.templateId) },
+  [`PATCH ${TPL}/{id}`]: { need: "admin", params: id((f) => f.templateId), body: () => ({ description: "sneaky" }) },
+  [`DELETE ${TPL}/{id}`]: { need: "admin", params: id((f) => f.spareTemplateId) },
+  [`POST ${PRO}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, slug: "sneaky", templateId: f.templateId, caId: f.rootId }) },
+  [`GET ${PRO}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${PRO}/{id}`]: { need: "viewer", params: id((f) => f.profileId) },
+  [`PATCH ${PRO}/{id}`]: { need: "admin", params: id((f) => f.profileId), body: () => ({ description: "sneaky" }) },
+  [`DELETE ${PRO}/{id}`]: { need: "admin", params: id((f) => f.spareProfileId) },
+  [`POST ${CERT}`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
+  [`POST ${CERT}/preview`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
+  [`GET ${CERT}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${CERT}/{id}`]: { need: "viewer", params: id((f) => f.certId) },
+  [`GET ${CERT}/{id}/certificate`]: { need: "viewer", params: id((f) => f.certId) },
+  [`GET ${CERT}/{id}/bundle`]: { need: "viewer", params: id((f) => f.certId) },
+  [`POST ${CERT}/{id}/renew`]: { need: "member", params: id((f) => f.certRenewId), body: () => ({}) },
+  [`POST ${CERT}/{id}/revoke`]: { need: "member", params: id((f) => f.certRevokeId), body: () => ({ revocationReason: "SUPERSEDED" }) },
+  [`POST ${CERT}/{id}/lift-hold`]: { need: "member", params: id((f) => f.certHoldId) },
+  // Private keys need their own permission: admins, or canReadPrivateKeys on the membership.
+  [`GET ${CERT}/{id}/private-key`]: { need: "keys", params: id((f) => f.certId) },
+  [`POST ${CERT}/{id}/pkcs12`]: { need: "keys", params: id((f) => f.certId), body: () => ({ password: "matrix p12" }) },
 };
 
 /** Distinctive names of the default project's objects; none may appear in a 404 to an outsider. */
-const SECRET_WORDS = ["Matrix Root Zebra", "matrix-root-zebra", "Matrix Pending Okapi", "matrix-pending-okapi", "matrix-identity-lynx", "matrix-viewer@example.com", "matrix-member@example.com"];
+const SECRET_WORDS = ["matrix-template-gnu", "matrix-profile-yak", "kiwi.matrix.example.com", "Matrix Root Zebra", "matrix-root-zebra", "Matrix Pending Okapi", "matrix-pending-okapi", "matrix-identity-lynx", "matrix-viewer@example.com", "matrix-member@example.com"];
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 let s: TestServer;
@@ -141,6 +175,14 @@ beforeAll(async () => {
   tokens.viewerIdentity = ua.accessToken;
   const other = (await ok(s.api("POST", "/api/v1/projects", { token: tokens.otherAdmin, body: { name: "elsewhere" } }), "other project")).project;
 
+  const tpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-template-gnu", preset: "tls-server" } }), "template")).certificateTemplate;
+  const spareTpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-template", preset: "tls-client" } }), "spare template")).certificateTemplate;
+  const profile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-profile-yak", templateId: tpl.id, caId: root.id } }), "profile")).certificateProfile;
+  const spareProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-spare-profile", templateId: tpl.id, caId: root.id } }), "spare profile")).certificateProfile;
+  const issue = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate.certificateId as string;
+  const certHoldId = await issue("hold.matrix.example.com");
+  await ok(s.api("POST", `${CERT}/${certHoldId}/revoke`, { token: t, body: { revocationReason: "CERTIFICATE_HOLD" } }), "hold");
+
   f = {
     projectId: s.defaultProjectId,
     otherProjectId: other.id,
@@ -151,6 +193,14 @@ beforeAll(async () => {
     memberMembershipId: members.find((m: { email?: string }) => m.email === "matrix-member@example.com").id,
     pendingCsr: csr.csr,
     rootCertificate: rootCert.certificate,
+    templateId: tpl.id,
+    spareTemplateId: spareTpl.id,
+    profileId: profile.id,
+    spareProfileId: spareProfile.id,
+    certId: await issue("kiwi.matrix.example.com"),
+    certRenewId: await issue("renew.matrix.example.com"),
+    certRevokeId: await issue("revoke.matrix.example.com"),
+    certHoldId,
   };
 
   const doc = await s.api("GET", "/api/docs/json");
@@ -237,11 +287,12 @@ describe("no token and expired token → 401 problem+json", () => {
 });
 
 describe("members below the role: 200 on reads they may make, 403 on the rest", () => {
-  const expected = (need: Need, identity: boolean) => (need === "any" || need === "viewer" || (need === "user" && !identity) ? 200 : 403);
+  const expected = (need: Need, who: "viewer" | "viewerIdentity" | "member") =>
+    need === "any" || need === "viewer" || (need === "user" && who !== "viewerIdentity") || (need === "member" && who === "member") ? 200 : 403;
   for (const who of ["viewer", "viewerIdentity", "member"] as const) {
     it(`${who}`, async () => {
       for (const [key, c] of Object.entries(MATRIX)) {
-        expectStatus(await call(key, tokens[who]), expected(c.need, who === "viewerIdentity"), key, who);
+        expectStatus(await call(key, tokens[who]), expected(c.need, who), key, who);
       }
     });
   }
@@ -299,8 +350,12 @@ describe("nothing changed", () => {
     expect(secrets.body.clientSecretData.map((x: { revokedAt: string | null }) => x.revokedAt)).toEqual([null]);
     // Audit: the refused attempts left no successful change behind (logins aside).
     const log = await s.api("GET", `/api/v1/projects/${f.projectId}/audit-logs?limit=500&outcome=success`, { token: t });
-    const actors = new Set(log.body.auditLogs.filter((e: { action: string }) => !e.action.startsWith("auth.")).map((e: { actorId: string }) => e.actorId));
     const admin = (await s.api("GET", "/api/v1/auth/me", { token: t })).body.id;
-    expect([...actors]).toEqual([admin]);
+    const member = (await s.api("GET", "/api/v1/auth/me", { token: tokens.member })).body.id;
+    const changes = log.body.auditLogs.filter((e: { action: string; actorId: string }) => !e.action.startsWith("auth.") && e.actorId !== admin);
+    // Only the member changed anything, and only what members may: certificates.
+    expect(changes.map((e: { actorId: string; action: string }) => `${e.actorId === member ? "member" : e.actorId}:${e.action}`).sort()).toEqual(
+      ["member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke"],
+    );
   });
 });

@@ -11,6 +11,7 @@ export const membership = z.object({
   identityName: z.string().optional(),
   role,
   profiles: z.array(z.string()).nullable(),
+  canReadPrivateKeys: z.boolean(),
   createdAt: z.string(),
 });
 export const addMemberBody = z
@@ -19,6 +20,7 @@ export const addMemberBody = z
     identityId: uuid.optional(),
     role,
     profiles: z.array(z.string().min(1).max(100)).max(100).nullable().optional(),
+    canReadPrivateKeys: z.boolean().optional().describe("may read private keys Stamp generated (admins always may)"),
   })
   .refine((b) => (b.email === undefined) !== (b.identityId === undefined), { message: "give exactly one of email or identityId", path: ["email"] });
 export const membershipParams = z.object({ id: uuid, membershipId: uuid });

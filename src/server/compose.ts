@@ -8,6 +8,7 @@ import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey }
 import { loadServerSecret } from "./keys/server-secret.js";
 import { createCa } from "./ca/ca.js";
 import { createTlsAuto } from "./ca/tls-auto.js";
+import { createLeafIssuer } from "./ca/leaf.js";
 import type { Runtime } from "./ra/context.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
@@ -16,6 +17,9 @@ import { createProjects } from "./ra/projects.js";
 import { createIdentities } from "./ra/identities.js";
 import { createAuditLog } from "./ra/audit-log.js";
 import { createCaService } from "./ra/cas/service.js";
+import { createTemplates } from "./ra/certs/templates.js";
+import { createProfiles } from "./ra/certs/profiles.js";
+import { createCertificates } from "./ra/certs/certificates.js";
 import { buildApp } from "./http/app.js";
 
 /** A composed server, not yet listening. */
@@ -48,6 +52,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     if (pkcs11) closers.push(() => pkcs11.close());
     const keys = createKeys({ software, pkcs11 });
     const ca = createCa({ store, keys, rt, publicUrl: config.publicUrl });
+    const leaf = createLeafIssuer({ store, keys, software, rt, publicUrl: config.publicUrl });
 
     const tokens = createTokenService(tokenKey, rt.clock, rt.uuid);
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
@@ -60,6 +65,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       identities,
       auditLog: createAuditLog({ store }),
       cas: createCaService({ store, rt, ca }),
+      templates: createTemplates({ store, rt }),
+      profiles: createProfiles({ store, rt }),
+      certificates: createCertificates({ store, rt, leaf, backdateSeconds: config.backdateSeconds }),
       health: { ready: () => store.ping() },
     };
 

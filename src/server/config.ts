@@ -15,6 +15,7 @@ export interface Config {
   accessTokenTtlSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   bodyLimitBytes: number;
+  backdateSeconds: number;
 }
 
 interface OptionSpec { flag: string; env: string; help: string; default?: string }
@@ -35,6 +36,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "pkcs11-token-label", env: "STAMP_PKCS11_TOKEN_LABEL", help: "label of the PKCS#11 token" },
   { flag: "pkcs11-pin", env: "STAMP_PKCS11_PIN", help: "user PIN of the PKCS#11 token" },
   { flag: "access-token-ttl", env: "STAMP_ACCESS_TOKEN_TTL", default: "3600", help: "lifetime of access tokens, in seconds (60 to 86400)" },
+  { flag: "backdate", env: "STAMP_BACKDATE", default: "60", help: "seconds certificates are backdated against clock skew (0 to 3600)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -120,6 +122,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86400) {
     violations.push({ field: "--access-token-ttl", code: "out_of_range", message: "--access-token-ttl must be a whole number of seconds from 60 to 86400." });
   }
+  const backdate = Number(get("backdate"));
+  if (!Number.isInteger(backdate) || backdate < 0 || backdate > 3600) {
+    violations.push({ field: "--backdate", code: "out_of_range", message: "--backdate must be a whole number of seconds from 0 to 3600." });
+  }
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -139,6 +145,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       accessTokenTtlSeconds: ttl,
       logLevel,
       bodyLimitBytes: 1024 * 1024,
+      backdateSeconds: backdate,
     },
   };
 }

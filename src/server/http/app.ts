@@ -7,6 +7,8 @@ import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
 import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
+import { templateRoutes } from "./templates.routes.js";
+import { certificateRoutes } from "./certificates.routes.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -57,5 +59,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(authRoutes(services));
   await app.register(projectRoutes(services));
   await app.register(caRoutes(services));
+  await app.register(templateRoutes(services));
+  await app.register(certificateRoutes(services));
   return app;
 }

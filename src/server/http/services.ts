@@ -4,6 +4,9 @@ import type { createIdentities } from "../ra/identities.js";
 import type { createUsers } from "../ra/users.js";
 import type { createAuditLog } from "../ra/audit-log.js";
 import type { createCaService } from "../ra/cas/service.js";
+import type { createTemplates } from "../ra/certs/templates.js";
+import type { createProfiles } from "../ra/certs/profiles.js";
+import type { createCertificates } from "../ra/certs/certificates.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -16,5 +19,8 @@ export interface Services {
   identities: ReturnType<typeof createIdentities>;
   auditLog: ReturnType<typeof createAuditLog>;
   cas: ReturnType<typeof createCaService>;
+  templates: ReturnType<typeof createTemplates>;
+  profiles: ReturnType<typeof createProfiles>;
+  certificates: ReturnType<typeof createCertificates>;
   health: { ready(): Promise<boolean> };
 }

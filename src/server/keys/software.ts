@@ -26,6 +26,8 @@ export function softwareKeyAad(label: string): string {
 export interface SoftwareKeys extends KeyBackend {
   /** Seals an existing PKCS#8 DER private key; throws badRequest when it is not a key of `alg`. */
   importPrivateKey(pkcs8Der: Uint8Array, alg: KeyAlgorithm, label: string): { ref: KeyRef; spki: Uint8Array };
+  /** The PKCS#8 DER of a sealed key (for exporting a certificate's server-held key to its owner). */
+  exportPrivateKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array>;
 }
 
 /** Creates the software key backend over a 32-byte root key. */
@@ -50,6 +52,28 @@ export function createSoftwareKeys(deps: { rootKey: Buffer }): SoftwareKeys {
     } finally {
       pkcs8.fill(0);
     }
+  }
+
+  /** The decrypted KeyObject of a sealed reference (cached). */
+  async function keyObject(ref: KeyRef, alg: KeyAlgorithm): Promise<KeyObject> {
+    if (ref.backend !== "software") throw errors.internal(`key reference for backend "${ref.backend}" given to the software backend`);
+    const id = cacheKey(ref);
+    let key = cache.get(id);
+    if (!key) {
+      const pkcs8 = open(rootKey, ref.sealed, softwareKeyAad(ref.label));
+      try {
+        key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+      } catch (e) {
+        throw errors.internal("stored key could not be decrypted (wrong root key or tampered data)", e);
+      } finally {
+        pkcs8.fill(0);
+      }
+      checkKeyMatches(key, alg, (m) => errors.internal(m));
+      remember(id, key);
+    } else {
+      checkKeyMatches(key, alg, (m) => errors.internal(m));
+    }
+    return key;
   }
 
   return {
@@ -78,26 +102,15 @@ export function createSoftwareKeys(deps: { rootKey: Buffer }): SoftwareKeys {
       return sealKey(key, alg, label);
     },
 
-    async signer(ref, alg) {
-      if (ref.backend !== "software") throw errors.internal(`key reference for backend "${ref.backend}" given to the software backend`);
-      const id = cacheKey(ref);
-      let key = cache.get(id);
-      if (!key) {
-        const pkcs8 = open(rootKey, ref.sealed, softwareKeyAad(ref.label));
-        try {
-          key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
-        } catch (e) {
-          throw errors.internal("stored key could not be decrypted (wrong root key or tampered data)", e);
-        } finally {
-          pkcs8.fill(0);
-        }
-        checkKeyMatches(key, alg, (m) => errors.internal(m));
-        remember(id, key);
-      } else {
-        checkKeyMatches(key, alg, (m) => errors.internal(m));
-      }
-      return makeSigner(key, alg);
+    async exportPrivateKey(ref, alg) {
+      const key = await keyObject(ref, alg);
+      return new Uint8Array(key.export({ type: "pkcs8", format: "der" }));
     },
+
+    async signer(ref, alg) {
+      return makeSigner(await keyObject(ref, alg), alg);
+    },
+
   };
 }
 

@@ -16,6 +16,7 @@ function membershipView(m: MembershipRow) {
     identityName: m.name ?? undefined,
     role: m.role,
     profiles: m.profiles,
+    canReadPrivateKeys: m.can_read_private_keys,
     createdAt: new Date(m.created_at).toISOString(),
   };
 }
@@ -56,7 +57,7 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
       return (await store.identity.membershipsOf(projectId)).map(membershipView);
     },
     /** Adds (or changes) a user's or a machine identity's membership. */
-    async addMember(ctx: RequestContext, projectId: string, input: { email?: string; identityId?: string; role: Role; profiles?: string[] | null }) {
+    async addMember(ctx: RequestContext, projectId: string, input: { email?: string; identityId?: string; role: Role; profiles?: string[] | null; canReadPrivateKeys?: boolean }) {
       await requireRole(store, ctx, projectId, "admin", { type: "Project", id: projectId });
       let type: "user" | "identity";
       let principalId: string;
@@ -81,8 +82,8 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
         if (existing?.role === "admin" && input.role !== "admin" && (await tx.identity.countAdmins(projectId)) <= 1) {
           throw errors.conflict("A project needs at least one admin; make someone else admin first.");
         }
-        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type, principalId, role: input.role, profiles: input.profiles ?? null });
-        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles: input.profiles ?? null } });
+        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type, principalId, role: input.role, profiles: input.profiles ?? null, canReadPrivateKeys: input.canReadPrivateKeys });
+        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles: input.profiles ?? null, canReadPrivateKeys: input.canReadPrivateKeys ?? false } });
         return m;
       });
       // The stored email (normalised) or identity name, as the membership list shows them.

@@ -55,6 +55,9 @@ export function caRepo(db: Kysely<Database>) {
       await db.updateTable("cas").set({ parent_ca_id: null }).where("parent_ca_id", "=", id).execute();
       await db.updateTable("ca_certificates").set({ issuer_ca_id: null }).where("issuer_ca_id", "=", id).execute();
       await db.updateTable("cas").set({ active_key_id: null, active_certificate_id: null }).where("id", "=", id).execute();
+      // Forced deletion: issued certificates and profiles stay, detached from the CA.
+      await db.updateTable("certificates").set({ ca_id: null, ca_certificate_id: null }).where("ca_id", "=", id).execute();
+      await db.updateTable("certificate_profiles").set({ ca_id: null }).where("ca_id", "=", id).execute();
       await db.deleteFrom("ca_certificates").where("ca_id", "=", id).execute();
       await db.deleteFrom("ca_keys").where("ca_id", "=", id).execute();
       await db.deleteFrom("signing_log").where("issuer_ca_id", "=", id).execute();
@@ -67,6 +70,11 @@ export function caRepo(db: Kysely<Database>) {
         .insertInto("ca_keys")
         .values({ id: k.id, ca_id: k.caId, key_algorithm: k.keyAlgorithm, backend: k.backend, key_ref: JSON.stringify(k.keyRef), spki: k.spki, pending_csr: k.pendingCsr })
         .execute();
+    },
+    /** True when `spki` is the public key of any CA (a leaf must never reuse one). */
+    async isCaKey(spki: Uint8Array) {
+      const r = await db.selectFrom("ca_keys").select("id").where("spki", "=", spki).limit(1).executeTakeFirst();
+      return r !== undefined;
     },
     /** A CA key by id. */
     keyById: (id: string) => db.selectFrom("ca_keys").selectAll().where("id", "=", id).executeTakeFirst(),

@@ -36,11 +36,11 @@ export function identityRepo(db: Kysely<Database>) {
         .execute(),
 
     /** Adds or replaces a membership. */
-    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null }) {
+    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null; canReadPrivateKeys?: boolean }) {
       return db
         .insertInto("memberships")
-        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles) })
-        .onConflict((oc) => oc.columns(["project_id", "principal_type", "principal_id"]).doUpdateSet({ role: m.role, profiles: JSON.stringify(m.profiles) }))
+        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false })
+        .onConflict((oc) => oc.columns(["project_id", "principal_type", "principal_id"]).doUpdateSet({ role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false }))
         .returningAll()
         .executeTakeFirstOrThrow();
     },
@@ -59,7 +59,7 @@ export function identityRepo(db: Kysely<Database>) {
         .selectFrom("memberships")
         .leftJoin("users", (j) => j.onRef("users.id", "=", "memberships.principal_id").on("memberships.principal_type", "=", "user"))
         .leftJoin("identities", (j) => j.onRef("identities.id", "=", "memberships.principal_id").on("memberships.principal_type", "=", "identity"))
-        .select(["memberships.id", "memberships.principal_type", "memberships.principal_id", "memberships.role", "memberships.profiles", "memberships.created_at", "users.email", "identities.name"])
+        .select(["memberships.id", "memberships.principal_type", "memberships.principal_id", "memberships.role", "memberships.profiles", "memberships.can_read_private_keys", "memberships.created_at", "users.email", "identities.name"])
         .where("memberships.project_id", "=", projectId)
         .orderBy("memberships.created_at")
         .execute(),

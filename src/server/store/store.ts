@@ -3,12 +3,14 @@ import type { Database } from "./schema.js";
 import { identityRepo } from "./identity.repo.js";
 import { miscRepo } from "./misc.repo.js";
 import { caRepo } from "./ca.repo.js";
+import { certRepo } from "./cert.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
   identity: ReturnType<typeof identityRepo>;
   misc: ReturnType<typeof miscRepo>;
   ca: ReturnType<typeof caRepo>;
+  cert: ReturnType<typeof certRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -19,7 +21,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

@@ -57,6 +57,13 @@ export function manageCas(deps: CaDeps) {
       if (activeChildren.length && !force) {
         throw errors.conflict(`The CA has ${activeChildren.length} active child CA(s) (${activeChildren.map((c) => c.name).slice(0, 5).join(", ")}); disable or delete them first, or delete with ?force=true.`);
       }
+      if (!force && (await store.cert.hasLiveCertificates(caId, rt.clock()))) {
+        throw errors.conflict("The CA has issued certificates that are neither expired nor revoked; revoke them first, or delete with ?force=true.");
+      }
+      const profiles = await store.cert.profilesOfCa(caId);
+      if (profiles.length && !force) {
+        throw errors.conflict(`Profiles issue from this CA (${profiles.map((p) => p.slug).slice(0, 5).join(", ")}); point them at another CA first, or delete with ?force=true.`);
+      }
       await store.transaction(async (tx) => {
         await tx.ca.deleteCa(caId);
         await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.delete", objectType: "ca", objectId: caId, outcome: "success", detail: { name: row.name, force, activeChildren: activeChildren.map((c) => c.id) } });

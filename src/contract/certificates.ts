@@ -1,0 +1,164 @@
+import { z } from "zod";
+import { KEY_ALGORITHMS } from "../pki/algorithms.js";
+import { isoDate, name, uuid } from "./common.js";
+
+/** Templates, profiles and certificates: the public API's shapes (Infisical's names). */
+
+import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } from "../policy/vocabulary.js";
+import { SAN_TYPES } from "../policy/san-syntax.js";
+
+export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
+export const TEMPLATE_PRESET_NAMES = ["tls-server", "tls-client", "dual-purpose-server", "code-signing", "email-protection", "device", "user", "intermediate-ca"] as const;
+export const REVOCATION_REASONS = ["UNSPECIFIED", "KEY_COMPROMISE", "CA_COMPROMISE", "AFFILIATION_CHANGED", "SUPERSEDED", "CESSATION_OF_OPERATION", "CERTIFICATE_HOLD", "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE"] as const;
+
+const pattern = z.string().max(253);
+const patterns = z.array(pattern).max(100);
+const ruleLists = { allowed: patterns.optional(), required: patterns.optional(), denied: patterns.optional() };
+const usageRule = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.object({ allowed: z.array(z.enum(values)).max(20).optional(), required: z.array(z.enum(values)).max(20).optional(), denied: z.array(z.enum(values)).max(20).optional() });
+const duration = z.string().max(16).describe('a duration: a number and a unit s, h, d, w or y (365 days), e.g. "90d", "12h", "1y"');
+
+/** A template's rules (Infisical's certificate policy). */
+export const templateRules = z.object({
+  subject: z.array(z.object({ type: z.enum(SUBJECT_TYPES), ...ruleLists })).max(20).optional(),
+  sans: z.array(z.object({ type: z.enum(SAN_TYPES), ...ruleLists })).max(20).optional(),
+  keyUsages: usageRule(KEY_USAGES).optional(),
+  extendedKeyUsages: usageRule(EXTENDED_KEY_USAGES).optional(),
+  algorithms: z.object({ signature: z.array(z.enum(SIGNATURE_ALGORITHMS)).max(10).optional(), keyAlgorithm: z.array(z.enum(KEY_ALGORITHMS)).max(10).optional() }).optional(),
+  validity: z.object({ max: duration.optional() }).optional(),
+  basicConstraints: z.object({ isCA: z.enum(["allowed", "required", "denied"]).optional(), maxPathLength: z.number().int().min(-1).max(32).optional() }).optional(),
+});
+
+export const createTemplateBody = templateRules.extend({
+  projectId: uuid,
+  name,
+  description: z.string().max(1000).optional(),
+  preset: z.enum(TEMPLATE_PRESET_NAMES).optional().describe("start from a preset; fields given here replace the preset's"),
+});
+export const updateTemplateBody = templateRules.extend({ name: name.optional(), description: z.string().max(1000).optional() });
+export const template = templateRules.extend({
+  id: uuid,
+  projectId: uuid,
+  name: z.string(),
+  description: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const templatePreset = z.object({ preset: z.enum(TEMPLATE_PRESET_NAMES), name: z.string(), description: z.string(), rules: templateRules });
+
+const altName = z.object({ type: z.enum(SAN_TYPES), value: z.string().min(1).max(1024) });
+const subjectFields = {
+  commonName: z.string().max(256).optional(),
+  organization: z.string().max(256).optional(),
+  organizationalUnit: z.string().max(256).optional(),
+  country: z.string().max(16).optional(),
+  state: z.string().max(256).optional(),
+  locality: z.string().max(256).optional(),
+};
+
+/** What a certificate request may set (and what profile defaults may fill in). */
+export const issuanceAttributes = z.object({
+  ...subjectFields,
+  altNames: z.array(altName).max(1000).optional(),
+  ttl: duration.optional(),
+  notBefore: isoDate.optional(),
+  notAfter: isoDate.optional(),
+  keyAlgorithm: z.enum(KEY_ALGORITHMS).optional(),
+  signatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS).optional(),
+  keyUsages: z.array(z.enum(KEY_USAGES)).max(9).optional(),
+  extendedKeyUsages: z.array(z.enum(EXTENDED_KEY_USAGES)).max(6).optional(),
+});
+
+const apiConfig = z.object({
+  autoRenew: z.boolean().default(false),
+  renewBeforeDays: z.number().int().min(1).max(3650).nullable().default(null),
+});
+export const createProfileBody = z.object({
+  projectId: uuid,
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes, 1-63 characters"),
+  description: z.string().max(1000).optional(),
+  templateId: uuid,
+  issuerType: z.enum(["ca", "self-signed"]).default("ca"),
+  caId: uuid.optional(),
+  enrollmentMethods: z.array(z.enum(["api"])).min(1).max(4).default(["api"]),
+  defaults: issuanceAttributes.omit({ notBefore: true, notAfter: true }).default({}),
+  apiConfig: apiConfig.default({ autoRenew: false, renewBeforeDays: null }),
+});
+export const updateProfileBody = createProfileBody.omit({ projectId: true, issuerType: true }).partial();
+export const profile = z.object({
+  id: uuid,
+  projectId: uuid,
+  slug: z.string(),
+  description: z.string(),
+  templateId: uuid,
+  issuerType: z.enum(["ca", "self-signed"]),
+  caId: uuid.nullable(),
+  enrollmentMethods: z.array(z.string()),
+  defaults: z.record(z.string(), z.unknown()),
+  apiConfig: z.object({ autoRenew: z.boolean(), renewBeforeDays: z.number().nullable() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const profileWithWarnings = z.object({ profile, warnings: z.array(z.object({ field: z.string(), code: z.string(), message: z.string(), value: z.unknown().optional() })) });
+
+export const issueBody = z.object({
+  profileId: uuid,
+  csr: z.string().min(1).max(64 * 1024).optional(),
+  attributes: issuanceAttributes.default({}),
+  removeRootsFromChain: z.boolean().default(false),
+});
+export const issuedCertificate = z.object({
+  certificate: z.string(),
+  issuingCaCertificate: z.string(),
+  certificateChain: z.string(),
+  privateKey: z.string().optional(),
+  serialNumber: z.string(),
+  certificateId: uuid,
+});
+export const previewResponse = z.object({
+  tbsCertificate: z.string().describe("base64 DER of the TBSCertificate that would be signed"),
+  text: z.record(z.string(), z.unknown()),
+});
+
+export const certificateStatus = z.enum(["active", "expired", "revoked", "renewed"]);
+export const certificateView = z.object({
+  id: uuid,
+  projectId: uuid,
+  profileId: uuid.nullable(),
+  caId: uuid.nullable(),
+  serialNumber: z.string(),
+  status: certificateStatus,
+  commonName: z.string(),
+  altNames: z.array(z.object({ type: z.string(), value: z.string() })),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  keyAlgorithm: z.string(),
+  keyUsages: z.array(z.string()),
+  extendedKeyUsages: z.array(z.string()),
+  keySource: z.enum(["server", "csr"]),
+  renewedFromCertificateId: uuid.nullable(),
+  renewedByCertificateId: uuid.nullable(),
+  revokedAt: z.string().nullable(),
+  revocationReason: z.string().nullable(),
+  createdAt: z.string(),
+});
+export const listCertificatesQuery = z.object({
+  projectId: uuid,
+  status: certificateStatus.optional(),
+  profileId: uuid.optional(),
+  caId: uuid.optional(),
+  search: z.string().min(1).max(253).optional().describe("substring of the common name or a SAN, case-insensitive"),
+  expiresBefore: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+});
+export const renewBody = z.object({
+  renewalKeySource: z.enum(["new", "reuse"]).default("new"),
+  csr: z.string().min(1).max(64 * 1024).optional(),
+});
+export const revokeBody = z.object({
+  revocationReason: z.enum(REVOCATION_REASONS),
+  invalidityDate: z.iso.datetime({ offset: true }).optional(),
+});
+export const pkcs12Body = z.object({ password: z.string().min(4).max(256) });
+export const templateName = name;

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import * as c from "../../contract/certificates.js";
+import { idParams, uuid, violation } from "../../contract/common.js";
+import type { Services } from "./services.js";
+
+const TEMPLATES = "/api/v1/cert-manager/certificate-templates";
+const PROFILES = "/api/v1/cert-manager/certificate-profiles";
+
+/** Certificate templates and profiles. */
+export function templateRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    const tags = ["templates"];
+    app.get(`${TEMPLATES}/presets`, { schema: { tags, summary: "Template presets (TLS server, TLS client, …)", response: { 200: z.object({ presets: z.array(c.templatePreset) }) } } }, async (req) => ({
+      presets: s.templates.presets(req.ctx),
+    }));
+    app.post(TEMPLATES, { schema: { tags, summary: "Create a template (optionally from a preset)", body: c.createTemplateBody, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
+      certificateTemplate: await s.templates.create(req.ctx, req.body),
+    }));
+    app.get(TEMPLATES, { schema: { tags, querystring: z.object({ projectId: uuid }), response: { 200: z.object({ certificateTemplates: z.array(c.template) }) } } }, async (req) => ({
+      certificateTemplates: await s.templates.list(req.ctx, req.query.projectId),
+    }));
+    app.get(`${TEMPLATES}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
+      certificateTemplate: await s.templates.get(req.ctx, req.params.id),
+    }));
+    app.patch(`${TEMPLATES}/:id`, { schema: { tags, summary: "Change a template; reports profiles whose defaults it breaks", params: idParams, body: c.updateTemplateBody, response: { 200: z.object({ certificateTemplate: c.template, brokenProfiles: z.array(z.object({ profileId: uuid, slug: z.string(), violations: z.array(violation) })) }) } } }, (req) =>
+      s.templates.update(req.ctx, req.params.id, req.body),
+    );
+    app.delete(`${TEMPLATES}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
+      certificateTemplate: await s.templates.remove(req.ctx, req.params.id),
+    }));
+
+    const ptags = ["profiles"];
+    app.post(PROFILES, { schema: { tags: ptags, summary: "Create a profile (template + issuer + enrollment + defaults)", body: c.createProfileBody, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
+      certificateProfile: await s.profiles.create(req.ctx, req.body),
+    }));
+    app.get(PROFILES, { schema: { tags: ptags, querystring: z.object({ projectId: uuid }), response: { 200: z.object({ certificateProfiles: z.array(c.profile) }) } } }, async (req) => ({
+      certificateProfiles: await s.profiles.list(req.ctx, req.query.projectId),
+    }));
+    app.get(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
+      certificateProfile: await s.profiles.get(req.ctx, req.params.id),
+    }));
+    app.patch(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, body: c.updateProfileBody, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
+      certificateProfile: await s.profiles.update(req.ctx, req.params.id, req.body),
+    }));
+    app.delete(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
+      certificateProfile: await s.profiles.remove(req.ctx, req.params.id),
+    }));
+  };
+}

@@ -1,0 +1,162 @@
+import { errors, isStampError } from "../../../errors.js";
+import type { KeyAlgorithm } from "../../../pki/algorithms.js";
+import { parseCertificate } from "../../../pki/certificate-parse.js";
+import { pemBlocks, toPem } from "../../../pki/pem.js";
+import type { IssuanceAttributes } from "../../../policy/issuance.js";
+import type { CertificateRow } from "../../store/cert.repo.js";
+import { audit } from "../audit.js";
+import { requireRole } from "../authz.js";
+import type { RequestContext } from "../context.js";
+import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
+import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
+import { certificatePem, certificateStatus, certificateView } from "./view.js";
+
+/** RFC 5280 §5.3.1 reason codes, by Infisical's names. */
+export const REASON_CODES: Record<string, number> = {
+  UNSPECIFIED: 0,
+  KEY_COMPROMISE: 1,
+  CA_COMPROMISE: 2,
+  AFFILIATION_CHANGED: 3,
+  SUPERSEDED: 4,
+  CESSATION_OF_OPERATION: 5,
+  CERTIFICATE_HOLD: 6,
+  PRIVILEGE_WITHDRAWN: 9,
+  A_A_COMPROMISE: 10,
+};
+
+/** Certificates: issue, preview, read, list, renew, revoke, export. */
+export function createCertificates(deps: CertDeps) {
+  const { store, rt } = deps;
+  const what = (id: string) => ({ type: "Certificate", id });
+
+  async function load(ctx: RequestContext, id: string): Promise<CertificateRow> {
+    const c = await store.cert.certificateById(id);
+    if (!c) throw errors.notFound("Certificate", id);
+    await requireRole(store, ctx, c.project_id, "viewer", what(id));
+    return c;
+  }
+  /** Loads a certificate the caller may act on (member on its profile). */
+  async function loadForChange(ctx: RequestContext, id: string) {
+    const c = await load(ctx, id);
+    const profile = c.profile_id ? await store.cert.profileById(c.profile_id) : undefined;
+    if (profile) await requireProfileAccess(store, ctx, profile, what(id));
+    else await requireRole(store, ctx, c.project_id, "admin", what(id));
+    return { c, profile };
+  }
+  async function keyPem(ctx: RequestContext, c: CertificateRow, action: string) {
+    if (!c.key_ref) throw errors.conflict("Stamp does not hold this certificate's private key: it was issued from a CSR.");
+    await requirePrivateKeyAccess(store, ctx, c.project_id, what(c.id));
+    await audit(store, rt, ctx, { projectId: c.project_id, action, objectType: "certificate", objectId: c.id, outcome: "success" });
+    return toPem(await deps.leaf.exportSubjectKey(c.key_ref, c.key_algorithm as KeyAlgorithm), "PRIVATE KEY");
+  }
+
+  return {
+    /** Issues a certificate. */
+    issue: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input),
+    /** Runs the whole decision and returns the unsigned certificate, or the violations. */
+    preview: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input, { preview: true }),
+    /** One certificate (no key material). */
+    async get(ctx: RequestContext, id: string) {
+      return certificateView(await load(ctx, id), rt.clock());
+    },
+    /** The certificate as PEM or DER. */
+    async raw(ctx: RequestContext, id: string) {
+      const c = await load(ctx, id);
+      return { der: c.certificate, pem: certificatePem(c) };
+    },
+    /** A page of a project's certificates, newest first. */
+    async list(ctx: RequestContext, q: { projectId: string; status?: "active" | "expired" | "revoked" | "renewed"; profileId?: string; caId?: string; search?: string; expiresBefore?: string; limit: number; cursor?: string }) {
+      await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
+      let cursor: { createdAt: Date; id: string } | undefined;
+      if (q.cursor) {
+        const m = /^(\d{1,16})_([0-9a-f-]{36})$/.exec(q.cursor);
+        if (!m) throw errors.badRequest("The cursor is not one this server returned.", [{ field: "query.cursor", code: "invalid", message: "Use the nextCursor of a previous page.", value: q.cursor }]);
+        cursor = { createdAt: new Date(Number(m[1]) / 1000), id: m[2] };
+      }
+      const now = rt.clock();
+      const rows = await store.cert.list({ ...q, expiresBefore: q.expiresBefore ? new Date(q.expiresBefore) : undefined, now, cursor, limit: q.limit });
+      const last = rows[rows.length - 1];
+      return {
+        certificates: rows.map((r) => certificateView(r, now)),
+        nextCursor: rows.length === q.limit && last ? `${Math.round(new Date(last.created_at).getTime() * 1000)}_${last.id}` : null,
+      };
+    },
+    /** Renews: a new certificate with the same request; a new key by default, the same key on request, or a new CSR. */
+    async renew(ctx: RequestContext, id: string, body: { renewalKeySource: "new" | "reuse"; csr?: string }) {
+      const { c, profile } = await loadForChange(ctx, id);
+      if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
+      if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
+      if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
+      const req = c.request as { attributes: IssuanceAttributes; removeRootsFromChain?: boolean };
+      // The new certificate keeps the request's names and lifetime, not its fixed dates.
+      const { notBefore: _nb, notAfter: _na, ...attributes } = req.attributes;
+      const lifetime = new Date(c.not_after).getTime() - new Date(c.not_before).getTime();
+      const withTtl = attributes.ttl ? attributes : { ...attributes, ttl: `${Math.max(1, Math.round(lifetime / 1000))}s` };
+      const input: IssueInput = { profileId: profile.id, attributes: withTtl, removeRootsFromChain: req.removeRootsFromChain ?? false };
+      if (c.key_source === "csr") {
+        if (!body.csr) throw errors.validation("This certificate was issued from a CSR; renew it with a new CSR.", [{ field: "csr", code: "required", message: "Send the CSR for the renewed certificate (the same key or a new one)." }]);
+        return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c });
+      }
+      if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c });
+      const reuseKey = body.renewalKeySource === "reuse" ? { ref: c.key_ref, spki: parseCertificate(c.certificate).spki, keyAlgorithm: c.key_algorithm as KeyAlgorithm } : undefined;
+      return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey });
+    },
+    /** Revokes with an RFC 5280 reason; CERTIFICATE_HOLD can be lifted later. */
+    async revoke(ctx: RequestContext, id: string, body: { revocationReason: string; invalidityDate?: string }) {
+      const { c } = await loadForChange(ctx, id);
+      if (c.status === "revoked" && c.revocation_reason !== "CERTIFICATE_HOLD") throw errors.conflict(`The certificate is already revoked (${c.revocation_reason}).`);
+      const now = rt.clock();
+      const invalidityDate = body.invalidityDate ? new Date(body.invalidityDate) : null;
+      if (invalidityDate && invalidityDate > now) throw errors.validation("The invalidity date is in the future.", [{ field: "invalidityDate", code: "in_the_future", message: "The invalidity date says when the key was (or is suspected to have been) compromised; it cannot be in the future.", value: body.invalidityDate }]);
+      await store.transaction(async (tx) => {
+        await tx.cert.revoke(id, { at: now, reason: body.revocationReason, invalidityDate });
+        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: id, outcome: "success", detail: { reason: body.revocationReason, reasonCode: REASON_CODES[body.revocationReason], serial: c.serial } });
+      });
+      return certificateView((await store.cert.certificateById(id))!, now);
+    },
+    /** Lifts a certificateHold: the certificate is valid again. */
+    async liftHold(ctx: RequestContext, id: string) {
+      const { c } = await loadForChange(ctx, id);
+      if (c.status !== "revoked" || c.revocation_reason !== "CERTIFICATE_HOLD") throw errors.conflict("Only a certificate on hold (CERTIFICATE_HOLD) can be released.");
+      const now = rt.clock();
+      await store.transaction(async (tx) => {
+        await tx.cert.releaseHold(id, now);
+        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.lift-hold", objectType: "certificate", objectId: id, outcome: "success", detail: { serial: c.serial } });
+      });
+      return certificateView((await store.cert.certificateById(id))!, now);
+    },
+    /** Certificate, chain and — when the caller may read it — the private key. */
+    async bundle(ctx: RequestContext, id: string) {
+      const c = await load(ctx, id);
+      let privateKey: string | undefined;
+      if (c.key_ref) {
+        try {
+          privateKey = await keyPem(ctx, c, "certificate.bundle-with-key");
+        } catch (e) {
+          if (!isStampError(e, "forbidden")) throw e;
+        }
+      }
+      const blocks = pemBlocks(c.chain_pem);
+      return {
+        certificate: certificatePem(c),
+        certificateChain: c.chain_pem,
+        issuingCaCertificate: blocks.length ? toPem(blocks[0].der, "CERTIFICATE") : certificatePem(c),
+        privateKey,
+        serialNumber: c.serial,
+        status: certificateStatus(c, rt.clock()),
+      };
+    },
+    /** The private key (its own permission; audited). */
+    async privateKey(ctx: RequestContext, id: string) {
+      return { privateKey: await keyPem(ctx, await load(ctx, id), "certificate.private-key") };
+    },
+    /** A PKCS#12 file of certificate, chain and key, protected by the caller's password. */
+    async pkcs12(ctx: RequestContext, id: string, password: string) {
+      const c = await load(ctx, id);
+      if (!c.key_ref) throw errors.conflict("Stamp does not hold this certificate's private key: it was issued from a CSR.");
+      await requirePrivateKeyAccess(store, ctx, c.project_id, what(id));
+      await audit(store, rt, ctx, { projectId: c.project_id, action: "certificate.pkcs12", objectType: "certificate", objectId: id, outcome: "success" });
+      return deps.leaf.buildPkcs12(c.certificate, pemBlocks(c.chain_pem).map((b) => b.der), c.key_ref, c.key_algorithm as KeyAlgorithm, password);
+    },
+  };
+}

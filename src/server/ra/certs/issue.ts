@@ -1,0 +1,197 @@
+import { errors, isStampError, type Violation } from "../../../errors.js";
+import { isKeyAlgorithm, type KeyAlgorithm } from "../../../pki/algorithms.js";
+import { parseCsr, type ParsedCsr } from "../../../pki/csr.js";
+import { checkPublicKey } from "../../../pki/key-checks.js";
+import { ekuFromOid, kuFromRfc } from "../../../policy/vocabulary.js";
+import { decideIssuance, type IssuanceAttributes, type IssuanceRequest, type IssuerFacts, type ProfileDefaults } from "../../../policy/issuance.js";
+import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
+import type { Store } from "../../store/store.js";
+import { audit } from "../audit.js";
+import type { RequestContext, Runtime } from "../context.js";
+import { requireProfileAccess } from "./access.js";
+import type { LeafPort, LeafSigner } from "./ports.js";
+import { compileTemplate } from "./templates.js";
+import { withoutRoot } from "./view.js";
+import { toPem } from "../../../pki/pem.js";
+
+/** What the certificate use cases need. */
+export interface CertDeps {
+  store: Store;
+  rt: Runtime;
+  leaf: LeafPort;
+  /** Seconds certificates are backdated against clock skew. */
+  backdateSeconds: number;
+}
+
+/** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
+export interface IssueInput {
+  profileId: string;
+  csr?: string;
+  attributes: IssuanceAttributes;
+  removeRootsFromChain: boolean;
+}
+
+const FAR_PAST = new Date(Date.UTC(1950, 0, 1));
+const FAR_FUTURE = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
+
+/** The altNames list (API shape) of a decided request. */
+function altNamesOf(r: IssuanceRequest) {
+  return [
+    ...(r.sans.dns ?? []).map((value) => ({ type: "dns_name", value })),
+    ...(r.sans.ip ?? []).map((value) => ({ type: "ip_address", value })),
+    ...(r.sans.email ?? []).map((value) => ({ type: "email", value })),
+    ...(r.sans.uri ?? []).map((value) => ({ type: "uri", value })),
+  ];
+}
+
+/**
+ * The one issue path: load the profile, authorize, parse and check the CSR's key, let policy
+ * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
+ * and (later) ACME, EST and SCEP end here too.
+ */
+export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm } } = {}) {
+  const { store, rt, leaf } = deps;
+  const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
+  if (!profile) throw errors.notFound("Certificate profile", input.profileId);
+  await requireProfileAccess(store, ctx, profile, { type: "Certificate profile", id: profile.id });
+  if (!profile.enrollment_methods.includes("api")) throw errors.forbidden(`Profile ${profile.slug} does not allow API enrollment.`);
+  const templateRow = await store.cert.templateById(profile.template_id);
+  if (!templateRow) throw errors.internal("The profile's template is missing.");
+  const template = compileTemplate(templateRow);
+  const violations: Violation[] = [];
+  const auditFailure = async (v: Violation[]) =>
+    audit(store, rt, ctx, { projectId: profile.project_id, action: opts.preview ? "certificate.preview" : "certificate.issue", objectType: "certificate-profile", objectId: profile.id, outcome: "failure", detail: { violations: v.map((x) => `${x.field}:${x.code}`).slice(0, 50) } });
+
+  let csr: ParsedCsr | undefined;
+  if (input.csr !== undefined) {
+    try {
+      csr = parseCsr(input.csr);
+    } catch (e) {
+      if (!isStampError(e)) throw e;
+      const v = [{ field: "csr", code: "unparseable", message: e.message, value: input.csr.slice(0, 100) }];
+      await auditFailure(v);
+      throw errors.validation("The CSR could not be read; see violations.", v);
+    }
+    violations.push(...checkPublicKey(csr.spki, { field: "csr" }));
+    if (await store.ca.isCaKey(csr.spki)) violations.push({ field: "csr", code: "key_is_ca_key", message: "The CSR's key is a CA's own key; use a key of its own for each certificate." });
+  }
+
+  // The issuer's facts for policy: a CA, or for self-signed leaves the subject key itself.
+  let issuerFacts: IssuerFacts;
+  let ca = null;
+  if (profile.issuer_type === "ca") {
+    ca = profile.ca_id ? await store.ca.caById(profile.ca_id) : undefined;
+    if (!ca || !ca.not_before || !ca.not_after) throw errors.conflict("The profile's CA no longer exists or has no certificate.");
+    if (ca.status !== "active") throw errors.conflict(`The profile's CA ${ca.name} is ${ca.status}; only an active CA issues certificates.`);
+    issuerFacts = { selfSigned: false, keyAlgorithm: ca.key_algorithm as KeyAlgorithm, notBefore: new Date(ca.not_before), notAfter: new Date(ca.not_after) };
+  } else {
+    if (csr) violations.push({ field: "csr", code: "self_signed_needs_server_key", message: "A self-signed profile signs with the certificate's own key, so the server must generate it: leave out the CSR." });
+    const alg = opts.reuseKey?.keyAlgorithm ?? input.attributes.keyAlgorithm ?? (profile.defaults as ProfileDefaults).keyAlgorithm ?? "EC_prime256v1";
+    issuerFacts = { selfSigned: true, keyAlgorithm: isKeyAlgorithm(alg) ? alg : "EC_prime256v1", notBefore: FAR_PAST, notAfter: FAR_FUTURE };
+  }
+
+  const decided = decideIssuance({
+    template,
+    defaults: profile.defaults as ProfileDefaults,
+    attributes: input.attributes,
+    csr: csr && {
+      subjectFields: csr.subjectFields,
+      sans: csr.requestedExtensions.sans,
+      keyAlgorithm: csr.keyAlgorithm,
+      keyDescription: csr.keyDescription,
+      signatureValid: csr.signatureValid,
+      requestedKeyUsage: csr.requestedExtensions.keyUsage,
+      requestedEku: csr.requestedExtensions.extendedKeyUsage,
+    },
+    issuer: issuerFacts,
+    now: rt.clock(),
+    backdateSeconds: deps.backdateSeconds,
+  });
+  if ("violations" in decided) violations.push(...decided.violations);
+  if (opts.reuseKey && "request" in decided && decided.request.keyAlgorithm !== opts.reuseKey.keyAlgorithm) {
+    violations.push({ field: "renewalKeySource", code: "key_algorithm_changed", message: `The profile now asks for ${decided.request.keyAlgorithm} keys; renew with a new key.`, value: opts.reuseKey.keyAlgorithm });
+  }
+  if (violations.length || !("request" in decided)) {
+    await auditFailure(violations);
+    throw errors.validation("The certificate request breaks the rules; see violations.", violations);
+  }
+  const req = decided.request;
+  const certificateId = rt.uuid();
+
+  // The subject key: from the CSR, reused on renewal, or made and sealed by the CA module.
+  let spki: Uint8Array;
+  let keyRef: unknown = null;
+  let privateKeyPem: string | undefined;
+  if (csr) spki = csr.spki;
+  else if (opts.reuseKey) ({ ref: keyRef, spki } = opts.reuseKey);
+  else if (opts.preview) spki = await leaf.previewSpki(req.keyAlgorithm);
+  else ({ ref: keyRef, spki, privateKeyPem } = await leaf.generateSubjectKey(req.keyAlgorithm, certificateId));
+
+  const signer: LeafSigner = ca ? { kind: "ca", caId: ca.id } : { kind: "self-signed", keyRef, keyAlgorithm: req.keyAlgorithm };
+  const spec = { subject: req.subject, sans: req.sans, keyUsage: req.keyUsage, extendedKeyUsage: req.extendedKeyUsage, notBefore: req.notBefore, notAfter: req.notAfter };
+  let prepared;
+  try {
+    prepared = await leaf.prepare(signer, spec, spki);
+  } catch (e) {
+    if (isStampError(e, "validation")) await auditFailure(e.violations);
+    throw e;
+  }
+  const keyUsages = req.keyUsage.map((k) => kuFromRfc(k) ?? k);
+  const extendedKeyUsages = req.extendedKeyUsage.map((o) => ekuFromOid(o) ?? o);
+  const altNames = altNamesOf(req);
+  if (opts.preview) {
+    return {
+      preview: {
+        tbsCertificate: Buffer.from(prepared.tbs).toString("base64"),
+        text: { subject: req.subject, altNames, keyUsages, extendedKeyUsages, notBefore: req.notBefore.toISOString(), notAfter: req.notAfter.toISOString(), keyAlgorithm: req.keyAlgorithm, signatureAlgorithm: req.signatureAlgorithm, issuer: ca ? ca.name : "self-signed" },
+      },
+    } as const;
+  }
+
+  const der = await leaf.sign(prepared, certificateId);
+  const attributesUsed: Record<string, unknown> = { ...input.attributes, keyAlgorithm: req.keyAlgorithm };
+  await store.transaction(async (tx) => {
+    await tx.cert.insertCertificate({
+      id: certificateId,
+      projectId: profile.project_id,
+      profileId: profile.id,
+      caId: prepared.issuerCaId,
+      caCertificateId: prepared.caCertificateId,
+      serial: prepared.serial,
+      commonName: req.subject.commonName,
+      altNames,
+      notBefore: req.notBefore,
+      notAfter: req.notAfter,
+      keyAlgorithm: req.keyAlgorithm,
+      keyUsages,
+      extendedKeyUsages,
+      certificate: der,
+      chainPem: prepared.chainPem,
+      keySource: csr ? "csr" : "server",
+      keyRef,
+      request: { attributes: attributesUsed, csr: csr ? toPem(csr.der, "CERTIFICATE REQUEST") : null, removeRootsFromChain: input.removeRootsFromChain },
+      renewedFromId: opts.renewedFrom?.id ?? null,
+    });
+    await tx.ca.recordOutcome(prepared.issuerCaId, prepared.serial, "signed");
+    await audit(tx, rt, ctx, {
+      projectId: profile.project_id,
+      action: opts.renewedFrom ? "certificate.renew" : "certificate.issue",
+      objectType: "certificate",
+      objectId: certificateId,
+      outcome: "success",
+      detail: { profile: profile.slug, serial: prepared.serial, commonName: req.subject.commonName, altNames: altNames.slice(0, 20), keySource: csr ? "csr" : "server", renewedFrom: opts.renewedFrom?.id ?? null },
+    });
+  });
+  const certificatePem = toPem(der, "CERTIFICATE");
+  const selfSignedPem = prepared.issuerCaId ? prepared.issuingCaPem : certificatePem;
+  return {
+    certificate: {
+      certificate: certificatePem,
+      issuingCaCertificate: selfSignedPem,
+      certificateChain: input.removeRootsFromChain ? withoutRoot(prepared.chainPem) : prepared.chainPem,
+      privateKey: privateKeyPem,
+      serialNumber: prepared.serial,
+      certificateId,
+    },
+  } as const;
+}

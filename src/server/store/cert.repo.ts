@@ -1,0 +1,184 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
+
+export type TemplateRow = Selectable<CertificateTemplatesTable>;
+export type ProfileRow = Selectable<CertificateProfilesTable>;
+export type CertificateRow = Selectable<CertificatesTable>;
+
+/** A new certificate's row, written once its certificate is signed. */
+export interface NewCertificate {
+  id: string;
+  projectId: string;
+  profileId: string | null;
+  caId: string | null;
+  caCertificateId: string | null;
+  serial: string;
+  commonName: string;
+  altNames: { type: string; value: string }[];
+  notBefore: Date;
+  notAfter: Date;
+  keyAlgorithm: string;
+  keyUsages: string[];
+  extendedKeyUsages: string[];
+  certificate: Uint8Array;
+  chainPem: string;
+  keySource: "server" | "csr";
+  keyRef: unknown | null;
+  request: Record<string, unknown>;
+  renewedFromId: string | null;
+}
+
+/** Filters of the certificate list; `cursor` is the last row's (created_at, id). */
+export interface CertificateQuery {
+  projectId: string;
+  status?: "active" | "expired" | "revoked" | "renewed";
+  profileId?: string;
+  caId?: string;
+  search?: string;
+  expiresBefore?: Date;
+  now: Date;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+/** Templates, profiles and leaf certificates. */
+export function certRepo(db: Kysely<Database>) {
+  return {
+    /** Inserts a template. */
+    async insertTemplate(t: { id: string; projectId: string; name: string; description: string; rules: unknown }) {
+      await db.insertInto("certificate_templates").values({ id: t.id, project_id: t.projectId, name: t.name, description: t.description, rules: JSON.stringify(t.rules), updated_at: new Date() }).execute();
+    },
+    /** A template by id. */
+    templateById: (id: string) => db.selectFrom("certificate_templates").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** A project's templates. */
+    templatesOf: (projectId: string) => db.selectFrom("certificate_templates").selectAll().where("project_id", "=", projectId).orderBy("created_at").orderBy("id").execute(),
+    /** Replaces a template's fields. */
+    async updateTemplate(id: string, t: { name: string; description: string; rules: unknown }) {
+      await db.updateTable("certificate_templates").set({ name: t.name, description: t.description, rules: JSON.stringify(t.rules), updated_at: new Date() }).where("id", "=", id).execute();
+    },
+    /** Deletes a template. */
+    async deleteTemplate(id: string) {
+      await db.deleteFrom("certificate_templates").where("id", "=", id).execute();
+    },
+
+    /** Inserts a profile. */
+    async insertProfile(p: { id: string; projectId: string; slug: string; description: string; templateId: string; issuerType: "ca" | "self-signed"; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null } }) {
+      await db
+        .insertInto("certificate_profiles")
+        .values({
+          id: p.id,
+          project_id: p.projectId,
+          slug: p.slug,
+          description: p.description,
+          template_id: p.templateId,
+          issuer_type: p.issuerType,
+          ca_id: p.caId,
+          enrollment_methods: JSON.stringify(p.enrollmentMethods),
+          defaults: JSON.stringify(p.defaults),
+          api_config: JSON.stringify(p.apiConfig),
+          updated_at: new Date(),
+        })
+        .execute();
+    },
+    /** A profile by id. */
+    profileById: (id: string) => db.selectFrom("certificate_profiles").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** A project's profiles. */
+    profilesOf: (projectId: string) => db.selectFrom("certificate_profiles").selectAll().where("project_id", "=", projectId).orderBy("created_at").orderBy("id").execute(),
+    /** Profiles built on a template. */
+    profilesOfTemplate: (templateId: string) => db.selectFrom("certificate_profiles").selectAll().where("template_id", "=", templateId).execute(),
+    /** Profiles issuing from a CA. */
+    profilesOfCa: (caId: string) => db.selectFrom("certificate_profiles").selectAll().where("ca_id", "=", caId).execute(),
+    /** Updates a profile. */
+    async updateProfile(id: string, p: { slug: string; description: string; templateId: string; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null } }) {
+      await db
+        .updateTable("certificate_profiles")
+        .set({
+          slug: p.slug,
+          description: p.description,
+          template_id: p.templateId,
+          ca_id: p.caId,
+          enrollment_methods: JSON.stringify(p.enrollmentMethods),
+          defaults: JSON.stringify(p.defaults),
+          api_config: JSON.stringify(p.apiConfig),
+          updated_at: new Date(),
+        })
+        .where("id", "=", id)
+        .execute();
+    },
+    /** Deletes a profile (its certificates keep existing, detached). */
+    async deleteProfile(id: string) {
+      await db.deleteFrom("certificate_profiles").where("id", "=", id).execute();
+    },
+
+    /** Inserts a signed certificate. */
+    async insertCertificate(c: NewCertificate) {
+      const search = [c.commonName, ...c.altNames.map((a) => a.value)].join(" ").toLowerCase();
+      await db
+        .insertInto("certificates")
+        .values({
+          id: c.id,
+          project_id: c.projectId,
+          profile_id: c.profileId,
+          ca_id: c.caId,
+          ca_certificate_id: c.caCertificateId,
+          serial: c.serial,
+          status: "active",
+          common_name: c.commonName,
+          alt_names: JSON.stringify(c.altNames),
+          search_text: search,
+          not_before: c.notBefore,
+          not_after: c.notAfter,
+          key_algorithm: c.keyAlgorithm,
+          key_usages: JSON.stringify(c.keyUsages),
+          extended_key_usages: JSON.stringify(c.extendedKeyUsages),
+          certificate: c.certificate,
+          chain_pem: c.chainPem,
+          key_source: c.keySource,
+          key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
+          request: JSON.stringify(c.request),
+          renewed_from_id: c.renewedFromId,
+        })
+        .execute();
+      if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
+    },
+    /** A certificate by id. */
+    certificateById: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** A certificate by id, locked (inside a transaction). */
+    certificateByIdForUpdate: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).forUpdate().executeTakeFirst(),
+    /** Whether a CA issued any certificate that is neither revoked nor expired. */
+    async hasLiveCertificates(caId: string, now: Date) {
+      const r = await db.selectFrom("certificates").select("id").where("ca_id", "=", caId).where("status", "=", "active").where("not_after", ">", now).limit(1).executeTakeFirst();
+      return r !== undefined;
+    },
+    /** Records a revocation (RFC 5280 §5.3.1 reason, time, invalidity date). */
+    async revoke(id: string, r: { at: Date; reason: string; invalidityDate: Date | null }) {
+      await db.updateTable("certificates").set({ status: "revoked", revoked_at: r.at, revocation_reason: r.reason, invalidity_date: r.invalidityDate, hold_released_at: null }).where("id", "=", id).execute();
+    },
+    /** Lifts a certificateHold: the certificate is active again. */
+    async releaseHold(id: string, at: Date) {
+      await db.updateTable("certificates").set({ status: "active", revoked_at: null, revocation_reason: null, invalidity_date: null, hold_released_at: at }).where("id", "=", id).execute();
+    },
+    /** A page of certificates, newest first (keyset pagination on created_at, id). */
+    list(q: CertificateQuery) {
+      let s = db.selectFrom("certificates").selectAll().where("project_id", "=", q.projectId);
+      if (q.profileId) s = s.where("profile_id", "=", q.profileId);
+      if (q.caId) s = s.where("ca_id", "=", q.caId);
+      if (q.search) s = s.where("search_text", "like", `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+      if (q.expiresBefore) s = s.where("not_after", "<", q.expiresBefore);
+      if (q.status === "revoked") s = s.where("status", "=", "revoked");
+      else if (q.status === "renewed") s = s.where("status", "=", "active").where("renewed_by_id", "is not", null);
+      else if (q.status === "expired") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", "<=", q.now);
+      else if (q.status === "active") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", q.now);
+      if (q.cursor) {
+        const c = q.cursor;
+        s = s.where((eb) => eb.or([eb("created_at", "<", c.createdAt), eb.and([eb("created_at", "=", c.createdAt), eb("id", "<", c.id)])]));
+      }
+      return s.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    },
+    /** EXPLAIN of the list query (docs and the plan test). */
+    async explainList(projectId: string) {
+      const r = await sql<{ "QUERY PLAN": string }>`explain select * from certificates where project_id = ${projectId} order by created_at desc, id desc limit 100`.execute(db);
+      return r.rows.map((x) => x["QUERY PLAN"]).join("\n");
+    },
+  };
+}
