@@ -1,0 +1,73 @@
+import type { CertificateView, ListCertificatesQuery } from "../client/client.js";
+import { certificateStatus } from "../contract/certificates.js";
+import { flag, int, oneOf, str, type Command } from "./command.js";
+import { table, when } from "./output.js";
+import { resolveCa, resolveProfile, resolveProject } from "./resolve.js";
+
+/** `stamp cert list`: the project's certificates, newest first, a page at a time or all. */
+export const certList: Command = {
+  name: "cert list",
+  summary: "list certificates",
+  help: `Usage: stamp cert list [--status S] [--search TEXT] [--profile P] [--ca CA] [--limit N] [--cursor C | --all]
+
+Options:
+  --status S            ${certificateStatus.options.join(", ")}
+  --search TEXT         substring of the common name or a SAN
+  --profile PROFILE     id or slug
+  --ca CA               id or name of the issuing CA
+  --expires-before DATE ISO 8601 date-time
+  --limit N             page size (1-500, default 100)
+  --cursor C            the page after this cursor (printed after a full page)
+  --all                 follow the cursor to the end
+  --project ID|NAME     default: your only project, or "default"
+  --json                print the API response ({certificates, nextCursor}; with --all one merged page)
+
+Examples:
+  stamp cert list --status active --search acme.com
+  stamp cert list --all --json | jq -r '.certificates[].serialNumber'`,
+  options: {
+    status: { type: "string" },
+    search: { type: "string" },
+    profile: { type: "string" },
+    ca: { type: "string" },
+    "expires-before": { type: "string" },
+    limit: { type: "string" },
+    cursor: { type: "string" },
+    all: { type: "boolean" },
+    project: { type: "string" },
+  },
+  async run(ctx, v) {
+    const status = str(v, "status") ? oneOf("status", str(v, "status")!, certificateStatus.options) : undefined;
+    const limit = int(v, "limit", 1, 500);
+    const client = await ctx.client();
+    const projectFlag = str(v, "project");
+    const query: ListCertificatesQuery = {
+      projectId: await resolveProject(client, projectFlag),
+      status,
+      search: str(v, "search"),
+      profileId: str(v, "profile") ? await resolveProfile(client, projectFlag, str(v, "profile")!) : undefined,
+      caId: str(v, "ca") ? await resolveCa(client, projectFlag, str(v, "ca")!) : undefined,
+      expiresBefore: str(v, "expires-before"),
+      limit,
+      cursor: str(v, "cursor"),
+    };
+    const certificates: CertificateView[] = [];
+    let nextCursor: string | null = null;
+    for (;;) {
+      const page = await client.certificates.list(query);
+      certificates.push(...page.certificates);
+      nextCursor = page.nextCursor;
+      if (!flag(v, "all") || !nextCursor) break;
+      query.cursor = nextCursor;
+    }
+    if (ctx.json) return ctx.printJson({ certificates, nextCursor });
+    if (certificates.length === 0) return ctx.out("No certificates match.");
+    ctx.out(
+      table(
+        ["ID", "COMMON NAME", "STATUS", "NOT AFTER", "SERIAL", "SANS"],
+        certificates.map((c) => [c.id, c.commonName, c.status, when(c.notAfter), c.serialNumber, c.altNames.map((a) => a.value).join(",")]),
+      ),
+    );
+    if (nextCursor) ctx.out(`More: stamp cert list --cursor ${nextCursor}`);
+  },
+};

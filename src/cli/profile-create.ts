@@ -1,0 +1,80 @@
+import type { CreateProfileBody, Profile, ProfileWarning } from "../client/client.js";
+import { flag, int, need, oneOf, str, UsageError, type Command } from "./command.js";
+import { fields } from "./output.js";
+import { KEY_ALGORITHMS, resolveCa, resolveProject, resolveTemplate } from "./resolve.js";
+
+/** `stamp profile create`: template + issuing CA + enrollment + defaults. */
+export const profileCreate: Command = {
+  name: "profile create",
+  summary: "create a certificate profile (template + issuing CA)",
+  help: `Usage: stamp profile create --slug SLUG --template TEMPLATE (--ca CA | --self-signed) [options]
+
+Options:
+  --slug SLUG              lowercase letters, digits and dashes (1-63)
+  --template TEMPLATE      id or name of the template certificates must meet
+  --ca CA                  id or name of the issuing CA
+  --self-signed            issue self-signed certificates instead
+  --description TEXT
+  --ttl DURATION           default validity, e.g. 90d
+  --key-algorithm ALG      default key algorithm for keys the server makes: ${KEY_ALGORITHMS.join(", ")}
+  --auto-renew             renew certificates automatically
+  --renew-before-days N    how many days before expiry to renew
+  --project ID|NAME        default: your only project, or "default"
+  --json                   print the API response
+
+Warnings (defaults the template would refuse) are printed on stderr.
+
+Examples:
+  stamp profile create --slug web --template web --ca issuing --ttl 90d
+  stamp profile create --slug lab --template lab --self-signed`,
+  options: {
+    slug: { type: "string" },
+    template: { type: "string" },
+    ca: { type: "string" },
+    "self-signed": { type: "boolean" },
+    description: { type: "string" },
+    ttl: { type: "string" },
+    "key-algorithm": { type: "string" },
+    "auto-renew": { type: "boolean" },
+    "renew-before-days": { type: "string" },
+    project: { type: "string" },
+  },
+  async run(ctx, v) {
+    const slug = need(v, "slug");
+    const templateRef = need(v, "template");
+    const caRef = str(v, "ca");
+    const selfSigned = flag(v, "self-signed");
+    if (!caRef === !selfSigned) throw new UsageError("give --ca CA or --self-signed");
+    const keyAlgorithm = str(v, "key-algorithm") ? oneOf("key-algorithm", str(v, "key-algorithm")!, KEY_ALGORITHMS) : undefined;
+    const renewBeforeDays = int(v, "renew-before-days", 1, 3650);
+
+    const client = await ctx.client();
+    const projectFlag = str(v, "project");
+    const body: CreateProfileBody = {
+      projectId: await resolveProject(client, projectFlag),
+      slug,
+      description: str(v, "description"),
+      templateId: await resolveTemplate(client, projectFlag, templateRef),
+      issuerType: selfSigned ? "self-signed" : "ca",
+      caId: caRef ? await resolveCa(client, projectFlag, caRef) : undefined,
+      enrollmentMethods: ["api"],
+      defaults: { ...(str(v, "ttl") ? { ttl: str(v, "ttl") } : {}), ...(keyAlgorithm ? { keyAlgorithm } : {}) },
+      apiConfig: { autoRenew: flag(v, "auto-renew"), renewBeforeDays: renewBeforeDays ?? null },
+    };
+    const res = await client.profiles.create(body);
+    if (ctx.json) return ctx.printJson(res);
+    const p: Profile = res.certificateProfile;
+    const warnings: ProfileWarning[] = res.warnings ?? [];
+    ctx.out(
+      fields([
+        ["id", p.id],
+        ["slug", p.slug],
+        ["template", p.templateId],
+        ["issuer", p.issuerType === "ca" ? p.caId : "self-signed"],
+        ["defaults", Object.keys(p.defaults ?? {}).length ? p.defaults : undefined],
+        ["auto-renew", p.apiConfig?.autoRenew ? `yes${p.apiConfig.renewBeforeDays ? `, ${p.apiConfig.renewBeforeDays} days before expiry` : ""}` : undefined],
+      ]),
+    );
+    for (const w of warnings) ctx.err(`warning: ${w.field}: ${w.message}${w.value === undefined ? "" : ` (${typeof w.value === "string" ? w.value : JSON.stringify(w.value)})`}`);
+  },
+};

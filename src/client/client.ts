@@ -1,0 +1,185 @@
+import { readFileSync } from "node:fs";
+import { StampApiError, StampConnectionError, type Problem } from "./errors.js";
+import { fetchTransport, nodeTransport, type Transport } from "./transport.js";
+import type * as T from "./types.js";
+
+export { StampApiError, StampConnectionError, type Problem } from "./errors.js";
+export type * from "./types.js";
+
+/** How to reach a Stamp server. */
+export interface ClientOptions {
+  /** e.g. https://stamp.example:8443 (no path). */
+  baseUrl: string;
+  /** Bearer access token; `login` and `identityLogin` work without one. */
+  token?: string;
+  /** PEM file of a CA to trust for https (e.g. the server's data/tls-ca.pem). */
+  caFile?: string;
+  /** Use this fetch instead of node:http(s); `caFile` is then ignored. */
+  fetch?: typeof fetch;
+  /** Per-request timeout; 30 s by default. */
+  timeoutMs?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+interface CallOptions {
+  body?: unknown;
+  query?: Query;
+  /** Expect a binary (PKCS#12, DER) or text (PEM) answer instead of JSON. */
+  binary?: boolean;
+  text?: boolean;
+}
+
+const CA = "/api/v1/cert-manager/ca/internal";
+const TEMPLATES = "/api/v1/cert-manager/certificate-templates";
+const PROFILES = "/api/v1/cert-manager/certificate-profiles";
+const CERTS = "/api/v1/cert-manager/certificates";
+const id = (v: string) => encodeURIComponent(v);
+
+/** Builds a problem document for an error answer that is not problem+json (a proxy's HTML page, say). */
+function problemOf(status: number, contentType: string, body: Buffer): Problem {
+  const text = body.toString("utf8");
+  if (/json/.test(contentType)) {
+    try {
+      const p = JSON.parse(text) as Partial<Problem> & { message?: string };
+      return { type: p.type ?? "about:blank", title: p.title ?? `HTTP ${status}`, status, detail: p.detail ?? p.message ?? p.title ?? `HTTP ${status}`, instance: p.instance, violations: p.violations };
+    } catch {
+      /* fall through */
+    }
+  }
+  const line = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  return { type: "about:blank", title: `HTTP ${status}`, status, detail: line ? `HTTP ${status}: ${line}` : `HTTP ${status}` };
+}
+
+/** A typed client for Stamp's REST API: one method per route, bodies and answers from src/contract. */
+export function createClient(opts: ClientOptions) {
+  const base = opts.baseUrl.replace(/\/+$/, "");
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  let transport: Transport | undefined;
+  const readCa = (file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (e) {
+      throw new StampConnectionError(`cannot read the CA file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "ECAFILE", e);
+    }
+  };
+  const getTransport = () => (transport ??= opts.fetch ? fetchTransport(opts.fetch) : nodeTransport(opts.caFile ? readCa(opts.caFile) : undefined));
+
+  async function call<R>(method: string, path: string, o: CallOptions = {}): Promise<R> {
+    let url = base + path;
+    if (o.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(o.query)) if (v !== undefined) qs.set(k, String(v));
+      const s = qs.toString();
+      if (s) url += `?${s}`;
+    }
+    const headers: Record<string, string> = { accept: o.binary || o.text ? "*/*" : "application/json, application/problem+json" };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers["content-type"] = "application/json";
+    }
+    const res = await getTransport()({ method, url, headers, body, timeoutMs });
+    if (res.status >= 400) throw new StampApiError(problemOf(res.status, res.contentType, res.body));
+    if (o.binary) return new Uint8Array(res.body) as R;
+    if (o.text) return res.body.toString("utf8") as R;
+    if (res.status === 204 || res.body.length === 0) return undefined as R;
+    try {
+      return JSON.parse(res.body.toString("utf8")) as R;
+    } catch {
+      throw new StampApiError({ type: "about:blank", title: "Bad response", status: 502, detail: `the server at ${base} did not answer JSON (HTTP ${res.status}); is --server right?` });
+    }
+  }
+
+  return {
+    baseUrl: base,
+    /** Logs a user in; the token is returned, not kept (make a new client with it). */
+    login: (email: string, password: string) => call<T.TokenResponse>("POST", "/api/v1/auth/login", { body: { email, password } }),
+    /** Logs a machine identity in (universal auth). */
+    identityLogin: (clientId: string, clientSecret: string) => call<T.TokenResponse>("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } }),
+    /** Who the token belongs to. */
+    me: () => call<T.Me>("GET", "/api/v1/auth/me"),
+    projects: {
+      /** Projects the caller belongs to. */
+      list: () => call<{ projects: T.Project[] }>("GET", "/api/v1/projects"),
+      /** Creates a project; the caller becomes its admin. */
+      create: (name: string) => call<{ project: T.Project }>("POST", "/api/v1/projects", { body: { name } }),
+    },
+    cas: {
+      /** Creates a root, an intermediate signed by a Stamp CA, or one pending an outside signature. */
+      create: (body: T.CreateCaBody) => call<T.Ca>("POST", CA, { body }),
+      /** A project's CAs. */
+      list: (projectId: string) => call<T.Ca[]>("GET", CA, { query: { projectId } }),
+      /** One CA. */
+      get: (caId: string) => call<T.Ca>("GET", `${CA}/${id(caId)}`),
+      /** Renames, or sets active/disabled. */
+      update: (caId: string, body: T.UpdateCaBody) => call<T.Ca>("PATCH", `${CA}/${id(caId)}`, { body }),
+      /** Deletes a CA (refused while active children depend on it unless `force`). */
+      remove: (caId: string, o: { force?: boolean } = {}) => call<T.Ca>("DELETE", `${CA}/${id(caId)}`, { query: { force: o.force ? "true" : undefined } }),
+      /** The active CA certificate and its chain, PEM. */
+      certificate: (caId: string) => call<T.CaCertificate>("GET", `${CA}/${id(caId)}/certificate`),
+      /** The CSR of an intermediate waiting for an outside signature. */
+      csr: (caId: string) => call<{ csr: string }>("GET", `${CA}/${id(caId)}/csr`),
+      /** Installs the certificate an outside CA issued for the CSR. */
+      importCertificate: (caId: string, body: T.ImportCertificateBody) => call<T.Ca>("POST", `${CA}/${id(caId)}/import-certificate`, { body }),
+      /** Signs another CA's CSR as a subordinate CA. */
+      signIntermediate: (caId: string, body: T.SignIntermediateBody) => call<T.SignIntermediateResponse>("POST", `${CA}/${id(caId)}/sign-intermediate`, { body }),
+      /** Renews with the same key or rolls over to a new one. */
+      renew: (caId: string, body: T.RenewCaBody = {}) => call<T.Ca>("POST", `${CA}/${id(caId)}/renew`, { body }),
+    },
+    templates: {
+      /** Creates a template, optionally from a preset. */
+      create: (body: T.CreateTemplateBody) => call<{ certificateTemplate: T.Template }>("POST", TEMPLATES, { body }),
+      /** A project's templates. */
+      list: (projectId: string) => call<{ certificateTemplates: T.Template[] }>("GET", TEMPLATES, { query: { projectId } }),
+      /** The built-in presets. */
+      presets: () => call<{ presets: T.TemplatePreset[] }>("GET", `${TEMPLATES}/presets`),
+      /** One template. */
+      get: (templateId: string) => call<{ certificateTemplate: T.Template }>("GET", `${TEMPLATES}/${id(templateId)}`),
+      /** Changes a template; `brokenProfiles` lists profiles whose defaults it now refuses. */
+      update: (templateId: string, body: T.UpdateTemplateBody) => call<{ certificateTemplate: T.Template; brokenProfiles: { profileId: string; slug: string; violations: T.Violation[] }[] }>("PATCH", `${TEMPLATES}/${id(templateId)}`, { body }),
+      /** Deletes a template. */
+      remove: (templateId: string) => call<{ certificateTemplate: T.Template }>("DELETE", `${TEMPLATES}/${id(templateId)}`),
+    },
+    profiles: {
+      /** Creates a profile; `warnings` (when the server sends them) name defaults the template would refuse. */
+      create: (body: T.CreateProfileBody) => call<{ certificateProfile: T.Profile; warnings?: T.ProfileWarning[] }>("POST", PROFILES, { body }),
+      /** A project's profiles. */
+      list: (projectId: string) => call<{ certificateProfiles: T.Profile[] }>("GET", PROFILES, { query: { projectId } }),
+      /** One profile. */
+      get: (profileId: string) => call<{ certificateProfile: T.Profile }>("GET", `${PROFILES}/${id(profileId)}`),
+      /** Changes a profile. */
+      update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.Profile; warnings?: T.ProfileWarning[] }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
+      /** Deletes a profile. */
+      remove: (profileId: string) => call<{ certificateProfile: T.Profile }>("DELETE", `${PROFILES}/${id(profileId)}`),
+    },
+    certificates: {
+      /** Issues a certificate from a profile, for a CSR or with a key the server makes. */
+      issue: (body: T.IssueBody) => call<{ certificate: T.IssuedCertificate }>("POST", CERTS, { body }),
+      /** What `issue` would sign, without signing. */
+      preview: (body: T.IssueBody) => call<{ preview: T.PreviewResponse }>("POST", `${CERTS}/preview`, { body }),
+      /** A page of a project's certificates; pass `nextCursor` back as `cursor`. */
+      list: (query: T.ListCertificatesQuery) => call<{ certificates: T.CertificateView[]; nextCursor: string | null }>("GET", CERTS, { query: query as Query }),
+      /** One certificate's record. */
+      get: (certId: string) => call<{ certificate: T.CertificateView }>("GET", `${CERTS}/${id(certId)}`),
+      /** Renews with a new key (default), the same key, or a new CSR. */
+      renew: (certId: string, body: T.RenewBody = {}) => call<{ certificate: T.IssuedCertificate }>("POST", `${CERTS}/${id(certId)}/renew`, { body }),
+      /** Revokes a certificate. */
+      revoke: (certId: string, body: T.RevokeBody) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/revoke`, { body }),
+      /** Releases a CERTIFICATE_HOLD. */
+      liftHold: (certId: string) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/lift-hold`),
+      /** The certificate alone: PEM text, or DER bytes with `der`. */
+      pem: (certId: string) => call<string>("GET", `${CERTS}/${id(certId)}/certificate`, { text: true }),
+      der: (certId: string) => call<Uint8Array>("GET", `${CERTS}/${id(certId)}/certificate`, { query: { format: "der" }, binary: true }),
+      /** Certificate, chain and (when the caller may read it) key, PEM. */
+      bundle: (certId: string) => call<T.CertificateBundle>("GET", `${CERTS}/${id(certId)}/bundle`),
+      /** The private key the server made for a certificate. */
+      privateKey: (certId: string) => call<{ privateKey: string }>("GET", `${CERTS}/${id(certId)}/private-key`),
+      /** Certificate, chain and key as PKCS#12 (DER bytes) under `password`. */
+      pkcs12: (certId: string, password: string) => call<Uint8Array>("POST", `${CERTS}/${id(certId)}/pkcs12`, { body: { password }, binary: true }),
+    },
+  };
+}
+
+/** The client `createClient` returns. */
+export type StampClient = ReturnType<typeof createClient>;

@@ -1,0 +1,51 @@
+import type { z } from "zod";
+import type * as auth from "../contract/auth.js";
+import type { violation } from "../contract/common.js";
+import type * as ca from "../contract/ca.js";
+import type * as certs from "../contract/certificates.js";
+import type * as projects from "../contract/projects.js";
+
+/** The API's request and response shapes, inferred from the contract's zod schemas. */
+export type TokenResponse = z.infer<typeof auth.tokenResponse>;
+export type Me = z.infer<typeof auth.meResponse>;
+export type Project = z.infer<typeof projects.project>;
+export type Violation = z.infer<typeof violation>;
+
+export type CreateCaBody = z.input<typeof ca.createCaBody>;
+export type UpdateCaBody = z.input<typeof ca.updateCaBody>;
+export type Ca = z.infer<typeof ca.caResponse>;
+export type CaCertificate = z.infer<typeof ca.caCertificateResponse>;
+export type ImportCertificateBody = z.input<typeof ca.importCertificateBody>;
+export type SignIntermediateBody = z.input<typeof ca.signIntermediateBody>;
+export type SignIntermediateResponse = z.infer<typeof ca.signIntermediateResponse>;
+export type RenewCaBody = z.input<typeof ca.renewCaBody>;
+
+export type CreateTemplateBody = z.input<typeof certs.createTemplateBody>;
+export type UpdateTemplateBody = z.input<typeof certs.updateTemplateBody>;
+export type Template = z.infer<typeof certs.template>;
+export type TemplatePreset = z.infer<typeof certs.templatePreset>;
+
+export type CreateProfileBody = z.input<typeof certs.createProfileBody>;
+export type UpdateProfileBody = z.input<typeof certs.updateProfileBody>;
+export type Profile = z.infer<typeof certs.profile>;
+export type ProfileWarning = z.infer<typeof certs.profileWithWarnings>["warnings"][number];
+
+export type IssueBody = z.input<typeof certs.issueBody>;
+export type IssuedCertificate = z.infer<typeof certs.issuedCertificate>;
+export type PreviewResponse = z.infer<typeof certs.previewResponse>;
+export type CertificateView = z.infer<typeof certs.certificateView>;
+export type CertificateStatus = z.infer<typeof certs.certificateStatus>;
+export type ListCertificatesQuery = z.input<typeof certs.listCertificatesQuery>;
+export type RenewBody = z.input<typeof certs.renewBody>;
+export type RevokeBody = z.input<typeof certs.revokeBody>;
+export type RevocationReason = RevokeBody["revocationReason"];
+
+/** `GET …/certificates/:id/bundle`: the certificate, its chain, and the key when the caller may read it. */
+export interface CertificateBundle {
+  certificate: string;
+  certificateChain: string;
+  issuingCaCertificate: string;
+  privateKey?: string;
+  serialNumber: string;
+  status: CertificateStatus;
+}
