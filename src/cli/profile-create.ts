@@ -1,4 +1,4 @@
-import type { CreateProfileBody, Profile, ProfileWarning } from "../client/client.js";
+import type { CreateProfileBody, Profile } from "../client/client.js";
 import { flag, int, need, oneOf, str, UsageError, type Command } from "./command.js";
 import { fields } from "./output.js";
 import { KEY_ALGORITHMS, resolveCa, resolveProject, resolveTemplate } from "./resolve.js";
@@ -64,7 +64,6 @@ Examples:
     const res = await client.profiles.create(body);
     if (ctx.json) return ctx.printJson(res);
     const p: Profile = res.certificateProfile;
-    const warnings: ProfileWarning[] = res.warnings ?? [];
     ctx.out(
       fields([
         ["id", p.id],
@@ -75,6 +74,5 @@ Examples:
         ["auto-renew", p.apiConfig?.autoRenew ? `yes${p.apiConfig.renewBeforeDays ? `, ${p.apiConfig.renewBeforeDays} days before expiry` : ""}` : undefined],
       ]),
     );
-    for (const w of warnings) ctx.err(`warning: ${w.field}: ${w.message}${w.value === undefined ? "" : ` (${typeof w.value === "string" ? w.value : JSON.stringify(w.value)})`}`);
   },
 };

@@ -142,14 +142,14 @@ export function createClient(opts: ClientOptions) {
       remove: (templateId: string) => call<{ certificateTemplate: T.Template }>("DELETE", `${TEMPLATES}/${id(templateId)}`),
     },
     profiles: {
-      /** Creates a profile; `warnings` (when the server sends them) name defaults the template would refuse. */
-      create: (body: T.CreateProfileBody) => call<{ certificateProfile: T.Profile; warnings?: T.ProfileWarning[] }>("POST", PROFILES, { body }),
+      /** Creates a profile (defaults that break the template are refused with 422). */
+      create: (body: T.CreateProfileBody) => call<{ certificateProfile: T.Profile }>("POST", PROFILES, { body }),
       /** A project's profiles. */
       list: (projectId: string) => call<{ certificateProfiles: T.Profile[] }>("GET", PROFILES, { query: { projectId } }),
       /** One profile. */
       get: (profileId: string) => call<{ certificateProfile: T.Profile }>("GET", `${PROFILES}/${id(profileId)}`),
       /** Changes a profile. */
-      update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.Profile; warnings?: T.ProfileWarning[] }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
+      update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.Profile }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
       /** Deletes a profile. */
       remove: (profileId: string) => call<{ certificateProfile: T.Profile }>("DELETE", `${PROFILES}/${id(profileId)}`),
     },

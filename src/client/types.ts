@@ -28,7 +28,6 @@ export type TemplatePreset = z.infer<typeof certs.templatePreset>;
 export type CreateProfileBody = z.input<typeof certs.createProfileBody>;
 export type UpdateProfileBody = z.input<typeof certs.updateProfileBody>;
 export type Profile = z.infer<typeof certs.profile>;
-export type ProfileWarning = z.infer<typeof certs.profileWithWarnings>["warnings"][number];
 
 export type IssueBody = z.input<typeof certs.issueBody>;
 export type IssuedCertificate = z.infer<typeof certs.issuedCertificate>;

@@ -99,7 +99,6 @@ export const profile = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-export const profileWithWarnings = z.object({ profile, warnings: z.array(z.object({ field: z.string(), code: z.string(), message: z.string(), value: z.unknown().optional() })) });
 
 export const issueBody = z.object({
   profileId: uuid,
@@ -161,4 +160,3 @@ export const revokeBody = z.object({
   invalidityDate: z.iso.datetime({ offset: true }).optional(),
 });
 export const pkcs12Body = z.object({ password: z.string().min(4).max(256) });
-export const templateName = name;
