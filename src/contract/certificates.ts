@@ -6,10 +6,11 @@ import { isoDate, name, uuid } from "./common.js";
 
 import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } from "../policy/vocabulary.js";
 import { SAN_TYPES } from "../policy/san-syntax.js";
+import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocation-reasons.js";
 
 export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
 export const TEMPLATE_PRESET_NAMES = ["tls-server", "tls-client", "dual-purpose-server", "code-signing", "email-protection", "device", "user", "intermediate-ca"] as const;
-export const REVOCATION_REASONS = ["UNSPECIFIED", "KEY_COMPROMISE", "CA_COMPROMISE", "AFFILIATION_CHANGED", "SUPERSEDED", "CESSATION_OF_OPERATION", "CERTIFICATE_HOLD", "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE"] as const;
+export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as [RevocationReason, ...RevocationReason[]];
 
 const pattern = z.string().max(253);
 const patterns = z.array(pattern).max(100);

@@ -17,6 +17,23 @@ export const EXT = {
   authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
 } as const;
 
+/** CRL and CRL entry extension OIDs (RFC 5280 §5.2, §5.3). */
+export const CRL_EXT = {
+  crlNumber: "2.5.29.20",
+  reasonCode: "2.5.29.21",
+  invalidityDate: "2.5.29.24",
+  deltaCrlIndicator: "2.5.29.27",
+  issuingDistributionPoint: "2.5.29.28",
+  freshestCrl: "2.5.29.46",
+} as const;
+
+/** OCSP OIDs (RFC 6960 §4.2.1, §4.4, Appendix B): the basic response type, the nonce extension and the no-check extension. */
+export const OCSP_OID = {
+  basicResponse: "1.3.6.1.5.5.7.48.1.1",
+  nonce: "1.3.6.1.5.5.7.48.1.2",
+  noCheck: "1.3.6.1.5.5.7.48.1.5",
+} as const;
+
 /** One extension: critical flag and the DER inside extnValue. */
 export interface RawExtension {
   critical: boolean;

@@ -2,9 +2,9 @@
 import type { Violation } from "../errors.js";
 import { errors } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
-import { TAG, content, derOctetString, derOid, derSmallInt, derString, derTime, derUnsignedInteger, readRoot, seq, tlv } from "./der.js";
+import { TAG, content, derNull, derOctetString, derOid, derSmallInt, derString, derTime, derUnsignedInteger, readRoot, seq, tlv } from "./der.js";
 import {
-  EXT, KEY_USAGE_NAMES, encodeAuthorityInfoAccess, encodeDistributionPoints, encodeExtension, encodeKeyUsage,
+  EXT, KEY_USAGE_NAMES, OCSP_OID, encodeAuthorityInfoAccess, encodeDistributionPoints, encodeExtension, encodeKeyUsage,
 } from "./extensions.js";
 import { signatureAlgorithmDer } from "./signature.js";
 import { keyIdentifier, publicKeyObject } from "./spki.js";
@@ -59,6 +59,8 @@ export interface LeafTbsInput {
   ocspUrl?: string;
   crlUrls?: string[];
   freshestCrlUrls?: string[];
+  /** Adds id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) to a delegated OCSP responder certificate; needs the id-kp-OCSPSigning EKU. */
+  ocspNoCheck?: boolean;
 }
 
 /** Default key usage for a leaf key: digitalSignature, plus keyEncipherment for RSA keys doing TLS server or S/MIME key transport (RFC 5480 §3 and RFC 8410 §5 forbid it for EC and Ed25519). */
@@ -207,6 +209,9 @@ function checkInput(input: LeafTbsInput): Uint8Array | null {
       v.push({ field: `extendedKeyUsage[${i}]`, code: "invalid_oid", message: "Expected a dotted object identifier such as 1.3.6.1.5.5.7.3.1.", value: oid });
     }
   });
+  if (input.ocspNoCheck && !input.extendedKeyUsage.includes(EKU.ocspSigning)) {
+    v.push({ field: "ocspNoCheck", code: "ocsp_nocheck_without_ocsp_signing", message: "id-pkix-ocsp-nocheck belongs in delegated OCSP responder certificates, which carry the id-kp-OCSPSigning EKU (RFC 6960 §4.2.2.2, §4.2.2.2.1)." });
+  }
   if (new Set(input.extendedKeyUsage).size !== input.extendedKeyUsage.length) v.push({ field: "extendedKeyUsage", code: "duplicate_eku", message: "extendedKeyUsage lists a purpose twice.", value: input.extendedKeyUsage });
   if (v.length) throw errors.badRequest(`The leaf certificate input is invalid: ${v.map((x) => x.message).join(" ")}`, v);
   return sans;
@@ -234,6 +239,8 @@ function leafExtensions(input: LeafTbsInput, sans: Uint8Array | null): Uint8Arra
   // RFC 5280 §4.2.1.13 and §4.2.1.15 (which MUST be non-critical): one DistributionPoint each.
   if (input.crlUrls?.length) exts.push(encodeExtension(EXT.crlDistributionPoints, false, encodeDistributionPoints(input.crlUrls, "crlUrls")));
   if (input.freshestCrlUrls?.length) exts.push(encodeExtension(FRESHEST_CRL, false, encodeDistributionPoints(input.freshestCrlUrls, "freshestCrlUrls")));
+  // RFC 6960 §4.2.2.2.1: id-pkix-ocsp-nocheck, value NULL, non-critical: clients need not check the responder's own status.
+  if (input.ocspNoCheck) exts.push(encodeExtension(OCSP_OID.noCheck, false, derNull()));
   return seq(...exts);
 }
 

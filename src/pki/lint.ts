@@ -6,7 +6,7 @@
  */
 import type { Violation } from "../errors.js";
 import { DerError, TAG, children, childrenOf, content, raw, readOid, readRoot, readSmallInt, readTime, type Tlv } from "./der.js";
-import { EXT, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from "./extensions.js";
+import { EXT, OCSP_OID, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from "./extensions.js";
 
 /** What the lint needs besides the TBS: the issuer's validity window and whether the certificate is self-signed. */
 export interface LintContext {
@@ -16,6 +16,7 @@ export interface LintContext {
 }
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
 const ATTR = { commonName: "2.5.4.3", country: "2.5.4.6", emailAddress: "1.2.840.113549.1.9.1", domainComponent: "0.9.2342.19200300.100.1.25" } as const;
 /** Attributes whose syntax is IA5String rather than DirectoryString (RFC 5280 Appendix A, RFC 4519 §2.4). */
 const IA5_ATTRS = new Set<string>([ATTR.emailAddress, ATTR.domainComponent]);
@@ -167,6 +168,15 @@ export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
       const found = ip ? sans.ip.some((o) => o.join(".") === ip.join(".")) : sans.dns.some((d) => d.toLowerCase() === cn.toLowerCase());
       if (!found) add("cn_not_in_san", `The commonName "${cn}" must also appear among the subjectAltName DNS names or IP addresses (CA/B BR §7.1.4.3).`, cn);
     }
+  }
+
+  // RFC 6960 §4.2.2.2.1: id-pkix-ocsp-nocheck is NULL, non-critical, and marks a delegated OCSP responder (id-kp-OCSPSigning).
+  const noCheck = exts.get(OCSP_OID.noCheck);
+  if (noCheck) {
+    if (noCheck.critical || noCheck.value.length !== 2 || noCheck.value[0] !== TAG.NULL || noCheck.value[1] !== 0) {
+      add("ocsp_nocheck_malformed", "id-pkix-ocsp-nocheck must be a non-critical extension whose value is NULL (RFC 6960 §4.2.2.2.1).");
+    }
+    if (!eku.includes(OCSP_SIGNING)) add("ocsp_nocheck_without_ocsp_signing", "id-pkix-ocsp-nocheck belongs only in OCSP responder certificates with the id-kp-OCSPSigning EKU (RFC 6960 §4.2.2.2).");
   }
 
   // RFC 5280 §4.2.1.3: keyUsage SHOULD be present and critical; CA/B BR §7.1.2.7.11 requires it critical.

@@ -9,6 +9,9 @@ import { loadServerSecret } from "./keys/server-secret.js";
 import { createCa } from "./ca/ca.js";
 import { createTlsAuto } from "./ca/tls-auto.js";
 import { createLeafIssuer } from "./ca/leaf.js";
+import { createCrlPublisher } from "./ca/crl.js";
+import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
+import { createCrls } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
@@ -27,20 +30,22 @@ export interface Composed {
   app: FastifyInstance;
   store: Store;
   users: ReturnType<typeof createUsers>;
+  /** Background jobs (CRL publishing); main.ts starts them, tests run them by hand. */
+  jobs: Scheduler;
   /** Messages for the operator (root key created, warnings, where the TLS CA is). */
   notices: string[];
   close(): Promise<void>;
 }
 
 /** The composition root: store → keys → CA → RA → HTTP (ARCHITECTURE.md). */
-export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime> }): Promise<Composed> {
+export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime>; onJobError?: (msg: string, err: unknown) => void }): Promise<Composed> {
   const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
   const notices: string[] = [];
   const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db` });
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {
     await migrate(db.db);
-    const store = createStore(db.db);
+    const store = createStore(db.db, db.kind);
 
     const root = await loadOrCreateRootKey(config.rootKeyFile);
     if (root.created) notices.push(`Created the root encryption key at ${config.rootKeyFile} (mode 0600). Back it up: without it no CA key can be used.`);
@@ -53,6 +58,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const keys = createKeys({ software, pkcs11 });
     const ca = createCa({ store, keys, rt, publicUrl: config.publicUrl });
     const leaf = createLeafIssuer({ store, keys, software, rt, publicUrl: config.publicUrl });
+    const crl = createCrlPublisher({ store, keys, rt, publicUrl: config.publicUrl });
+    const jobs = createScheduler([{ name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() }], (msg, err) => opts.onJobError?.(msg, err));
+    closers.unshift(() => jobs.stop());
+    // After a revocation: CRLs rebuilt within a second or so (debounced).
+    const onRevocationChange = () => jobs.poke("crl", 1000);
 
     const tokens = createTokenService(tokenKey, rt.clock, rt.uuid);
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
@@ -67,7 +77,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       cas: createCaService({ store, rt, ca }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt }),
-      certificates: createCertificates({ store, rt, leaf, backdateSeconds: config.backdateSeconds }),
+      certificates: createCertificates({ store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange }),
+      crls: createCrls({ store, rt, crl, publicUrl: config.publicUrl }),
       health: { ready: () => store.ping() },
     };
 
@@ -88,6 +99,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       app,
       store,
       users,
+      jobs,
       notices,
       async close() {
         for (const c of closers) await c();

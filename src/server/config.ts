@@ -16,6 +16,7 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   bodyLimitBytes: number;
   backdateSeconds: number;
+  crlIntervalSeconds: number;
 }
 
 interface OptionSpec { flag: string; env: string; help: string; default?: string }
@@ -37,6 +38,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "pkcs11-pin", env: "STAMP_PKCS11_PIN", help: "user PIN of the PKCS#11 token" },
   { flag: "access-token-ttl", env: "STAMP_ACCESS_TOKEN_TTL", default: "3600", help: "lifetime of access tokens, in seconds (60 to 86400)" },
   { flag: "backdate", env: "STAMP_BACKDATE", default: "60", help: "seconds certificates are backdated against clock skew (0 to 3600)" },
+  { flag: "crl-interval", env: "STAMP_CRL_INTERVAL", default: "30", help: "seconds between CRL publishing passes (5 to 3600); revocations also trigger one within a second" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -126,6 +128,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (!Number.isInteger(backdate) || backdate < 0 || backdate > 3600) {
     violations.push({ field: "--backdate", code: "out_of_range", message: "--backdate must be a whole number of seconds from 0 to 3600." });
   }
+  const crlInterval = Number(get("crl-interval"));
+  if (!Number.isInteger(crlInterval) || crlInterval < 5 || crlInterval > 3600) {
+    violations.push({ field: "--crl-interval", code: "out_of_range", message: "--crl-interval must be a whole number of seconds from 5 to 3600." });
+  }
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -146,6 +152,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       logLevel,
       bodyLimitBytes: 1024 * 1024,
       backdateSeconds: backdate,
+      crlIntervalSeconds: crlInterval,
     },
   };
 }

@@ -20,7 +20,7 @@ async function main() {
   }
   const config: Config = parsed.config;
   const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] };
-  const server = await compose(config, { logger });
+  const server = await compose(config, { logger, onJobError: (msg, err) => console.error(`stamp: ${msg}: ${err instanceof Error ? err.message : String(err)}`) });
   for (const n of server.notices) console.log(`stamp: ${n}`);
   await bootstrap(config, server);
 
@@ -32,6 +32,7 @@ async function main() {
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   await server.app.listen({ host: config.host, port: config.port });
+  server.jobs.start();
   const addr = server.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const scheme = config.tls.mode === "off" ? "http" : "https";

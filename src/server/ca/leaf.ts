@@ -37,6 +37,7 @@ export interface PreparedLeaf {
   serial: string;
   issuerCaId: string | null;
   caCertificateId: string | null;
+  caKeyId: string | null;
   chainPem: string;
   issuingCaPem: string;
   sign(): Promise<Uint8Array>;
@@ -57,7 +58,7 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
     if (issuer.kind === "self-signed") {
       const tbs = buildLeafTbs({ serialNumber: serialBytes, subject, issuer: subject, notBefore: spec.notBefore, notAfter: spec.notAfter, spki, issuerSpki: spki, signerAlgorithm: issuer.keyAlgorithm, sans: spec.sans, keyUsage: spec.keyUsage, extendedKeyUsage: spec.extendedKeyUsage, selfSigned: true });
       lint(tbs, spec.notBefore, spec.notAfter, true);
-      return { tbs, serial: serialHex(serialBytes), issuerCaId: null, caCertificateId: null, chainPem: "", issuingCaPem: "", sign: async () => assembleCertificate(tbs, issuer.keyAlgorithm, await (await keys.signer(issuer.keyRef, issuer.keyAlgorithm)).sign(tbs)) };
+      return { tbs, serial: serialHex(serialBytes), issuerCaId: null, caCertificateId: null, caKeyId: null, chainPem: "", issuingCaPem: "", sign: async () => assembleCertificate(tbs, issuer.keyAlgorithm, await (await keys.signer(issuer.keyRef, issuer.keyAlgorithm)).sign(tbs)) };
     }
     const ca = await store.ca.caById(issuer.caId);
     if (!ca || ca.status !== "active" || !ca.active_key_id || !ca.active_certificate_id) throw errors.conflict("The profile's CA is not active; enable it or point the profile at another CA.");
@@ -86,7 +87,9 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
       selfSigned: false,
       caIssuersUrl: `${base}/ca-certificates/${caCert.id}/der`,
       ocspUrl: `${base}/ocsp/${ca.id}`,
-      crlUrls: [`${base}/crl/${ca.id}`],
+      // One CRL stream per CA key (a rollover starts a new one), with its delta (RFC 5280 §5.2.6).
+      crlUrls: [`${base}/crl/${key.id}`],
+      freshestCrlUrls: [`${base}/crl/${key.id}/delta`],
     });
     lint(tbs, parsed.notBefore, parsed.notAfter, false);
     const caPem = toPem(caCert.certificate, "CERTIFICATE");
@@ -95,6 +98,7 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
       serial: serialHex(serialBytes),
       issuerCaId: ca.id,
       caCertificateId: caCert.id,
+      caKeyId: key.id,
       chainPem: caPem + caCert.chain_pem,
       issuingCaPem: caPem,
       sign: async () => {

@@ -9,6 +9,7 @@ import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
 import { templateRoutes } from "./templates.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
+import { crlRoutes } from "./crl.routes.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -61,5 +62,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(caRoutes(services));
   await app.register(templateRoutes(services));
   await app.register(certificateRoutes(services));
+  await app.register(crlRoutes(services));
   return app;
 }

@@ -7,6 +7,7 @@ import type { createCaService } from "../ra/cas/service.js";
 import type { createTemplates } from "../ra/certs/templates.js";
 import type { createProfiles } from "../ra/certs/profiles.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
+import type { createCrls } from "../ra/revocation/crls.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -22,5 +23,6 @@ export interface Services {
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
   certificates: ReturnType<typeof createCertificates>;
+  crls: ReturnType<typeof createCrls>;
   health: { ready(): Promise<boolean> };
 }

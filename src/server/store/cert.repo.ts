@@ -12,6 +12,7 @@ export interface NewCertificate {
   profileId: string | null;
   caId: string | null;
   caCertificateId: string | null;
+  caKeyId: string | null;
   serial: string;
   commonName: string;
   altNames: { type: string; value: string }[];
@@ -28,7 +29,7 @@ export interface NewCertificate {
   renewedFromId: string | null;
 }
 
-/** Filters of the certificate list; `cursor` is the last row's (created_at, id). */
+/** Filters of the certificate list; `cursor` is the last row's (created_at in microseconds since the epoch, id). */
 export interface CertificateQuery {
   projectId: string;
   status?: "active" | "expired" | "revoked" | "renewed";
@@ -38,11 +39,40 @@ export interface CertificateQuery {
   expiresBefore?: Date;
   now: Date;
   limit: number;
-  cursor?: { createdAt: Date; id: string };
+  cursor?: { createdAtMicros: string; id: string };
+}
+
+/**
+ * A count of microseconds since the epoch as an ISO timestamp PostgreSQL reads exactly:
+ * created_at keeps microseconds, a JavaScript Date only milliseconds, so a Date cursor skips
+ * rows that share the last row's millisecond.
+ */
+function microsToIso(us: string): string {
+  const n = BigInt(us);
+  return `${new Date(Number(n / 1000n)).toISOString().slice(0, -1)}${String(n % 1000n).padStart(3, "0")}Z`;
 }
 
 /** Templates, profiles and leaf certificates. */
 export function certRepo(db: Kysely<Database>) {
+  /** The list query: one builder for `list` and `explainList`, so the plan test sees what runs. */
+  function listQuery(q: CertificateQuery) {
+    let s = db
+      .selectFrom("certificates")
+      .selectAll()
+      .select(sql<string>`(extract(epoch from created_at) * 1000000)::bigint::text`.as("page_key"))
+      .where("project_id", "=", q.projectId);
+    if (q.profileId) s = s.where("profile_id", "=", q.profileId);
+    if (q.caId) s = s.where("ca_id", "=", q.caId);
+    if (q.search) s = s.where("search_text", "like", `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+    if (q.expiresBefore) s = s.where("not_after", "<", q.expiresBefore);
+    if (q.status === "revoked") s = s.where("status", "=", "revoked");
+    else if (q.status === "renewed") s = s.where("status", "=", "active").where("renewed_by_id", "is not", null);
+    else if (q.status === "expired") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", "<=", q.now);
+    else if (q.status === "active") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", q.now);
+    // A row comparison, so the index certificates_project_page seeks to the cursor instead of filtering up to it.
+    if (q.cursor) s = s.where(sql<boolean>`(created_at, id) < (${microsToIso(q.cursor.createdAtMicros)}::timestamptz, ${q.cursor.id}::uuid)`);
+    return s.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit);
+  }
   return {
     /** Inserts a template. */
     async insertTemplate(t: { id: string; projectId: string; name: string; description: string; rules: unknown }) {
@@ -121,6 +151,7 @@ export function certRepo(db: Kysely<Database>) {
           profile_id: c.profileId,
           ca_id: c.caId,
           ca_certificate_id: c.caCertificateId,
+          ca_key_id: c.caKeyId,
           serial: c.serial,
           status: "active",
           common_name: c.commonName,
@@ -150,35 +181,32 @@ export function certRepo(db: Kysely<Database>) {
       const r = await db.selectFrom("certificates").select("id").where("ca_id", "=", caId).where("status", "=", "active").where("not_after", ">", now).limit(1).executeTakeFirst();
       return r !== undefined;
     },
+    /**
+     * Takes the next revocation sequence number of a CA (row lock until commit), so a CRL built
+     * from one snapshot holds exactly the changes up to the number it records.
+     */
+    async nextRevocationSeq(caId: string): Promise<string> {
+      const r = await sql<{ revocation_seq: string }>`update cas set revocation_seq = revocation_seq + 1 where id = ${caId} returning revocation_seq::text`.execute(db);
+      return r.rows[0].revocation_seq;
+    },
     /** Records a revocation (RFC 5280 §5.3.1 reason, time, invalidity date). */
-    async revoke(id: string, r: { at: Date; reason: string; invalidityDate: Date | null }) {
-      await db.updateTable("certificates").set({ status: "revoked", revoked_at: r.at, revocation_reason: r.reason, invalidity_date: r.invalidityDate, hold_released_at: null }).where("id", "=", id).execute();
+    async revoke(id: string, r: { at: Date; reason: string; invalidityDate: Date | null; seq: string | null }) {
+      await db
+        .updateTable("certificates")
+        .set({ status: "revoked", revoked_at: r.at, revocation_reason: r.reason, invalidity_date: r.invalidityDate, hold_released_at: null, revocation_seq: r.seq })
+        .where("id", "=", id)
+        .execute();
     },
-    /** Lifts a certificateHold: the certificate is active again. */
-    async releaseHold(id: string, at: Date) {
-      await db.updateTable("certificates").set({ status: "active", revoked_at: null, revocation_reason: null, invalidity_date: null, hold_released_at: at }).where("id", "=", id).execute();
+    /** Lifts a certificateHold: the certificate is active again (a delta CRL says removeFromCRL). */
+    async releaseHold(id: string, at: Date, seq: string | null) {
+      await db.updateTable("certificates").set({ status: "active", revoked_at: null, revocation_reason: null, invalidity_date: null, hold_released_at: at, revocation_seq: seq }).where("id", "=", id).execute();
     },
-    /** A page of certificates, newest first (keyset pagination on created_at, id). */
-    list(q: CertificateQuery) {
-      let s = db.selectFrom("certificates").selectAll().where("project_id", "=", q.projectId);
-      if (q.profileId) s = s.where("profile_id", "=", q.profileId);
-      if (q.caId) s = s.where("ca_id", "=", q.caId);
-      if (q.search) s = s.where("search_text", "like", `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-      if (q.expiresBefore) s = s.where("not_after", "<", q.expiresBefore);
-      if (q.status === "revoked") s = s.where("status", "=", "revoked");
-      else if (q.status === "renewed") s = s.where("status", "=", "active").where("renewed_by_id", "is not", null);
-      else if (q.status === "expired") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", "<=", q.now);
-      else if (q.status === "active") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", q.now);
-      if (q.cursor) {
-        const c = q.cursor;
-        s = s.where((eb) => eb.or([eb("created_at", "<", c.createdAt), eb.and([eb("created_at", "=", c.createdAt), eb("id", "<", c.id)])]));
-      }
-      return s.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
-    },
-    /** EXPLAIN of the list query (docs and the plan test). */
-    async explainList(projectId: string) {
-      const r = await sql<{ "QUERY PLAN": string }>`explain select * from certificates where project_id = ${projectId} order by created_at desc, id desc limit 100`.execute(db);
-      return r.rows.map((x) => x["QUERY PLAN"]).join("\n");
+    /** A page of certificates, newest first (keyset pagination on created_at, id); `page_key` is the row's created_at in microseconds. */
+    list: (q: CertificateQuery) => listQuery(q).execute(),
+    /** EXPLAIN (optionally ANALYZE) of the very query `list` runs (docs and the plan test). */
+    async explainList(q: CertificateQuery, opts: { analyze?: boolean } = {}) {
+      const rows = await listQuery(q).explain<{ "QUERY PLAN": string }>(undefined, opts.analyze ? sql`analyze, buffers` : undefined);
+      return rows.map((x) => x["QUERY PLAN"]).join("\n");
     },
   };
 }

@@ -22,7 +22,8 @@ pg.types.setTypeParser(20, (v) => v);
 export async function openDb(cfg: DbConfig): Promise<Db> {
   if (cfg.kind === "pglite") {
     await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
-    const lite = await PGlite.create(cfg.dataDir);
+    // int8 as string, as with pg below: the same rows from both stores.
+    const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
     const db = new Kysely<Database>({ dialect: pgliteDialect(lite) });
     return { db, kind: "pglite", close: () => db.destroy() };
   }

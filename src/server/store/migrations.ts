@@ -78,6 +78,10 @@ const initial: Migration = {
         active_certificate_id uuid,
         not_before timestamptz,
         not_after timestamptz,
+        -- Bumped (under the row lock) by every revocation change; CRLs and OCSP caches record it.
+        revocation_seq bigint not null default 0,
+        crl_validity_seconds integer not null default 604800,
+        ocsp_signer text not null default 'delegated' check (ocsp_signer in ('delegated', 'ca')),
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now(),
         unique (project_id, name)
@@ -180,8 +184,10 @@ const certificates: Migration = {
         profile_id uuid references certificate_profiles(id) on delete set null,
         ca_id uuid references cas(id),
         ca_certificate_id uuid references ca_certificates(id),
+        ca_key_id uuid references ca_keys(id),
         serial text not null,
         status text not null check (status in ('active', 'revoked')),
+        revocation_seq bigint,
         common_name text not null,
         alt_names jsonb not null,
         search_text text not null,
@@ -210,12 +216,53 @@ const certificates: Migration = {
       create index certificates_ca_status on certificates(ca_id, status);
       create index certificates_profile on certificates(profile_id, created_at desc);
       create index certificates_renewed_from on certificates(renewed_from_id);
+      -- CRL building streams a key's revoked certificates in serial order; deltas read by sequence.
+      create index certificates_crl on certificates(ca_key_id, serial) where status = 'revoked';
+      create index certificates_revocation_seq on certificates(ca_key_id, revocation_seq) where revocation_seq is not null;
+      create index certificates_ocsp on certificates(ca_key_id, serial);
+    `.execute(db);
+  },
+};
+
+const revocation: Migration = {
+  name: "0003_revocation",
+  async up(db) {
+    await sql`
+      -- Every CRL ever published, full and delta, one number sequence per CA key (RFC 5280 §5.2.3).
+      create table crls (
+        id uuid primary key,
+        ca_id uuid not null references cas(id) on delete cascade,
+        ca_key_id uuid not null references ca_keys(id) on delete cascade,
+        crl_number bigint not null,
+        delta_base bigint,
+        revocation_seq bigint not null,
+        this_update timestamptz not null,
+        next_update timestamptz not null,
+        entries integer not null,
+        der bytea not null,
+        created_at timestamptz not null default now(),
+        unique (ca_key_id, crl_number)
+      );
+      create index crls_latest on crls(ca_key_id, crl_number desc);
+      -- Delegated OCSP responder certificates (EKU OCSPSigning, ocsp-nocheck), rotated by Stamp.
+      create table ocsp_signers (
+        id uuid primary key,
+        ca_id uuid not null references cas(id) on delete cascade,
+        ca_key_id uuid not null references ca_keys(id) on delete cascade,
+        key_algorithm text not null,
+        key_ref jsonb not null,
+        certificate bytea not null,
+        not_before timestamptz not null,
+        not_after timestamptz not null,
+        created_at timestamptz not null default now()
+      );
+      create index ocsp_signers_latest on ocsp_signers(ca_key_id, not_after desc);
     `.execute(db);
   },
 };
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

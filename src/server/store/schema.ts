@@ -50,6 +50,9 @@ export interface CasTable {
   active_certificate_id: string | null;
   not_before: Date | null;
   not_after: Date | null;
+  revocation_seq: ColumnType<string, never, string>;
+  crl_validity_seconds: ColumnType<number, number | undefined, number>;
+  ocsp_signer: ColumnType<"delegated" | "ca", "delegated" | "ca" | undefined, "delegated" | "ca">;
   created_at: Created;
   updated_at: Date;
 }
@@ -130,8 +133,10 @@ export interface CertificatesTable {
   profile_id: string | null;
   ca_id: string | null;
   ca_certificate_id: string | null;
+  ca_key_id: string | null;
   serial: string;
   status: "active" | "revoked";
+  revocation_seq: ColumnType<string | null, never, string | null>;
   common_name: string;
   alt_names: Json<{ type: string; value: string }[]>;
   /** Lower-cased CN and SAN values, for substring search. */
@@ -155,6 +160,31 @@ export interface CertificatesTable {
   created_at: Created;
 }
 
+export interface CrlsTable {
+  id: string;
+  ca_id: string;
+  ca_key_id: string;
+  crl_number: ColumnType<string, string, string>;
+  delta_base: ColumnType<string | null, string | null, string | null>;
+  revocation_seq: ColumnType<string, string, string>;
+  this_update: Date;
+  next_update: Date;
+  entries: number;
+  der: Bytes;
+  created_at: Created;
+}
+export interface OcspSignersTable {
+  id: string;
+  ca_id: string;
+  ca_key_id: string;
+  key_algorithm: string;
+  key_ref: Json<unknown>;
+  certificate: Bytes;
+  not_before: Date;
+  not_after: Date;
+  created_at: Created;
+}
+
 /** The whole schema. */
 export interface Database {
   projects: ProjectsTable;
@@ -172,4 +202,6 @@ export interface Database {
   certificate_templates: CertificateTemplatesTable;
   certificate_profiles: CertificateProfilesTable;
   certificates: CertificatesTable;
+  crls: CrlsTable;
+  ocsp_signers: OcspSignersTable;
 }

@@ -1,9 +1,10 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import { identityRepo } from "./identity.repo.js";
 import { miscRepo } from "./misc.repo.js";
 import { caRepo } from "./ca.repo.js";
 import { certRepo } from "./cert.repo.js";
+import { revocationRepo } from "./revocation.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -11,24 +12,55 @@ export interface Repos {
   misc: ReturnType<typeof miscRepo>;
   ca: ReturnType<typeof caRepo>;
   cert: ReturnType<typeof certRepo>;
+  revocation: ReturnType<typeof revocationRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
 export interface Store extends Repos {
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** A REPEATABLE READ transaction: every read sees one snapshot (CRL building). */
+  snapshot<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` only if no other holder (on any server) has the lock `name`; returns null when
+   * another does. PostgreSQL: a session advisory lock on a pinned connection, held outside any
+   * transaction so `fn` may sign. PGlite: one process, so an in-process lock is enough.
+   */
+  withJobLock<T>(name: string, fn: () => Promise<T>): Promise<T | null>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */
-export function createStore(db: Kysely<Database>): Store {
+export function createStore(db: Kysely<Database>, kind: "pglite" | "postgres" = "postgres"): Store {
+  const held = new Set<string>();
   return {
     ...repos(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(repos(trx))),
+    snapshot: (fn) => db.transaction().setIsolationLevel("repeatable read").execute((trx) => fn(repos(trx))),
+    async withJobLock(name, fn) {
+      if (kind === "pglite") {
+        if (held.has(name)) return null;
+        held.add(name);
+        try {
+          return await fn();
+        } finally {
+          held.delete(name);
+        }
+      }
+      return db.connection().execute(async (conn) => {
+        const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtext(${name})) as ok`.execute(conn);
+        if (!got.rows[0]?.ok) return null;
+        try {
+          return await fn();
+        } finally {
+          await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(conn);
+        }
+      });
+    },
     async ping() {
       try {
         await db.selectFrom("stamp_migrations" as never).select((eb) => eb.lit(1).as("one")).limit(1).execute();

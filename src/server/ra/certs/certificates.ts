@@ -1,6 +1,7 @@
 import { errors, isStampError } from "../../../errors.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
 import { parseCertificate } from "../../../pki/certificate-parse.js";
+import { reasonCode } from "../../../pki/revocation-reasons.js";
 import { pemBlocks, toPem } from "../../../pki/pem.js";
 import type { IssuanceAttributes } from "../../../policy/issuance.js";
 import type { CertificateRow } from "../../store/cert.repo.js";
@@ -11,18 +12,6 @@ import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
 import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
 import { certificatePem, certificateStatus, certificateView } from "./view.js";
 
-/** RFC 5280 §5.3.1 reason codes, by Infisical's names. */
-export const REASON_CODES: Record<string, number> = {
-  UNSPECIFIED: 0,
-  KEY_COMPROMISE: 1,
-  CA_COMPROMISE: 2,
-  AFFILIATION_CHANGED: 3,
-  SUPERSEDED: 4,
-  CESSATION_OF_OPERATION: 5,
-  CERTIFICATE_HOLD: 6,
-  PRIVILEGE_WITHDRAWN: 9,
-  A_A_COMPROMISE: 10,
-};
 
 /** Certificates: issue, preview, read, list, renew, revoke, export. */
 export function createCertificates(deps: CertDeps) {
@@ -67,18 +56,19 @@ export function createCertificates(deps: CertDeps) {
     /** A page of a project's certificates, newest first. */
     async list(ctx: RequestContext, q: { projectId: string; status?: "active" | "expired" | "revoked" | "renewed"; profileId?: string; caId?: string; search?: string; expiresBefore?: string; limit: number; cursor?: string }) {
       await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
-      let cursor: { createdAt: Date; id: string } | undefined;
+      // The cursor is the last row's created_at in microseconds (a Date would lose them) and its id.
+      let cursor: { createdAtMicros: string; id: string } | undefined;
       if (q.cursor) {
-        const m = /^(\d{1,16})_([0-9a-f-]{36})$/.exec(q.cursor);
+        const m = /^(\d{1,16})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(q.cursor);
         if (!m) throw errors.badRequest("The cursor is not one this server returned.", [{ field: "query.cursor", code: "invalid", message: "Use the nextCursor of a previous page.", value: q.cursor }]);
-        cursor = { createdAt: new Date(Number(m[1]) / 1000), id: m[2] };
+        cursor = { createdAtMicros: m[1], id: m[2] };
       }
       const now = rt.clock();
       const rows = await store.cert.list({ ...q, expiresBefore: q.expiresBefore ? new Date(q.expiresBefore) : undefined, now, cursor, limit: q.limit });
       const last = rows[rows.length - 1];
       return {
         certificates: rows.map((r) => certificateView(r, now)),
-        nextCursor: rows.length === q.limit && last ? `${Math.round(new Date(last.created_at).getTime() * 1000)}_${last.id}` : null,
+        nextCursor: rows.length === q.limit && last ? `${last.page_key}_${last.id}` : null,
       };
     },
     /** Renews: a new certificate with the same request; a new key by default, the same key on request, or a new CSR. */
@@ -109,9 +99,11 @@ export function createCertificates(deps: CertDeps) {
       const invalidityDate = body.invalidityDate ? new Date(body.invalidityDate) : null;
       if (invalidityDate && invalidityDate > now) throw errors.validation("The invalidity date is in the future.", [{ field: "invalidityDate", code: "in_the_future", message: "The invalidity date says when the key was (or is suspected to have been) compromised; it cannot be in the future.", value: body.invalidityDate }]);
       await store.transaction(async (tx) => {
-        await tx.cert.revoke(id, { at: now, reason: body.revocationReason, invalidityDate });
-        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: id, outcome: "success", detail: { reason: body.revocationReason, reasonCode: REASON_CODES[body.revocationReason], serial: c.serial } });
+        const seq = c.ca_id ? await tx.cert.nextRevocationSeq(c.ca_id) : null;
+        await tx.cert.revoke(id, { at: now, reason: body.revocationReason, invalidityDate, seq });
+        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: id, outcome: "success", detail: { reason: body.revocationReason, reasonCode: reasonCode(body.revocationReason), serial: c.serial } });
       });
+      if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
       return certificateView((await store.cert.certificateById(id))!, now);
     },
     /** Lifts a certificateHold: the certificate is valid again. */
@@ -120,9 +112,11 @@ export function createCertificates(deps: CertDeps) {
       if (c.status !== "revoked" || c.revocation_reason !== "CERTIFICATE_HOLD") throw errors.conflict("Only a certificate on hold (CERTIFICATE_HOLD) can be released.");
       const now = rt.clock();
       await store.transaction(async (tx) => {
-        await tx.cert.releaseHold(id, now);
+        const seq = c.ca_id ? await tx.cert.nextRevocationSeq(c.ca_id) : null;
+        await tx.cert.releaseHold(id, now, seq);
         await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.lift-hold", objectType: "certificate", objectId: id, outcome: "success", detail: { serial: c.serial } });
       });
+      if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
       return certificateView((await store.cert.certificateById(id))!, now);
     },
     /** Certificate, chain and — when the caller may read it — the private key. */

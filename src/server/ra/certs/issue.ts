@@ -21,6 +21,8 @@ export interface CertDeps {
   leaf: LeafPort;
   /** Seconds certificates are backdated against clock skew. */
   backdateSeconds: number;
+  /** Told after a revocation or a lifted hold commits (CRL rebuild, OCSP cache). */
+  onRevocationChange?: (caId: string) => void;
 }
 
 /** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
@@ -157,6 +159,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       profileId: profile.id,
       caId: prepared.issuerCaId,
       caCertificateId: prepared.caCertificateId,
+      caKeyId: prepared.caKeyId,
       serial: prepared.serial,
       commonName: req.subject.commonName,
       altNames,

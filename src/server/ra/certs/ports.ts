@@ -21,6 +21,7 @@ export interface PreparedLeafPort {
   serial: string;
   issuerCaId: string | null;
   caCertificateId: string | null;
+  caKeyId: string | null;
   chainPem: string;
   issuingCaPem: string;
 }

@@ -1,0 +1,153 @@
+import type { KeyAlgorithm } from "../../pki/algorithms.js";
+import { parseCertificate } from "../../pki/certificate-parse.js";
+import { assembleCrl, buildCrlTbs, encodeCrlEntry } from "../../pki/crl.js";
+import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
+import type { Keys, KeyRef } from "../keys/index.js";
+import type { Runtime } from "../ra/context.js";
+import type { RevokedRow } from "../store/revocation.repo.js";
+import type { Store } from "../store/store.js";
+
+/** Rows read per query while streaming a CRL's entries: bounded memory at any size. */
+const BATCH = 10_000;
+/** A full CRL below this many entries is rebuilt on every change (it takes well under a second). */
+const SMALL_CRL = 100_000;
+/** A larger full CRL is rebuilt on change at most this often; delta CRLs carry the news meanwhile. */
+const FULL_MAX_AGE_MS = 10 * 60_000;
+
+/** What a build produced. */
+export interface CrlBuildResult {
+  full?: { number: bigint; entries: number };
+  delta?: { number: bigint; base: bigint; entries: number };
+}
+
+function entryOf(r: RevokedRow): Uint8Array {
+  if (r.status !== "revoked") {
+    // A lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL), only ever in a delta CRL.
+    return encodeCrlEntry({ serialHex: r.serial, revokedAt: new Date(r.hold_released_at ?? 0), reasonCode: REMOVE_FROM_CRL });
+  }
+  return encodeCrlEntry({
+    serialHex: r.serial,
+    revokedAt: new Date(r.revoked_at!),
+    reasonCode: reasonCode(r.revocation_reason),
+    invalidityDate: r.invalidity_date ? new Date(r.invalidity_date) : undefined,
+  });
+}
+
+/**
+ * CRLs: one stream per CA key (RFC 5280 §5.2.3 numbers shared by its full and delta CRLs).
+ * A full CRL is rebuilt when none exists, the newest is past half its validity, or revocations
+ * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. Entries are read in one snapshot,
+ * keyset-paginated and encoded as they come, so a million entries cost their bytes only.
+ */
+export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; publicUrl: string }) {
+  const { store, keys, rt } = deps;
+  const deltaUrl = (keyId: string) => `${deps.publicUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
+
+  async function issuerOf(caKeyId: string) {
+    const key = await store.ca.keyById(caKeyId);
+    if (!key) return null;
+    // The issuer name is the subject of the newest certificate for this key.
+    const certs = (await store.ca.certificatesOf(key.ca_id)).filter((c) => c.ca_key_id === caKeyId);
+    if (!certs.length) return null;
+    return { key, subject: parseCertificate(certs[0].certificate).subject };
+  }
+
+  async function sign(caKeyId: string, input: { number: bigint; base: bigint | null; thisUpdate: Date; nextUpdate: Date; chunks: Uint8Array[]; bytes: number }) {
+    const iss = (await issuerOf(caKeyId))!;
+    const alg = iss.key.key_algorithm as KeyAlgorithm;
+    const tbs = buildCrlTbs(
+      {
+        issuer: iss.subject,
+        issuerSpki: iss.key.spki,
+        signerAlgorithm: alg,
+        thisUpdate: input.thisUpdate,
+        nextUpdate: input.nextUpdate,
+        crlNumber: input.number,
+        ...(input.base !== null ? { deltaBaseCrlNumber: input.base } : { freshestCrlUrls: [deltaUrl(caKeyId)] }),
+      },
+      input.chunks,
+      input.bytes,
+    );
+    const signer = await keys.signer(iss.key.key_ref as KeyRef, alg);
+    return assembleCrl(tbs, alg, await signer.sign(tbs));
+  }
+
+  /** Builds what a key needs now; `force` rebuilds the full CRL regardless. Run under the key's job lock. */
+  async function build(caId: string, caKeyId: string, validitySeconds: number, force = false): Promise<CrlBuildResult> {
+    if (!(await issuerOf(caKeyId))) return {};
+    const now = rt.clock();
+    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const nextUpdate = new Date(thisUpdate.getTime() + validitySeconds * 1000);
+    const latest = await store.revocation.latestCrl(caKeyId);
+    const full = await store.revocation.latestCrl(caKeyId, false);
+    const seq = await store.revocation.revocationSeq(caId);
+    const halfLife = full ? (new Date(full.next_update).getTime() - new Date(full.this_update).getTime()) / 2 : 0;
+    const changed = !latest || BigInt(latest.revocation_seq) < BigInt(seq);
+    // Many relying parties read only full CRLs, so a change rebuilds the full CRL too — unless
+    // it is large (then deltas carry changes and the full CRL follows within FULL_MAX_AGE).
+    const fullAge = full ? now.getTime() - new Date(full.this_update).getTime() : Infinity;
+    const needFull = force || !full || fullAge >= halfLife || (changed && (full.entries < SMALL_CRL || fullAge >= FULL_MAX_AGE_MS));
+    let number = latest ? BigInt(latest.crl_number) + 1n : 1n;
+    const result: CrlBuildResult = {};
+
+    let base = full;
+    if (needFull) {
+      // One snapshot: the sequence number and the entries agree.
+      const snap = await store.snapshot(async (tx) => {
+        const s = await tx.revocation.revocationSeq(caId);
+        const chunks: Uint8Array[] = [];
+        let bytes = 0;
+        let count = 0;
+        let after = "";
+        for (;;) {
+          const rows = await tx.revocation.revokedBatch(caKeyId, after, BATCH);
+          for (const r of rows) {
+            const e = entryOf(r);
+            chunks.push(e);
+            bytes += e.length;
+          }
+          count += rows.length;
+          if (rows.length < BATCH) break;
+          after = rows[rows.length - 1].serial;
+        }
+        return { seq: s, chunks, bytes, count };
+      });
+      const der = await sign(caKeyId, { number, base: null, thisUpdate, nextUpdate, chunks: snap.chunks, bytes: snap.bytes });
+      const id = rt.uuid();
+      await store.revocation.insertCrl({ id, caId, caKeyId, crlNumber: number, deltaBase: null, revocationSeq: snap.seq, thisUpdate, nextUpdate, entries: snap.count, der });
+      result.full = { number, entries: snap.count };
+      // The delta stays relative to the previous full CRL: usable with it and with this one
+      // (RFC 5280 §5.2.4: any complete CRL numbered ≥ the base), and it still carries the
+      // removeFromCRL of a hold lifted since then.
+      base = full ?? (await store.revocation.crlById(id))!;
+      number += 1n;
+    }
+    if (base && (needFull || changed)) {
+      // The delta lists what changed since its base: revocations, and holds lifted (removeFromCRL).
+      const snap = await store.snapshot(async (tx) => ({ seq: await tx.revocation.revocationSeq(caId), rows: await tx.revocation.changedSince(caKeyId, base!.revocation_seq) }));
+      const chunks = snap.rows.map(entryOf);
+      const deltaNext = needFull ? nextUpdate : new Date(base.next_update);
+      const der = await sign(caKeyId, { number, base: BigInt(base.crl_number), thisUpdate, nextUpdate: deltaNext, chunks, bytes: chunks.reduce((n, c) => n + c.length, 0) });
+      await store.revocation.insertCrl({ id: rt.uuid(), caId, caKeyId, crlNumber: number, deltaBase: BigInt(base.crl_number), revocationSeq: snap.seq, thisUpdate, nextUpdate: deltaNext, entries: chunks.length, der });
+      result.delta = { number, base: BigInt(base.crl_number), entries: chunks.length };
+    }
+    return result;
+  }
+
+  return {
+    /** Builds under the key's job lock (one server at a time); null when another server holds it. */
+    publish(caId: string, caKeyId: string, validitySeconds: number, force = false) {
+      return store.withJobLock(`crl:${caKeyId}`, () => build(caId, caKeyId, validitySeconds, force));
+    },
+    /** One pass over every publishing key: what the scheduled job runs. */
+    async publishAll() {
+      const out: { keyId: string; result: CrlBuildResult | null }[] = [];
+      for (const k of await store.revocation.publishingKeys()) {
+        out.push({ keyId: k.keyId, result: await store.withJobLock(`crl:${k.keyId}`, () => build(k.caId, k.keyId, k.validity)) });
+      }
+      return out;
+    },
+  };
+}
+
+export type CrlPublisher = ReturnType<typeof createCrlPublisher>;

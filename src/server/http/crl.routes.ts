@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { idParams } from "../../contract/common.js";
+import type { Services } from "./services.js";
+
+const pemOf = (der: Uint8Array) => {
+  const b64 = Buffer.from(der).toString("base64").replace(/.{1,64}/g, "$&\n");
+  // OpenSSL 3 reads only this label for CRLs (STACK.md).
+  return `-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`;
+};
+
+/** Sends a CRL with validators and caching up to its nextUpdate (RFC 5280 §5; RFC 7232). */
+function sendCrl(req: FastifyRequest, reply: FastifyReply, row: { id: string; crl_number: string | number; der: Uint8Array; this_update: Date; next_update: Date }, format: "der" | "pem", now: Date) {
+  const etag = `"${row.id}"`;
+  const maxAge = Math.max(0, Math.floor((new Date(row.next_update).getTime() - now.getTime()) / 1000));
+  reply.header("etag", etag).header("last-modified", new Date(row.this_update).toUTCString()).header("cache-control", `public, max-age=${maxAge}, no-transform`);
+  if (req.headers["if-none-match"] === etag) return reply.code(304).send();
+  if (format === "pem") return reply.type("application/x-pem-file").send(pemOf(row.der));
+  return reply.type("application/pkix-crl").send(Buffer.from(row.der));
+}
+
+/** CRLs: served without authentication at the URLs certificates carry; listed per CA. */
+export function crlRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    const tags = ["revocation"];
+    const format = z.object({ format: z.enum(["der", "pem"]).default("der") });
+    app.get("/api/v1/cert-manager/crl/:id", { schema: { tags, summary: "The latest full CRL of a CA key (no authentication; the CRL distribution point)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
+      sendCrl(req, reply, await s.crls.latest(req.params.id, false), req.query.format, new Date()),
+    );
+    app.get("/api/v1/cert-manager/crl/:id/delta", { schema: { tags, summary: "The latest delta CRL of a CA key (no authentication; the Freshest CRL pointer)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
+      sendCrl(req, reply, await s.crls.latest(req.params.id, true), req.query.format, new Date()),
+    );
+    app.get("/api/v1/cert-manager/crl/archive/:id", { schema: { tags, summary: "One published CRL, kept for audit (no authentication)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
+      sendCrl(req, reply, await s.crls.archived(req.params.id), req.query.format, new Date()),
+    );
+    app.get("/api/v1/cert-manager/ca/internal/:id/crls", {
+      schema: {
+        tags: ["certificate authorities"],
+        summary: "The CA's CRLs, newest first",
+        params: idParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+        response: { 200: z.object({ crls: z.array(z.object({ id: z.string(), caKeyId: z.string(), crlNumber: z.string(), deltaCrlBase: z.string().nullable(), thisUpdate: z.string(), nextUpdate: z.string(), entries: z.number(), url: z.string(), downloadUrl: z.string() })) }) },
+      },
+    }, async (req) => ({ crls: await s.crls.list(req.ctx, req.params.id, req.query.limit) }));
+    app.post("/api/v1/cert-manager/ca/internal/:id/crls", {
+      schema: {
+        tags: ["certificate authorities"],
+        summary: "Rebuild the CA's CRLs now (admins)",
+        params: idParams,
+        response: { 200: z.object({ results: z.array(z.object({ caKeyId: z.string(), status: z.enum(["built", "busy"]), fullCrlNumber: z.string().nullable(), deltaCrlNumber: z.string().nullable(), entries: z.number().nullable() })) }) },
+      },
+    }, async (req) => ({ results: await s.crls.rebuild(req.ctx, req.params.id) }));
+  };
+}

@@ -1,0 +1,78 @@
+import { errors } from "../../../errors.js";
+import type { Store } from "../../store/store.js";
+import { requireRole } from "../authz.js";
+import { audit } from "../audit.js";
+import type { RequestContext, Runtime } from "../context.js";
+
+/** What one CRL build produced (null: another server was building). */
+export type CrlBuild = { full?: { number: bigint; entries: number }; delta?: { number: bigint; base: bigint; entries: number } } | null;
+
+/** The narrow view of the CRL publisher the RA needs. */
+export interface CrlPort {
+  publish(caId: string, caKeyId: string, validitySeconds: number, force?: boolean): Promise<CrlBuild>;
+}
+
+/** Serving CRLs: the latest per key (public), and the list per CA (project members). */
+export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; publicUrl: string }) {
+  const { store } = deps;
+  return {
+    /** The newest full (or delta) CRL of a CA key; the first one is built on demand. */
+    async latest(caKeyId: string, delta: boolean) {
+      let row = await store.revocation.latestCrl(caKeyId, delta);
+      if (!row) {
+        const key = await store.ca.keyById(caKeyId);
+        const ca = key ? await store.ca.caById(key.ca_id) : undefined;
+        if (!key || !ca || ca.status === "pending-certificate") throw errors.notFound("CRL", caKeyId);
+        await deps.crl.publish(ca.id, key.id, ca.crl_validity_seconds);
+        row = await store.revocation.latestCrl(caKeyId, delta);
+        if (!row) throw errors.unavailable("The CRL is being built by another server; try again in a few seconds.");
+      }
+      return row;
+    },
+    /** A CA's CRLs, newest first (metadata and download URLs; old CRLs are kept for audit). */
+    async list(ctx: RequestContext, caId: string, limit: number) {
+      const ca = await store.ca.caById(caId);
+      if (!ca) throw errors.notFound("CA", caId);
+      await requireRole(store, ctx, ca.project_id, "viewer", { type: "CA", id: caId });
+      const base = `${deps.publicUrl}/api/v1/cert-manager/crl`;
+      return (await store.revocation.crlsOf(caId, limit)).map((c) => ({
+        id: c.id,
+        caKeyId: c.ca_key_id,
+        crlNumber: String(c.crl_number),
+        deltaCrlBase: c.delta_base === null ? null : String(c.delta_base),
+        thisUpdate: new Date(c.this_update).toISOString(),
+        nextUpdate: new Date(c.next_update).toISOString(),
+        entries: c.entries,
+        url: `${base}/${c.ca_key_id}${c.delta_base === null ? "" : "/delta"}`,
+        downloadUrl: `${base}/archive/${c.id}`,
+      }));
+    },
+    /** Rebuilds a CA's CRLs now, for every key that publishes (admins); "busy" when another server is at it. */
+    async rebuild(ctx: RequestContext, caId: string) {
+      const ca = await store.ca.caById(caId);
+      if (!ca) throw errors.notFound("CA", caId);
+      await requireRole(store, ctx, ca.project_id, "admin", { type: "CA", id: caId });
+      const keys = (await store.revocation.publishingKeys()).filter((k) => k.caId === caId);
+      if (!keys.length) throw errors.conflict("The CA has no certificate yet, so it publishes no CRL.");
+      const results = [];
+      for (const k of keys) {
+        const r = await deps.crl.publish(caId, k.keyId, k.validity, true);
+        results.push({
+          caKeyId: k.keyId,
+          status: r ? ("built" as const) : ("busy" as const),
+          fullCrlNumber: r?.full ? String(r.full.number) : null,
+          deltaCrlNumber: r?.delta ? String(r.delta.number) : null,
+          entries: r?.full?.entries ?? null,
+        });
+      }
+      await audit(store, deps.rt, ctx, { projectId: ca.project_id, action: "ca.crl.rebuild", objectType: "ca", objectId: caId, outcome: "success", detail: { results } });
+      return results;
+    },
+    /** One archived CRL by id (public, like every CRL). */
+    async archived(id: string) {
+      const row = await store.revocation.crlById(id);
+      if (!row) throw errors.notFound("CRL", id);
+      return row;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { CrlsTable, Database, OcspSignersTable } from "./schema.js";
+
+export type CrlRow = Selectable<CrlsTable>;
+export type OcspSignerRow = Selectable<OcspSignersTable>;
+
+/** One revoked certificate as a CRL needs it. */
+export interface RevokedRow {
+  serial: string;
+  revoked_at: Date | null;
+  revocation_reason: string | null;
+  invalidity_date: Date | null;
+  status: "active" | "revoked";
+  hold_released_at: Date | null;
+}
+
+/** CRLs, the revocation data they are built from, and OCSP responder certificates. */
+export function revocationRepo(db: Kysely<Database>) {
+  return {
+    /** The newest CRL of a CA key: full (`delta` false), delta (true) or either (undefined). */
+    latestCrl(caKeyId: string, delta?: boolean) {
+      let q = db.selectFrom("crls").selectAll().where("ca_key_id", "=", caKeyId);
+      if (delta === true) q = q.where("delta_base", "is not", null);
+      if (delta === false) q = q.where("delta_base", "is", null);
+      return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
+    },
+    /** Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number. */
+    async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number; der: Uint8Array }) {
+      await db
+        .insertInto("crls")
+        .values({
+          id: c.id,
+          ca_id: c.caId,
+          ca_key_id: c.caKeyId,
+          crl_number: c.crlNumber.toString(),
+          delta_base: c.deltaBase === null ? null : c.deltaBase.toString(),
+          revocation_seq: c.revocationSeq,
+          this_update: c.thisUpdate,
+          next_update: c.nextUpdate,
+          entries: c.entries,
+          der: c.der,
+        })
+        .execute();
+    },
+    /** The CRLs of a CA, newest first, without their bodies. */
+    crlsOf: (caId: string, limit: number) =>
+      db
+        .selectFrom("crls")
+        .select(["id", "ca_key_id", "crl_number", "delta_base", "revocation_seq", "this_update", "next_update", "entries", "created_at"])
+        .where("ca_id", "=", caId)
+        .orderBy("created_at", "desc")
+        .orderBy("crl_number", "desc")
+        .limit(limit)
+        .execute(),
+    /** One CRL with its body. */
+    crlById: (id: string) => db.selectFrom("crls").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** A CA's current revocation sequence number. */
+    async revocationSeq(caId: string): Promise<string> {
+      const r = await db.selectFrom("cas").select("revocation_seq").where("id", "=", caId).executeTakeFirst();
+      return r ? String(r.revocation_seq) : "0";
+    },
+    /** The revocation sequence numbers of every CA (the OCSP caches poll this). */
+    allRevocationSeqs: () => db.selectFrom("cas").select(["id", "revocation_seq"]).execute(),
+    /** A batch of a key's revoked certificates with serials after `afterSerial` (keyset, serial order). */
+    revokedBatch(caKeyId: string, afterSerial: string, limit: number): Promise<RevokedRow[]> {
+      return db
+        .selectFrom("certificates")
+        .select(["serial", "revoked_at", "revocation_reason", "invalidity_date", "status", "hold_released_at"])
+        .where("ca_key_id", "=", caKeyId)
+        .where("status", "=", "revoked")
+        .where("serial", ">", afterSerial)
+        .orderBy("serial")
+        .limit(limit)
+        .execute();
+    },
+    /** Certificates of a key whose revocation state changed after sequence `seq` (a delta CRL's entries). */
+    changedSince(caKeyId: string, seq: string): Promise<RevokedRow[]> {
+      return db
+        .selectFrom("certificates")
+        .select(["serial", "revoked_at", "revocation_reason", "invalidity_date", "status", "hold_released_at"])
+        .where("ca_key_id", "=", caKeyId)
+        .where(sql<boolean>`revocation_seq > ${seq}::bigint`)
+        .orderBy("serial")
+        .execute();
+    },
+    /** Keys that CRLs are published for: every key with a certificate, of CAs not awaiting one. */
+    publishingKeys: () =>
+      db
+        .selectFrom("ca_keys")
+        .innerJoin("cas", "cas.id", "ca_keys.ca_id")
+        .select(["ca_keys.id as keyId", "cas.id as caId", "cas.crl_validity_seconds as validity", "cas.revocation_seq as seq"])
+        .where("cas.status", "in", ["active", "disabled"])
+        .where((eb) => eb.exists(eb.selectFrom("ca_certificates").select("ca_certificates.id").whereRef("ca_certificates.ca_key_id", "=", "ca_keys.id")))
+        .execute(),
+    /** The status facts of one certificate, by issuing key and serial (OCSP). */
+    statusOf: (caKeyId: string, serial: string) =>
+      db
+        .selectFrom("certificates")
+        .select(["status", "revoked_at", "revocation_reason", "not_after"])
+        .where("ca_key_id", "=", caKeyId)
+        .where("serial", "=", serial)
+        .executeTakeFirst(),
+
+    /** The newest OCSP responder certificate of a CA key. */
+    latestOcspSigner: (caKeyId: string) => db.selectFrom("ocsp_signers").selectAll().where("ca_key_id", "=", caKeyId).orderBy("not_after", "desc").limit(1).executeTakeFirst(),
+    /** Stores a new OCSP responder certificate. */
+    async insertOcspSigner(s: { id: string; caId: string; caKeyId: string; keyAlgorithm: string; keyRef: unknown; certificate: Uint8Array; notBefore: Date; notAfter: Date }) {
+      await db
+        .insertInto("ocsp_signers")
+        .values({ id: s.id, ca_id: s.caId, ca_key_id: s.caKeyId, key_algorithm: s.keyAlgorithm, key_ref: JSON.stringify(s.keyRef), certificate: s.certificate, not_before: s.notBefore, not_after: s.notAfter })
+        .execute();
+    },
+  };
+}
