@@ -24,6 +24,8 @@ const PUBLIC = new Set([
   "GET /api/v1/cert-manager/crl/{id}",
   "GET /api/v1/cert-manager/crl/{id}/delta",
   "GET /api/v1/cert-manager/crl/archive/{id}",
+  "POST /api/v1/cert-manager/ocsp/{caId}",
+  "GET /api/v1/cert-manager/ocsp/{caId}/{*}",
   "GET /healthz",
   "GET /readyz",
   "GET /api/docs",

@@ -54,6 +54,8 @@ export const caResponse = z.object({
     keyAlgorithm: z.enum(KEY_ALGORITHMS),
     parentCaId: uuid.nullable(),
     activeCaCertId: uuid.nullable(),
+    ocspSigner: z.enum(["delegated", "ca"]),
+    crlValiditySeconds: z.number().int(),
   }),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -62,6 +64,8 @@ export const caResponse = z.object({
 export const updateCaBody = z.object({
   name: name.optional(),
   status: z.enum(["active", "disabled"]).optional(),
+  ocspSigner: z.enum(["delegated", "ca"]).optional().describe("who signs OCSP answers: a delegated responder certificate (default) or the CA key"),
+  crlValiditySeconds: z.number().int().min(3600).max(90 * 86400).optional().describe("CRL validity (thisUpdate to nextUpdate); default 7 days"),
 });
 
 export const listCasQuery = z.object({ projectId: uuid });

@@ -10,6 +10,9 @@ import { createCa } from "./ca/ca.js";
 import { createTlsAuto } from "./ca/tls-auto.js";
 import { createLeafIssuer } from "./ca/leaf.js";
 import { createCrlPublisher } from "./ca/crl.js";
+import { createOcspResponder } from "./ca/ocsp.js";
+import { createOcspSigners } from "./ca/ocsp-signers.js";
+import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
 import { createCrls } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
@@ -61,8 +64,13 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const crl = createCrlPublisher({ store, keys, rt, publicUrl: config.publicUrl });
     const jobs = createScheduler([{ name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() }], (msg, err) => opts.onJobError?.(msg, err));
     closers.unshift(() => jobs.stop());
-    // After a revocation: CRLs rebuilt within a second or so (debounced).
-    const onRevocationChange = () => jobs.poke("crl", 1000);
+    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000 });
+    const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
+    // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
+    const onRevocationChange = (caId: string) => {
+      ocsp.invalidate(caId);
+      jobs.poke("crl", 1000);
+    };
 
     const tokens = createTokenService(tokenKey, rt.clock, rt.uuid);
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
@@ -74,11 +82,12 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       projects: createProjects({ store, rt }),
       identities,
       auditLog: createAuditLog({ store }),
-      cas: createCaService({ store, rt, ca }),
+      cas: createCaService({ store, rt, ca, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt }),
       certificates: createCertificates({ store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange }),
       crls: createCrls({ store, rt, crl, publicUrl: config.publicUrl }),
+      ocsp: createOcsp({ ocsp }),
       health: { ready: () => store.ping() },
     };
 

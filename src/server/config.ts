@@ -17,6 +17,8 @@ export interface Config {
   bodyLimitBytes: number;
   backdateSeconds: number;
   crlIntervalSeconds: number;
+  ocspValiditySeconds: number;
+  ocspResponderLifetimeSeconds: number;
 }
 
 interface OptionSpec { flag: string; env: string; help: string; default?: string }
@@ -39,6 +41,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "access-token-ttl", env: "STAMP_ACCESS_TOKEN_TTL", default: "3600", help: "lifetime of access tokens, in seconds (60 to 86400)" },
   { flag: "backdate", env: "STAMP_BACKDATE", default: "60", help: "seconds certificates are backdated against clock skew (0 to 3600)" },
   { flag: "crl-interval", env: "STAMP_CRL_INTERVAL", default: "30", help: "seconds between CRL publishing passes (5 to 3600); revocations also trigger one within a second" },
+  { flag: "ocsp-validity", env: "STAMP_OCSP_VALIDITY", default: "3600", help: "seconds an OCSP answer is valid (60 to 604800); cached answers are re-signed at half-life" },
+  { flag: "ocsp-responder-lifetime", env: "STAMP_OCSP_RESPONDER_LIFETIME", default: "259200", help: "lifetime in seconds of delegated OCSP responder certificates (3600 to 2592000), rotated at half-life" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -132,6 +136,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (!Number.isInteger(crlInterval) || crlInterval < 5 || crlInterval > 3600) {
     violations.push({ field: "--crl-interval", code: "out_of_range", message: "--crl-interval must be a whole number of seconds from 5 to 3600." });
   }
+  const ocspValidity = Number(get("ocsp-validity"));
+  if (!Number.isInteger(ocspValidity) || ocspValidity < 60 || ocspValidity > 604800) {
+    violations.push({ field: "--ocsp-validity", code: "out_of_range", message: "--ocsp-validity must be a whole number of seconds from 60 to 604800." });
+  }
+  const responderLifetime = Number(get("ocsp-responder-lifetime"));
+  if (!Number.isInteger(responderLifetime) || responderLifetime < 3600 || responderLifetime > 2592000) {
+    violations.push({ field: "--ocsp-responder-lifetime", code: "out_of_range", message: "--ocsp-responder-lifetime must be a whole number of seconds from 3600 to 2592000." });
+  }
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -153,6 +165,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       bodyLimitBytes: 1024 * 1024,
       backdateSeconds: backdate,
       crlIntervalSeconds: crlInterval,
+      ocspValiditySeconds: ocspValidity,
+      ocspResponderLifetimeSeconds: responderLifetime,
     },
   };
 }

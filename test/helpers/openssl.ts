@@ -27,3 +27,17 @@ export function verifyChain(root: string, untrusted: string, cert: string, extra
 export function x509Text(cert: string) {
   return openssl(() => ["x509", "-noout", "-text", "-in", "c.pem"], { "c.pem": cert }).out;
 }
+
+/** Like `openssl` but without blocking the event loop: for commands that talk to the in-process server. */
+export async function opensslAsync(args: (dir: string) => string[], files: Record<string, string>): Promise<{ ok: boolean; out: string }> {
+  const { execFile } = await import("node:child_process");
+  const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-openssl-"));
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+    return await new Promise((resolve) => {
+      execFile("openssl", args(dir), { cwd: dir, encoding: "utf8", timeout: 30_000 }, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout ?? ""}${stderr ?? ""}` }));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -10,6 +10,7 @@ import { caRoutes } from "./ca.routes.js";
 import { templateRoutes } from "./templates.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
 import { crlRoutes } from "./crl.routes.js";
+import { ocspRoutes } from "./ocsp.routes.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -63,5 +64,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(templateRoutes(services));
   await app.register(certificateRoutes(services));
   await app.register(crlRoutes(services));
+  await app.register(ocspRoutes(services));
   return app;
 }

@@ -8,6 +8,7 @@ import type { createTemplates } from "../ra/certs/templates.js";
 import type { createProfiles } from "../ra/certs/profiles.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
 import type { createCrls } from "../ra/revocation/crls.js";
+import type { createOcsp } from "../ra/revocation/ocsp.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -24,5 +25,6 @@ export interface Services {
   profiles: ReturnType<typeof createProfiles>;
   certificates: ReturnType<typeof createCertificates>;
   crls: ReturnType<typeof createCrls>;
+  ocsp: ReturnType<typeof createOcsp>;
   health: { ready(): Promise<boolean> };
 }

@@ -7,4 +7,6 @@ export interface CaDeps {
   store: Store;
   rt: Runtime;
   ca: CaPort;
+  /** Told after a CA's settings change (the OCSP responder re-reads them). */
+  onCaChange?: (caId: string) => void;
 }

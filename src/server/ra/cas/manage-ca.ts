@@ -35,7 +35,7 @@ export function manageCas(deps: CaDeps) {
       return Promise.all((await store.ca.casOf(projectId)).map(view));
     },
     /** Renames a CA or sets it active/disabled. */
-    async update(ctx: RequestContext, caId: string, input: { name?: string; status?: "active" | "disabled" }) {
+    async update(ctx: RequestContext, caId: string, input: { name?: string; status?: "active" | "disabled"; ocspSigner?: "delegated" | "ca"; crlValiditySeconds?: number }) {
       const row = await load(ctx, caId, "admin");
       if (input.status && row.status === "pending-certificate") {
         throw errors.conflict("The CA is waiting for its certificate; import it before changing the status.");
@@ -44,9 +44,15 @@ export function manageCas(deps: CaDeps) {
         throw errors.conflict("The project already has a CA with this name.", [{ field: "name", code: "duplicate", message: "The project already has a CA with this name.", value: input.name }]);
       }
       await store.transaction(async (tx) => {
-        await tx.ca.updateCa(caId, { ...(input.name ? { name: input.name } : {}), ...(input.status ? { status: input.status } : {}) });
+        await tx.ca.updateCa(caId, {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.status ? { status: input.status } : {}),
+          ...(input.ocspSigner ? { ocsp_signer: input.ocspSigner } : {}),
+          ...(input.crlValiditySeconds ? { crl_validity_seconds: input.crlValiditySeconds } : {}),
+        });
         await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.update", objectType: "ca", objectId: caId, outcome: "success", detail: input });
       });
+      deps.onCaChange?.(caId);
       return view((await store.ca.caById(caId))!);
     },
     /** Deletes a CA; refused while active child CAs depend on it, unless forced. */

@@ -67,4 +67,5 @@ export async function renewCa(deps: CaDeps, ctx: RequestContext, caId: string, i
     await tx.ca.recordOutcome(parent?.id ?? caId, signed.serial, "signed");
     await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.renew", objectType: "ca", objectId: caId, outcome: "success", detail: { type: input.type, serial: signed.serial } });
   });
+  deps.onCaChange?.(caId);
 }

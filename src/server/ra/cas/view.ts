@@ -32,6 +32,8 @@ export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCert
       keyAlgorithm: ca.key_algorithm as KeyAlgorithm,
       parentCaId: ca.parent_ca_id,
       activeCaCertId: ca.active_certificate_id,
+      ocspSigner: ca.ocsp_signer,
+      crlValiditySeconds: ca.crl_validity_seconds,
     },
     createdAt: new Date(ca.created_at).toISOString(),
     updatedAt: new Date(ca.updated_at).toISOString(),
