@@ -30,12 +30,15 @@ export class StampError extends Error {
   readonly kind: ErrorKind;
   readonly violations: Violation[];
   readonly retryAfterSeconds?: number;
-  constructor(kind: ErrorKind, message: string, opts: { violations?: Violation[]; retryAfterSeconds?: number; cause?: unknown } = {}) {
+  /** The ACME problem type (RFC 8555 §6.7) when an ACME edge should say more than the kind does. */
+  readonly acmeType?: string;
+  constructor(kind: ErrorKind, message: string, opts: { violations?: Violation[]; retryAfterSeconds?: number; cause?: unknown; acmeType?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "StampError";
     this.kind = kind;
     this.violations = opts.violations ?? [];
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.acmeType = opts.acmeType;
   }
 }
 
@@ -52,6 +55,11 @@ export const errors = {
   unavailable: (message: string) => new StampError("unavailable", message),
   internal: (message = "Internal error.", cause?: unknown) => new StampError("internal", message, { cause }),
 };
+
+/** An error for an ACME client: the kind picks the HTTP status, `acmeType` the RFC 8555 §6.7 type. */
+export function acmeError(kind: ErrorKind, acmeType: string, message: string, violations?: Violation[]) {
+  return new StampError(kind, message, { acmeType, violations });
+}
 
 /** True when `e` is a StampError (of the given kind, when one is named). */
 export function isStampError(e: unknown, kind?: ErrorKind): e is StampError {

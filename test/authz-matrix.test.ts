@@ -52,6 +52,8 @@ interface Fixture {
   certRenewId: string;
   certRevokeId: string;
   certHoldId: string;
+  acmeProfileId: string;
+  eabKeyId: string;
 }
 
 /**
@@ -114,6 +116,9 @@ const MATRIX: Record<string, RouteCase> = {
   [`GET ${PRO}/{id}`]: { need: "viewer", params: id((f) => f.profileId) },
   [`PATCH ${PRO}/{id}`]: { need: "admin", params: id((f) => f.profileId), body: () => ({ description: "sneaky" }) },
   [`DELETE ${PRO}/{id}`]: { need: "admin", params: id((f) => f.spareProfileId) },
+  [`POST ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId), body: () => ({ description: "sneaky" }) },
+  [`GET ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId) },
+  [`POST ${PRO}/{id}/acme/eab-keys/{keyId}/revoke`]: { need: "admin", params: (f) => ({ id: f.acmeProfileId, keyId: f.eabKeyId }) },
   [`POST ${CERT}`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
   [`POST ${CERT}/preview`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
   [`GET ${CERT}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
@@ -188,6 +193,8 @@ beforeAll(async () => {
   const spareProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-spare-profile", templateId: tpl.id, caId: root.id } }), "spare profile")).certificateProfile;
   const issue = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate.certificateId as string;
   const certHoldId = await issue("hold.matrix.example.com");
+  const acmeProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-acme", templateId: tpl.id, caId: root.id, enrollmentMethods: ["api", "acme"] } }), "acme profile")).certificateProfile;
+  const eabKey = (await ok(s.api("POST", `${PRO}/${acmeProfile.id}/acme/eab-keys`, { token: t, body: {} }), "eab key")).eabKey;
   await ok(s.api("POST", `${CERT}/${certHoldId}/revoke`, { token: t, body: { revocationReason: "CERTIFICATE_HOLD" } }), "hold");
 
   f = {
@@ -208,6 +215,8 @@ beforeAll(async () => {
     certRenewId: await issue("renew.matrix.example.com"),
     certRevokeId: await issue("revoke.matrix.example.com"),
     certHoldId,
+    acmeProfileId: acmeProfile.id,
+    eabKeyId: eabKey.keyId,
   };
 
   const doc = await s.api("GET", "/api/docs/json");

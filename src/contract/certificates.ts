@@ -70,6 +70,12 @@ export const issuanceAttributes = z.object({
   extendedKeyUsages: z.array(z.enum(EXTENDED_KEY_USAGES)).max(6).optional(),
 });
 
+export const acmeConfig = z.object({
+  eabRequired: z.boolean().default(true).describe("new accounts must bind an External Account Binding key (RFC 8555 §7.3.4)"),
+  challengeTypes: z.array(z.enum(["http-01", "dns-01", "tls-alpn-01"])).min(1).max(3).default(["http-01", "dns-01", "tls-alpn-01"]),
+  orderLifetimeSeconds: z.number().int().min(300).max(30 * 86400).default(86400),
+  authorizationLifetimeSeconds: z.number().int().min(300).max(30 * 86400).default(86400),
+});
 const apiConfig = z.object({
   autoRenew: z.boolean().default(false),
   renewBeforeDays: z.number().int().min(1).max(3650).nullable().default(null),
@@ -81,9 +87,10 @@ export const createProfileBody = z.object({
   templateId: uuid,
   issuerType: z.enum(["ca", "self-signed"]).default("ca"),
   caId: uuid.optional(),
-  enrollmentMethods: z.array(z.enum(["api"])).min(1).max(4).default(["api"]),
+  enrollmentMethods: z.array(z.enum(["api", "acme"])).min(1).max(4).default(["api"]),
   defaults: issuanceAttributes.omit({ notBefore: true, notAfter: true }).default({}),
   apiConfig: apiConfig.default({ autoRenew: false, renewBeforeDays: null }),
+  acmeConfig: acmeConfig.optional().describe("settings of the acme enrollment method (defaults apply when acme is enabled)"),
 });
 export const updateProfileBody = createProfileBody.omit({ projectId: true, issuerType: true }).partial();
 export const profile = z.object({
@@ -97,6 +104,7 @@ export const profile = z.object({
   enrollmentMethods: z.array(z.string()),
   defaults: z.record(z.string(), z.unknown()),
   apiConfig: z.object({ autoRenew: z.boolean(), renewBeforeDays: z.number().nullable() }),
+  acmeConfig: z.object({ eabRequired: z.boolean(), challengeTypes: z.array(z.string()), orderLifetimeSeconds: z.number(), authorizationLifetimeSeconds: z.number(), directoryUrl: z.string() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -160,4 +168,6 @@ export const revokeBody = z.object({
   revocationReason: z.enum(REVOCATION_REASONS),
   invalidityDate: z.iso.datetime({ offset: true }).optional(),
 });
+export const createEabBody = z.object({ description: z.string().max(200).optional() });
+export const eabKey = z.object({ keyId: z.string(), description: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(), accountId: z.string().nullable() });
 export const pkcs12Body = z.object({ password: z.string().min(4).max(256) });

@@ -13,6 +13,10 @@ import { createCrlPublisher } from "./ca/crl.js";
 import { createOcspResponder } from "./ca/ocsp.js";
 import { createOcspSigners } from "./ca/ocsp-signers.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
+import { createAcme } from "./ra/acme/service.js";
+import { createVa } from "./va/va.js";
+import { dnsHostResolver } from "./va/dns-host-resolver.js";
+import { open as openSealed, seal, type Sealed } from "./keys/envelope.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
 import { createCrls } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
@@ -76,6 +80,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
+    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange };
+    const dnsServer = config.acme.va.dnsServer;
+    const va = createVa({ ...config.acme.va, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
+    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       users,
@@ -84,10 +92,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       auditLog: createAuditLog({ store }),
       cas: createCaService({ store, rt, ca, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
-      profiles: createProfiles({ store, rt }),
-      certificates: createCertificates({ store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange }),
+      profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
+      certificates: createCertificates(certDeps),
       crls: createCrls({ store, rt, crl, publicUrl: config.publicUrl }),
       ocsp: createOcsp({ ocsp }),
+      acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
       health: { ready: () => store.ping() },
     };
 

@@ -19,6 +19,10 @@ export interface Config {
   crlIntervalSeconds: number;
   ocspValiditySeconds: number;
   ocspResponderLifetimeSeconds: number;
+  acme: {
+    va: { http01Port: number; tlsAlpn01Port: number; dnsServer?: { host: string; port: number }; allowPrivateAddresses: boolean };
+    limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
+  };
 }
 
 interface OptionSpec { flag: string; env: string; help: string; default?: string }
@@ -43,6 +47,12 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "crl-interval", env: "STAMP_CRL_INTERVAL", default: "30", help: "seconds between CRL publishing passes (5 to 3600); revocations also trigger one within a second" },
   { flag: "ocsp-validity", env: "STAMP_OCSP_VALIDITY", default: "3600", help: "seconds an OCSP answer is valid (60 to 604800); cached answers are re-signed at half-life" },
   { flag: "ocsp-responder-lifetime", env: "STAMP_OCSP_RESPONDER_LIFETIME", default: "259200", help: "lifetime in seconds of delegated OCSP responder certificates (3600 to 2592000), rotated at half-life" },
+  { flag: "acme-http01-port", env: "STAMP_ACME_HTTP01_PORT", default: "80", help: "port ACME http-01 validation connects to (labs and tests use a high port)" },
+  { flag: "acme-tls-alpn01-port", env: "STAMP_ACME_TLS_ALPN01_PORT", default: "443", help: "port ACME tls-alpn-01 validation connects to" },
+  { flag: "acme-dns-resolver", env: "STAMP_ACME_DNS_RESOLVER", help: "host:port of the DNS server dns-01 validation asks (default: the system resolver)" },
+  { flag: "acme-allow-private-addresses", env: "STAMP_ACME_ALLOW_PRIVATE_ADDRESSES", default: "false", help: "true lets ACME validation reach loopback, link-local and private addresses (labs and tests only)" },
+  { flag: "acme-requests-per-minute", env: "STAMP_ACME_REQUESTS_PER_MINUTE", default: "1200", help: "ACME requests allowed per client address per minute" },
+  { flag: "acme-orders-per-hour", env: "STAMP_ACME_ORDERS_PER_HOUR", default: "300", help: "ACME orders allowed per account per hour" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -144,6 +154,24 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (!Number.isInteger(responderLifetime) || responderLifetime < 3600 || responderLifetime > 2592000) {
     violations.push({ field: "--ocsp-responder-lifetime", code: "out_of_range", message: "--ocsp-responder-lifetime must be a whole number of seconds from 3600 to 2592000." });
   }
+  const intIn = (flag: string, min: number, max: number) => {
+    const n = Number(get(flag));
+    if (!Number.isInteger(n) || n < min || n > max) violations.push({ field: `--${flag}`, code: "out_of_range", message: `--${flag} must be a whole number from ${min} to ${max}.` });
+    return n;
+  };
+  const http01Port = intIn("acme-http01-port", 1, 65535);
+  const tlsAlpn01Port = intIn("acme-tls-alpn01-port", 1, 65535);
+  const acmeRpm = intIn("acme-requests-per-minute", 10, 1_000_000);
+  const acmeOph = intIn("acme-orders-per-hour", 1, 1_000_000);
+  const resolver = get("acme-dns-resolver");
+  let dnsServer: { host: string; port: number } | undefined;
+  if (resolver) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(resolver);
+    if (!m) violations.push({ field: "--acme-dns-resolver", code: "invalid", message: "--acme-dns-resolver must be host:port, e.g. 127.0.0.1:8053.", value: resolver });
+    else dnsServer = { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+  }
+  const allowPrivate = get("acme-allow-private-addresses");
+  if (allowPrivate !== "true" && allowPrivate !== "false") violations.push({ field: "--acme-allow-private-addresses", code: "invalid", message: "--acme-allow-private-addresses must be true or false." });
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -167,6 +195,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       crlIntervalSeconds: crlInterval,
       ocspValiditySeconds: ocspValidity,
       ocspResponderLifetimeSeconds: responderLifetime,
+      acme: {
+        va: { http01Port, tlsAlpn01Port, dnsServer, allowPrivateAddresses: allowPrivate === "true" },
+        limits: { requestsPerMinutePerIp: acmeRpm, ordersPerHourPerAccount: acmeOph },
+      },
     },
   };
 }

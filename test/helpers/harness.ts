@@ -40,6 +40,8 @@ export async function freshDatabase(): Promise<{ dataDir: string; databaseUrl: s
 /** A running Stamp server on 127.0.0.1 with an admin logged in. */
 export interface TestServer {
   url: string;
+  /** PEM of Stamp's TLS CA (with `tls`). */
+  tlsCaFile: string;
   server: Composed;
   config: Config;
   adminToken: string;
@@ -48,14 +50,50 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server over `db` (a fresh one when omitted), plain HTTP unless tls is given. */
-export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDatabase>>; rt?: Partial<Runtime>; args?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+/** A free TCP port on 127.0.0.1 (for servers whose public URL must name their port up front). */
+export async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One HTTPS request trusting only `ca` (Node's fetch cannot take a CA). */
+async function httpsRequest(url: string, init: { method: string; headers: Record<string, string>; body?: string }, ca: string): Promise<{ status: number; text: string; headers: Headers }> {
+  const https = await import("node:https");
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: init.method, headers: init.headers, ca, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : String(v));
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), headers: h });
+      });
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end(init.body);
+  });
+}
+
+/**
+ * Starts a server over `db` (a fresh one when omitted): plain HTTP, or with `tls` HTTPS from
+ * Stamp's own TLS CA on a fixed port whose URL is also the public URL (ACME clients need both).
+ */
+export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDatabase>>; rt?: Partial<Runtime>; args?: string[]; env?: Record<string, string>; tls?: boolean } = {}): Promise<TestServer> {
   const db = opts.db ?? (await freshDatabase());
+  const tlsPort = opts.tls ? await freePort() : 0;
   const env: Record<string, string | undefined> = {
-    STAMP_LISTEN: "127.0.0.1:0",
+    STAMP_LISTEN: `127.0.0.1:${tlsPort}`,
     STAMP_DATA_DIR: db.dataDir,
-    STAMP_TLS: "off",
-    STAMP_PUBLIC_URL: "http://127.0.0.1:1",
+    STAMP_TLS: opts.tls ? "auto" : "off",
+    STAMP_PUBLIC_URL: opts.tls ? `https://127.0.0.1:${tlsPort}` : "http://127.0.0.1:1",
     ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
     ...opts.env,
   };
@@ -64,7 +102,7 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
   const config = parsed.config;
   const server = await compose(config, { logger: false, rt: opts.rt });
   await server.users.bootstrap(ADMIN_EMAIL, ADMIN_PASSWORD);
-  await server.app.listen({ host: "127.0.0.1", port: 0 });
+  await server.app.listen({ host: "127.0.0.1", port: tlsPort });
   const addr = server.app.server.address() as { port: number };
   const scheme = config.tls.mode === "off" ? "http" : "https";
   const url = `${scheme}://127.0.0.1:${addr.port}`;
@@ -77,8 +115,18 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
       body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
       headers["content-type"] ??= "application/json";
     }
-    const res = await fetch(url + p, { method, headers, body, signal: AbortSignal.timeout(60_000) });
-    const text = await res.text();
+    let res: { status: number; headers: Headers };
+    let text: string;
+    if (scheme === "https") {
+      const { readFileSync } = await import("node:fs");
+      const r = await httpsRequest(url + p, { method, headers, body }, readFileSync(`${db.dataDir}/tls-ca.pem`, "utf8"));
+      res = r;
+      text = r.text;
+    } else {
+      const r = await fetch(url + p, { method, headers, body, signal: AbortSignal.timeout(60_000) });
+      res = r;
+      text = await r.text();
+    }
     let parsedBody: unknown = text;
     try {
       parsedBody = text ? JSON.parse(text) : null;
@@ -94,6 +142,7 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
   const defaultProjectId = projects.body.projects.find((p: { name: string }) => p.name === "default").id;
   return {
     url,
+    tlsCaFile: `${db.dataDir}/tls-ca.pem`,
     server,
     config,
     adminToken,

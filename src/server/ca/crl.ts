@@ -33,6 +33,20 @@ function entryOf(r: RevokedRow): Uint8Array {
   });
 }
 
+/** Encodes a batch of rows into one buffer (the entries back to back). */
+function encodeBatch(rows: RevokedRow[]): Uint8Array {
+  const entries = rows.map(entryOf);
+  let n = 0;
+  for (const e of entries) n += e.length;
+  const out = new Uint8Array(n);
+  let p = 0;
+  for (const e of entries) {
+    out.set(e, p);
+    p += e.length;
+  }
+  return out;
+}
+
 /**
  * CRLs: one stream per CA key (RFC 5280 §5.2.3 numbers shared by its full and delta CRLs).
  * A full CRL is rebuilt when none exists, the newest is past half its validity, or revocations
@@ -78,8 +92,8 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     const now = rt.clock();
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + validitySeconds * 1000);
-    const latest = await store.revocation.latestCrl(caKeyId);
-    const full = await store.revocation.latestCrl(caKeyId, false);
+    const latest = await store.revocation.latestCrlInfo(caKeyId);
+    const full = await store.revocation.latestCrlInfo(caKeyId, false);
     const seq = await store.revocation.revocationSeq(caId);
     const halfLife = full ? (new Date(full.next_update).getTime() - new Date(full.this_update).getTime()) / 2 : 0;
     const changed = !latest || BigInt(latest.revocation_seq) < BigInt(seq);
@@ -90,22 +104,21 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     let number = latest ? BigInt(latest.crl_number) + 1n : 1n;
     const result: CrlBuildResult = {};
 
-    let base = full;
+    let base: Pick<NonNullable<typeof full>, "id" | "crl_number" | "revocation_seq" | "next_update"> | undefined = full;
     if (needFull) {
       // One snapshot: the sequence number and the entries agree.
       const snap = await store.snapshot(async (tx) => {
         const s = await tx.revocation.revocationSeq(caId);
+        // One chunk per batch, not one object per entry: a million entries are ~100 buffers.
         const chunks: Uint8Array[] = [];
         let bytes = 0;
         let count = 0;
         let after = "";
         for (;;) {
           const rows = await tx.revocation.revokedBatch(caKeyId, after, BATCH);
-          for (const r of rows) {
-            const e = entryOf(r);
-            chunks.push(e);
-            bytes += e.length;
-          }
+          const chunk = encodeBatch(rows);
+          if (chunk.length) chunks.push(chunk);
+          bytes += chunk.length;
           count += rows.length;
           if (rows.length < BATCH) break;
           after = rows[rows.length - 1].serial;
@@ -119,7 +132,7 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
       // The delta stays relative to the previous full CRL: usable with it and with this one
       // (RFC 5280 §5.2.4: any complete CRL numbered ≥ the base), and it still carries the
       // removeFromCRL of a hold lifted since then.
-      base = full ?? (await store.revocation.crlById(id))!;
+      base = full ?? { id, crl_number: number.toString(), revocation_seq: snap.seq, next_update: nextUpdate };
       number += 1n;
     }
     if (base && (needFull || changed)) {

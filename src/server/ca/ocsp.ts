@@ -117,6 +117,17 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
   return {
     /** Answers one DER OCSP request for CA `caId`; errors become OCSP error statuses, never exceptions. */
     async respond(caId: string, der: Uint8Array): Promise<OcspAnswer> {
+      // Hot path: only nonce-less requests that parsed and matched this CA are ever cached, so a
+      // hit on the raw bytes (still current for the CA's revocation sequence) skips the parse.
+      const cacheKey = `${caId}|${Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("latin1")}`;
+      const early = cache.get(cacheKey);
+      const known = index.get(caId);
+      if (early && known) {
+        const now = Date.now();
+        // A failing sequence read falls through to the full path, which maps it to an OCSP status.
+        const seq = now - known.loadedAt < INDEX_TTL_MS && now < early.refreshAt ? await currentSeq(caId).catch(() => null) : null;
+        if (seq !== null && early.seq === seq) return { der: early.der, maxAgeSeconds: Math.max(0, Math.floor((early.expiresAt - now) / 1000)) };
+      }
       let req: OcspRequest;
       try {
         req = parseOcspRequest(der);
@@ -128,12 +139,8 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
         const ca = /^[0-9a-f-]{36}$/i.test(caId) ? await caIndex(caId) : null;
         if (!ca) return { der: ocspErrorResponse("unauthorized"), maxAgeSeconds: 0 };
         const seq = await currentSeq(caId);
-        const cacheKey = req.nonce ? null : `${caId}|${hex(der)}`;
+        const cacheable = !req.nonce;
         const now = Date.now();
-        if (cacheKey) {
-          const hit = cache.get(cacheKey);
-          if (hit && hit.seq === seq && now < hit.refreshAt) return { der: hit.der, maxAgeSeconds: Math.max(0, Math.floor((hit.expiresAt - now) / 1000)) };
-        }
         // RFC 6960 §2.3: a CertID this CA did not issue under is not ours to answer.
         const matches: IssuerKey[] = [];
         for (const id of req.certIds) {
@@ -144,11 +151,11 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
         }
         const signed = await sign(ca, caId, req, matches);
         const expiresAt = signed.nextUpdate.getTime();
-        if (cacheKey) {
+        if (cacheable) {
           if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
           cache.set(cacheKey, { der: signed.der, seq, refreshAt: now + ((expiresAt - now) / 2), expiresAt });
         }
-        return { der: signed.der, maxAgeSeconds: cacheKey ? Math.floor((expiresAt - now) / 2000) : 0 };
+        return { der: signed.der, maxAgeSeconds: cacheable ? Math.floor((expiresAt - now) / 2000) : 0 };
       } catch (e) {
         if (isStampError(e, "unavailable")) return { der: ocspErrorResponse("tryLater"), maxAgeSeconds: 0 };
         deps.onError?.(e);

@@ -11,6 +11,7 @@ import { templateRoutes } from "./templates.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
 import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
+import { acmeRoutes } from "./acme.routes.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -65,5 +66,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(certificateRoutes(services));
   await app.register(crlRoutes(services));
   await app.register(ocspRoutes(services));
+  await app.register(acmeRoutes(services, opts.publicUrl));
   return app;
 }

@@ -8,7 +8,8 @@ function send(reply: FastifyReply, r: { der: Uint8Array; maxAgeSeconds: number }
   reply.type("application/ocsp-response");
   // RFC 5019 §6: GET answers may be cached by HTTP caches until they should be refreshed.
   reply.header("cache-control", cacheable && r.maxAgeSeconds > 0 ? `public, max-age=${r.maxAgeSeconds}, no-transform, must-revalidate` : "no-cache, no-store");
-  return reply.send(Buffer.from(r.der));
+  // A view, not a copy: cached answers are sent many times and never changed.
+  return reply.send(Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength));
 }
 
 /**
@@ -23,7 +24,7 @@ export function ocspRoutes(s: Services): FastifyPluginAsync {
     const schema = { tags: ["revocation"], security: [], summary: "OCSP responder (RFC 6960)" };
     app.post<{ Params: { caId: string } }>(`${BASE}/:caId`, { schema }, async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      return send(reply, await s.ocsp.respond(req.params.caId, new Uint8Array(body)), false);
+      return send(reply, await s.ocsp.respond(req.params.caId, body), false);
     });
     app.get<{ Params: { caId: string; "*": string } }>(`${BASE}/:caId/*`, { schema }, async (req, reply) => send(reply, await s.ocsp.respondToGet(req.params.caId, req.params["*"]), true));
   };

@@ -9,6 +9,7 @@ import type { createProfiles } from "../ra/certs/profiles.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
 import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
+import type { createAcme } from "../ra/acme/service.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -26,5 +27,6 @@ export interface Services {
   certificates: ReturnType<typeof createCertificates>;
   crls: ReturnType<typeof createCrls>;
   ocsp: ReturnType<typeof createOcsp>;
+  acme: ReturnType<typeof createAcme>;
   health: { ready(): Promise<boolean> };
 }

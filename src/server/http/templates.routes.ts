@@ -43,6 +43,16 @@ export function templateRoutes(s: Services): FastifyPluginAsyncZod {
     app.patch(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, body: c.updateProfileBody, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
       certificateProfile: await s.profiles.update(req.ctx, req.params.id, req.body),
     }));
+    const eabTags = ["acme"];
+    app.post(`${PROFILES}/:id/acme/eab-keys`, { schema: { tags: eabTags, summary: "Create an ACME External Account Binding key (the HMAC key is shown once)", params: idParams, body: c.createEabBody, response: { 200: z.object({ eabKey: c.eabKey.extend({ hmacKey: z.string(), directoryUrl: z.string() }) }) } } }, async (req) => ({
+      eabKey: await s.acme.eab.create(req.ctx, req.params.id, req.body.description ?? ""),
+    }));
+    app.get(`${PROFILES}/:id/acme/eab-keys`, { schema: { tags: eabTags, summary: "The profile's EAB keys (never the HMAC keys)", params: idParams, response: { 200: z.object({ eabKeys: z.array(c.eabKey) }) } } }, async (req) => ({
+      eabKeys: await s.acme.eab.list(req.ctx, req.params.id),
+    }));
+    app.post(`${PROFILES}/:id/acme/eab-keys/:keyId/revoke`, { schema: { tags: eabTags, summary: "Revoke an EAB key", params: idParams.extend({ keyId: z.string().min(1).max(100) }), response: { 200: z.object({ eabKey: c.eabKey }) } } }, async (req) => ({
+      eabKey: await s.acme.eab.revoke(req.ctx, req.params.id, req.params.keyId),
+    }));
     app.delete(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
       certificateProfile: await s.profiles.remove(req.ctx, req.params.id),
     }));

@@ -15,8 +15,8 @@ export interface AuditEvent {
 export async function audit(repos: Pick<Repos, "misc">, rt: Runtime, ctx: RequestContext, e: AuditEvent): Promise<void> {
   await repos.misc.audit({
     projectId: e.projectId,
-    actorType: ctx.principal?.type ?? "anonymous",
-    actorId: ctx.principal?.id ?? "anonymous",
+    actorType: ctx.actor?.type ?? ctx.principal?.type ?? "anonymous",
+    actorId: ctx.actor?.id ?? ctx.principal?.id ?? "anonymous",
     action: e.action,
     objectType: e.objectType,
     objectId: e.objectId,

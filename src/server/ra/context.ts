@@ -10,6 +10,8 @@ export interface Principal {
 /** What every use case gets about the request it serves. */
 export interface RequestContext {
   principal: Principal | null;
+  /** Who acted when it is not a token holder (an ACME account, authorized by its key); for the audit log. */
+  actor?: { type: string; id: string };
   sourceIp: string | null;
 }
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
+import type { AcmeConfig, CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
 
 export type TemplateRow = Selectable<CertificateTemplatesTable>;
 export type ProfileRow = Selectable<CertificateProfilesTable>;
@@ -92,7 +92,7 @@ export function certRepo(db: Kysely<Database>) {
     },
 
     /** Inserts a profile. */
-    async insertProfile(p: { id: string; projectId: string; slug: string; description: string; templateId: string; issuerType: "ca" | "self-signed"; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null } }) {
+    async insertProfile(p: { id: string; projectId: string; slug: string; description: string; templateId: string; issuerType: "ca" | "self-signed"; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null }; acmeConfig: AcmeConfig | null }) {
       await db
         .insertInto("certificate_profiles")
         .values({
@@ -106,6 +106,7 @@ export function certRepo(db: Kysely<Database>) {
           enrollment_methods: JSON.stringify(p.enrollmentMethods),
           defaults: JSON.stringify(p.defaults),
           api_config: JSON.stringify(p.apiConfig),
+          acme_config: p.acmeConfig ? JSON.stringify(p.acmeConfig) : null,
           updated_at: new Date(),
         })
         .execute();
@@ -119,7 +120,7 @@ export function certRepo(db: Kysely<Database>) {
     /** Profiles issuing from a CA. */
     profilesOfCa: (caId: string) => db.selectFrom("certificate_profiles").selectAll().where("ca_id", "=", caId).execute(),
     /** Updates a profile. */
-    async updateProfile(id: string, p: { slug: string; description: string; templateId: string; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null } }) {
+    async updateProfile(id: string, p: { slug: string; description: string; templateId: string; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null }; acmeConfig: AcmeConfig | null }) {
       await db
         .updateTable("certificate_profiles")
         .set({
@@ -130,6 +131,7 @@ export function certRepo(db: Kysely<Database>) {
           enrollment_methods: JSON.stringify(p.enrollmentMethods),
           defaults: JSON.stringify(p.defaults),
           api_config: JSON.stringify(p.apiConfig),
+          acme_config: p.acmeConfig ? JSON.stringify(p.acmeConfig) : null,
           updated_at: new Date(),
         })
         .where("id", "=", id)
@@ -174,6 +176,8 @@ export function certRepo(db: Kysely<Database>) {
     },
     /** A certificate by id. */
     certificateById: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** The newest certificate with this serial (hex, lowercase); serials are unique per CA. */
+    certificateBySerial: (serial: string) => db.selectFrom("certificates").selectAll().where("serial", "=", serial).orderBy("created_at", "desc").limit(1).executeTakeFirst(),
     /** A certificate by id, locked (inside a transaction). */
     certificateByIdForUpdate: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).forUpdate().executeTakeFirst(),
     /** Whether a CA issued any certificate that is neither revoked nor expired. */

@@ -24,6 +24,16 @@ export function revocationRepo(db: Kysely<Database>) {
       if (delta === false) q = q.where("delta_base", "is", null);
       return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
     },
+    /** Like latestCrl, without the CRL body: what a build decides on (a full CRL of a million entries is ~50 MB). */
+    latestCrlInfo(caKeyId: string, delta?: boolean) {
+      let q = db
+        .selectFrom("crls")
+        .select(["id", "crl_number", "delta_base", "revocation_seq", "this_update", "next_update", "entries"])
+        .where("ca_key_id", "=", caKeyId);
+      if (delta === true) q = q.where("delta_base", "is not", null);
+      if (delta === false) q = q.where("delta_base", "is", null);
+      return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
+    },
     /** Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number. */
     async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number; der: Uint8Array }) {
       await db

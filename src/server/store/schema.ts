@@ -124,6 +124,7 @@ export interface CertificateProfilesTable {
   enrollment_methods: Json<string[]>;
   defaults: Json<Record<string, unknown>>;
   api_config: Json<{ autoRenew: boolean; renewBeforeDays: number | null }>;
+  acme_config: ColumnType<AcmeConfig | null, string | null | undefined, string | null>;
   created_at: Created;
   updated_at: Date;
 }
@@ -185,6 +186,68 @@ export interface OcspSignersTable {
   created_at: Created;
 }
 
+/** A profile's ACME settings. */
+export interface AcmeConfig {
+  eabRequired: boolean;
+  challengeTypes: ("http-01" | "dns-01" | "tls-alpn-01")[];
+  orderLifetimeSeconds: number;
+  authorizationLifetimeSeconds: number;
+}
+export interface AcmeEabKeysTable {
+  key_id: string;
+  profile_id: string;
+  hmac_sealed: Json<unknown>;
+  description: string;
+  account_id: string | null;
+  created_at: Created;
+  revoked_at: Date | null;
+}
+export interface AcmeNoncesTable { nonce: string; expires_at: Date }
+export interface AcmeAccountsTable {
+  id: string;
+  profile_id: string;
+  jwk: Json<Record<string, unknown>>;
+  thumbprint: string;
+  status: "valid" | "deactivated" | "revoked";
+  contact: Json<string[]>;
+  eab_key_id: string | null;
+  created_at: Created;
+}
+export interface AcmeOrdersTable {
+  id: string;
+  account_id: string;
+  profile_id: string;
+  status: "pending" | "ready" | "processing" | "valid" | "invalid";
+  identifiers: Json<{ type: "dns" | "ip"; value: string }[]>;
+  not_before: Date | null;
+  not_after: Date | null;
+  expires_at: Date;
+  error: Json<Record<string, unknown>> | null;
+  certificate_id: string | null;
+  replaces: string | null;
+  created_at: Created;
+}
+export interface AcmeAuthzsTable {
+  id: string;
+  order_id: string;
+  identifier_type: "dns" | "ip";
+  identifier_value: string;
+  wildcard: boolean;
+  status: "pending" | "valid" | "invalid" | "deactivated" | "expired" | "revoked";
+  expires_at: Date;
+  created_at: Created;
+}
+export interface AcmeChallengesTable {
+  id: string;
+  authz_id: string;
+  type: "http-01" | "dns-01" | "tls-alpn-01";
+  token: string;
+  status: "pending" | "processing" | "valid" | "invalid";
+  validated_at: Date | null;
+  error: Json<Record<string, unknown>> | null;
+  created_at: Created;
+}
+
 /** The whole schema. */
 export interface Database {
   projects: ProjectsTable;
@@ -204,4 +267,10 @@ export interface Database {
   certificates: CertificatesTable;
   crls: CrlsTable;
   ocsp_signers: OcspSignersTable;
+  acme_eab_keys: AcmeEabKeysTable;
+  acme_nonces: AcmeNoncesTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_orders: AcmeOrdersTable;
+  acme_authzs: AcmeAuthzsTable;
+  acme_challenges: AcmeChallengesTable;
 }

@@ -5,6 +5,7 @@ import { miscRepo } from "./misc.repo.js";
 import { caRepo } from "./ca.repo.js";
 import { certRepo } from "./cert.repo.js";
 import { revocationRepo } from "./revocation.repo.js";
+import { acmeRepo } from "./acme.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -13,6 +14,7 @@ export interface Repos {
   ca: ReturnType<typeof caRepo>;
   cert: ReturnType<typeof certRepo>;
   revocation: ReturnType<typeof revocationRepo>;
+  acme: ReturnType<typeof acmeRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -31,7 +33,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

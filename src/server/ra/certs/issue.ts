@@ -51,12 +51,18 @@ function altNamesOf(r: IssuanceRequest) {
  * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
  * and (later) ACME, EST and SCEP end here too.
  */
-export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm } } = {}) {
+export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme"; actor: { type: string; id: string } } } = {}) {
   const { store, rt, leaf } = deps;
   const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
   if (!profile) throw errors.notFound("Certificate profile", input.profileId);
-  await requireProfileAccess(store, ctx, profile, { type: "Certificate profile", id: profile.id });
-  if (!profile.enrollment_methods.includes("api")) throw errors.forbidden(`Profile ${profile.slug} does not allow API enrollment.`);
+  if (opts.via) {
+    // Another enrollment method (ACME) authorized the caller its own way; the profile must allow it.
+    if (!profile.enrollment_methods.includes(opts.via.method)) throw errors.forbidden(`Profile ${profile.slug} does not allow ${opts.via.method.toUpperCase()} enrollment.`);
+    ctx = { ...ctx, principal: null, actor: opts.via.actor };
+  } else {
+    await requireProfileAccess(store, ctx, profile, { type: "Certificate profile", id: profile.id });
+    if (!profile.enrollment_methods.includes("api")) throw errors.forbidden(`Profile ${profile.slug} does not allow API enrollment.`);
+  }
   const templateRow = await store.cert.templateById(profile.template_id);
   if (!templateRow) throw errors.internal("The profile's template is missing.");
   const template = compileTemplate(templateRow);

@@ -2,6 +2,7 @@ import { errors, type Violation } from "../../../errors.js";
 import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
 import { isUniqueViolation } from "../../store/db.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
+import type { AcmeConfig } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
@@ -18,10 +19,14 @@ export interface ProfileInput {
   enrollmentMethods: string[];
   defaults: Record<string, unknown>;
   apiConfig: { autoRenew: boolean; renewBeforeDays: number | null };
+  acmeConfig?: AcmeConfig;
 }
 
+/** Defaults of the acme enrollment method. */
+export const DEFAULT_ACME_CONFIG: AcmeConfig = { eabRequired: true, challengeTypes: ["http-01", "dns-01", "tls-alpn-01"], orderLifetimeSeconds: 86400, authorizationLifetimeSeconds: 86400 };
+
 /** The API view of a profile row. */
-export function profileView(p: ProfileRow) {
+export function profileView(p: ProfileRow, publicUrl = "") {
   return {
     id: p.id,
     projectId: p.project_id,
@@ -33,14 +38,16 @@ export function profileView(p: ProfileRow) {
     enrollmentMethods: p.enrollment_methods,
     defaults: p.defaults,
     apiConfig: p.api_config,
+    acmeConfig: p.acme_config ? { ...p.acme_config, directoryUrl: `${publicUrl}/api/v1/cert-manager/acme/profiles/${p.id}/directory` } : null,
     createdAt: new Date(p.created_at).toISOString(),
     updatedAt: new Date(p.updated_at).toISOString(),
   };
 }
 
 /** Certificate profiles: template + issuer + enrollment methods + defaults. */
-export function createProfiles(deps: { store: Store; rt: Runtime }) {
+export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
+  const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
 
   /** Every rule a profile must meet against its project's template and CA. */
   async function check(projectId: string, p: ProfileInput): Promise<Violation[]> {
@@ -77,23 +84,23 @@ export function createProfiles(deps: { store: Store; rt: Runtime }) {
       const id = rt.uuid();
       try {
         await store.transaction(async (tx) => {
-          await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: body.caId ?? null });
+          await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: body.caId ?? null, acmeConfig: body.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...body.acmeConfig } : null });
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "profile.create", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: body.slug } });
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw duplicate(body.slug);
         throw e;
       }
-      return profileView((await store.cert.profileById(id))!);
+      return view((await store.cert.profileById(id))!);
     },
     /** One profile. */
     async get(ctx: RequestContext, id: string) {
-      return profileView(await load(ctx, id, "viewer"));
+      return view(await load(ctx, id, "viewer"));
     },
     /** A project's profiles. */
     async list(ctx: RequestContext, projectId: string) {
       await requireRole(store, ctx, projectId, "viewer", { type: "Project", id: projectId });
-      return (await store.cert.profilesOf(projectId)).map(profileView);
+      return (await store.cert.profilesOf(projectId)).map(view);
     },
     /** Changes a profile; the result must still satisfy its template. */
     async update(ctx: RequestContext, id: string, body: Partial<ProfileInput>) {
@@ -107,19 +114,20 @@ export function createProfiles(deps: { store: Store; rt: Runtime }) {
         enrollmentMethods: body.enrollmentMethods ?? p.enrollment_methods,
         defaults: body.defaults ?? p.defaults,
         apiConfig: body.apiConfig ?? p.api_config,
+        acmeConfig: body.acmeConfig ?? p.acme_config ?? undefined,
       };
       const v = await check(p.project_id, next);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       try {
         await store.transaction(async (tx) => {
-          await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: next.caId ?? null });
+          await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: next.caId ?? null, acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
           await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(body) } });
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw duplicate(next.slug);
         throw e;
       }
-      return profileView((await store.cert.profileById(id))!);
+      return view((await store.cert.profileById(id))!);
     },
     /** Deletes a profile; its certificates stay, detached from it. */
     async remove(ctx: RequestContext, id: string) {
@@ -128,7 +136,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime }) {
         await tx.cert.deleteProfile(id);
         await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.delete", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: p.slug } });
       });
-      return profileView(p);
+      return view(p);
     },
   };
 }

@@ -1,0 +1,120 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeOrdersTable, Database } from "./schema.js";
+
+export type AcmeAccountRow = Selectable<AcmeAccountsTable>;
+export type AcmeOrderRow = Selectable<AcmeOrdersTable>;
+export type AcmeAuthzRow = Selectable<AcmeAuthzsTable>;
+export type AcmeChallengeRow = Selectable<AcmeChallengesTable>;
+
+/** ACME state (RFC 8555): nonces, EAB keys, accounts, orders, authorizations, challenges. */
+export function acmeRepo(db: Kysely<Database>) {
+  return {
+    /** Stores a fresh nonce. */
+    async putNonce(nonce: string, expiresAt: Date) {
+      await db.insertInto("acme_nonces").values({ nonce, expires_at: expiresAt }).execute();
+    },
+    /** Consumes a nonce: true exactly once per nonce, and only before it expires (§6.5). */
+    async takeNonce(nonce: string, now: Date) {
+      const r = await db.deleteFrom("acme_nonces").where("nonce", "=", nonce).returning("expires_at").executeTakeFirst();
+      return r !== undefined && new Date(r.expires_at) > now;
+    },
+    /** Deletes expired nonces. */
+    async pruneNonces(now: Date) {
+      await db.deleteFrom("acme_nonces").where("expires_at", "<", now).execute();
+    },
+
+    /** Stores an EAB key (HMAC sealed). */
+    async insertEab(e: { keyId: string; profileId: string; hmacSealed: unknown; description: string }) {
+      await db.insertInto("acme_eab_keys").values({ key_id: e.keyId, profile_id: e.profileId, hmac_sealed: JSON.stringify(e.hmacSealed), description: e.description }).execute();
+    },
+    /** An EAB key by its key id. */
+    eabByKeyId: (keyId: string) => db.selectFrom("acme_eab_keys").selectAll().where("key_id", "=", keyId).executeTakeFirst(),
+    /** A profile's EAB keys, newest first. */
+    eabsOf: (profileId: string) => db.selectFrom("acme_eab_keys").selectAll().where("profile_id", "=", profileId).orderBy("created_at", "desc").execute(),
+    /** Binds an unused EAB key to an account; false when it was already used or revoked (one account per key). */
+    async bindEab(keyId: string, accountId: string) {
+      const r = await db.updateTable("acme_eab_keys").set({ account_id: accountId }).where("key_id", "=", keyId).where("account_id", "is", null).where("revoked_at", "is", null).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Revokes an EAB key; false when not found. */
+    async revokeEab(profileId: string, keyId: string, at: Date) {
+      const r = await db.updateTable("acme_eab_keys").set({ revoked_at: at }).where("profile_id", "=", profileId).where("key_id", "=", keyId).where("revoked_at", "is", null).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    /** Inserts an account. */
+    async insertAccount(a: { id: string; profileId: string; jwk: Record<string, unknown>; thumbprint: string; contact: string[]; eabKeyId: string | null }) {
+      await db.insertInto("acme_accounts").values({ id: a.id, profile_id: a.profileId, jwk: JSON.stringify(a.jwk), thumbprint: a.thumbprint, status: "valid", contact: JSON.stringify(a.contact), eab_key_id: a.eabKeyId }).execute();
+    },
+    /** An account by id. */
+    accountById: (id: string) => db.selectFrom("acme_accounts").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** An account by key thumbprint within a profile. */
+    accountByThumbprint: (profileId: string, thumbprint: string) => db.selectFrom("acme_accounts").selectAll().where("profile_id", "=", profileId).where("thumbprint", "=", thumbprint).executeTakeFirst(),
+    /** Updates an account's contact, status or key. */
+    async updateAccount(id: string, set: Partial<{ contact: string[]; status: "valid" | "deactivated" | "revoked"; jwk: Record<string, unknown>; thumbprint: string }>) {
+      await db
+        .updateTable("acme_accounts")
+        .set({ ...(set.contact ? { contact: JSON.stringify(set.contact) } : {}), ...(set.status ? { status: set.status } : {}), ...(set.jwk ? { jwk: JSON.stringify(set.jwk), thumbprint: set.thumbprint! } : {}) })
+        .where("id", "=", id)
+        .execute();
+    },
+
+    /** Inserts an order with its authorizations and their challenges. */
+    async insertOrder(o: { id: string; accountId: string; profileId: string; identifiers: { type: "dns" | "ip"; value: string }[]; notBefore: Date | null; notAfter: Date | null; expiresAt: Date; replaces: string | null }, authzs: { id: string; type: "dns" | "ip"; value: string; wildcard: boolean; expiresAt: Date; challenges: { id: string; type: "http-01" | "dns-01" | "tls-alpn-01"; token: string }[] }[]) {
+      await db
+        .insertInto("acme_orders")
+        .values({ id: o.id, account_id: o.accountId, profile_id: o.profileId, status: "pending", identifiers: JSON.stringify(o.identifiers), not_before: o.notBefore, not_after: o.notAfter, expires_at: o.expiresAt, replaces: o.replaces })
+        .execute();
+      for (const a of authzs) {
+        await db.insertInto("acme_authzs").values({ id: a.id, order_id: o.id, identifier_type: a.type, identifier_value: a.value, wildcard: a.wildcard, status: "pending", expires_at: a.expiresAt }).execute();
+        if (a.challenges.length) await db.insertInto("acme_challenges").values(a.challenges.map((c) => ({ id: c.id, authz_id: a.id, type: c.type, token: c.token, status: "pending" as const }))).execute();
+      }
+    },
+    /** An order by id. */
+    orderById: (id: string) => db.selectFrom("acme_orders").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** An account's orders, newest first. */
+    ordersOf: (accountId: string, limit: number) => db.selectFrom("acme_orders").select(["id", "status", "expires_at"]).where("account_id", "=", accountId).orderBy("created_at", "desc").limit(limit).execute(),
+    /** Moves an order from one status to another; false when it was not in `from` (a race lost). */
+    async transitionOrder(id: string, from: AcmeOrderRow["status"][], to: AcmeOrderRow["status"], set: { error?: Record<string, unknown>; certificate_id?: string } = {}) {
+      const r = await db
+        .updateTable("acme_orders")
+        .set({ status: to, ...(set.error ? { error: JSON.stringify(set.error) } : {}), ...(set.certificate_id ? { certificate_id: set.certificate_id } : {}) })
+        .where("id", "=", id)
+        .where("status", "in", from)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** The order that produced a certificate. */
+    orderByCertificate: (certificateId: string) => db.selectFrom("acme_orders").selectAll().where("certificate_id", "=", certificateId).executeTakeFirst(),
+
+    /** An authorization by id. */
+    authzById: (id: string) => db.selectFrom("acme_authzs").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** An order's authorizations. */
+    authzsOf: (orderId: string) => db.selectFrom("acme_authzs").selectAll().where("order_id", "=", orderId).orderBy("created_at").orderBy("id").execute(),
+    /** Sets an authorization's status (from the given ones only). */
+    async setAuthzStatus(id: string, from: AcmeAuthzRow["status"][], to: AcmeAuthzRow["status"]) {
+      const r = await db.updateTable("acme_authzs").set({ status: to }).where("id", "=", id).where("status", "in", from).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Challenges of an authorization. */
+    challengesOf: (authzId: string) => db.selectFrom("acme_challenges").selectAll().where("authz_id", "=", authzId).orderBy("type").execute(),
+    /** Challenges of several authorizations. */
+    challengesOfMany: (authzIds: string[]) => (authzIds.length ? db.selectFrom("acme_challenges").selectAll().where("authz_id", "in", authzIds).orderBy("type").execute() : Promise.resolve([])),
+    /** A challenge by id. */
+    challengeById: (id: string) => db.selectFrom("acme_challenges").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** Claims a pending challenge for validation; false when another request already did. */
+    async claimChallenge(id: string) {
+      const r = await db.updateTable("acme_challenges").set({ status: "processing" }).where("id", "=", id).where("status", "=", "pending").executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** Records a challenge's outcome. */
+    async finishChallenge(id: string, ok: boolean, at: Date, error: Record<string, unknown> | null) {
+      await db.updateTable("acme_challenges").set({ status: ok ? "valid" : "invalid", validated_at: ok ? at : null, error: error ? JSON.stringify(error) : null }).where("id", "=", id).execute();
+    },
+    /** Counts an account's orders created since `since` (rate limit). */
+    async ordersSince(accountId: string, since: Date) {
+      const r = await sql<{ n: string }>`select count(*)::text as n from acme_orders where account_id = ${accountId} and created_at >= ${since}`.execute(db);
+      return Number(r.rows[0].n);
+    },
+  };
+}
