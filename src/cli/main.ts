@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createClient } from "../client/client.js";
+import { acmeEabCreate, acmeEabList, acmeEabRevoke } from "./acme-eab.js";
 import { caCreate } from "./ca-create.js";
 import { caGet } from "./ca-get.js";
 import { caList } from "./ca-list.js";
@@ -17,7 +18,7 @@ import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList];
+export const COMMANDS: Command[] = [login, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 

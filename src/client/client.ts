@@ -152,6 +152,12 @@ export function createClient(opts: ClientOptions) {
       update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.Profile }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
       /** Deletes a profile. */
       remove: (profileId: string) => call<{ certificateProfile: T.Profile }>("DELETE", `${PROFILES}/${id(profileId)}`),
+      /** Creates an ACME External Account Binding key; the HMAC key is in this answer only. */
+      createEab: (profileId: string, description?: string) => call<{ eabKey: T.EabKey & { hmacKey: string; directoryUrl: string } }>("POST", `${PROFILES}/${id(profileId)}/acme/eab-keys`, { body: { description } }),
+      /** A profile's EAB keys (never the HMAC keys). */
+      listEab: (profileId: string) => call<{ eabKeys: T.EabKey[] }>("GET", `${PROFILES}/${id(profileId)}/acme/eab-keys`),
+      /** Revokes an EAB key. */
+      revokeEab: (profileId: string, keyId: string) => call<{ eabKey: T.EabKey }>("POST", `${PROFILES}/${id(profileId)}/acme/eab-keys/${encodeURIComponent(keyId)}/revoke`),
     },
     certificates: {
       /** Issues a certificate from a profile, for a CSR or with a key the server makes. */

@@ -48,3 +48,6 @@ export interface CertificateBundle {
   serialNumber: string;
   status: CertificateStatus;
 }
+
+/** An ACME External Account Binding key as the API lists it. */
+export type EabKey = z.infer<typeof certs.eabKey>;

@@ -66,7 +66,13 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const ca = createCa({ store, keys, rt, publicUrl: config.publicUrl });
     const leaf = createLeafIssuer({ store, keys, software, rt, publicUrl: config.publicUrl });
     const crl = createCrlPublisher({ store, keys, rt, publicUrl: config.publicUrl });
-    const jobs = createScheduler([{ name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() }], (msg, err) => opts.onJobError?.(msg, err));
+    const jobs = createScheduler(
+      [
+        { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
+        { name: "acme-nonces", intervalMs: 600_000, run: () => store.acme.pruneNonces(rt.clock()) },
+      ],
+      (msg, err) => opts.onJobError?.(msg, err),
+    );
     closers.unshift(() => jobs.stop());
     const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000 });
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
