@@ -125,6 +125,8 @@ const MATRIX: Record<string, RouteCase> = {
   [`GET ${CERT}/{id}`]: { need: "viewer", params: id((f) => f.certId) },
   [`GET ${CERT}/{id}/certificate`]: { need: "viewer", params: id((f) => f.certId) },
   [`GET ${CERT}/{id}/bundle`]: { need: "viewer", params: id((f) => f.certId) },
+  [`GET ${CERT}/{id}/latest`]: { need: "viewer", params: id((f) => f.certId) },
+  [`PATCH ${CERT}/{id}`]: { need: "member", params: id((f) => f.certId), body: () => ({ autoRenew: null }) },
   [`POST ${CERT}/{id}/renew`]: { need: "member", params: id((f) => f.certRenewId), body: () => ({}) },
   [`POST ${CERT}/{id}/revoke`]: { need: "member", params: id((f) => f.certRevokeId), body: () => ({ revocationReason: "SUPERSEDED" }) },
   [`POST ${CERT}/{id}/lift-hold`]: { need: "member", params: id((f) => f.certHoldId) },
@@ -371,7 +373,7 @@ describe("nothing changed", () => {
     const changes = log.body.auditLogs.filter((e: { action: string; actorId: string }) => !e.action.startsWith("auth.") && e.actorId !== admin);
     // Only the member changed anything, and only what members may: certificates.
     expect(changes.map((e: { actorId: string; action: string }) => `${e.actorId === member ? "member" : e.actorId}:${e.action}`).sort()).toEqual(
-      ["member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke"],
+      ["member:certificate.auto-renew", "member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke"],
     );
   });
 });

@@ -148,7 +148,15 @@ export const certificateView = z.object({
   renewedByCertificateId: uuid.nullable(),
   revokedAt: z.string().nullable(),
   revocationReason: z.string().nullable(),
+  autoRenew: z.boolean().nullable().describe("this certificate's own setting; null follows the profile's apiConfig"),
+  renewBeforeDays: z.number().int().nullable(),
+  renewalFailure: z.string().nullable().describe("why the last server-driven renewal failed"),
+  renewalFailedAt: z.string().nullable(),
   createdAt: z.string(),
+});
+export const autoRenewBody = z.object({
+  autoRenew: z.boolean().nullable().optional(),
+  renewBeforeDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
 export const listCertificatesQuery = z.object({
   projectId: uuid,

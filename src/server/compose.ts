@@ -30,6 +30,7 @@ import { createCaService } from "./ra/cas/service.js";
 import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
 import { createCertificates } from "./ra/certs/certificates.js";
+import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { buildApp } from "./http/app.js";
 
 /** A composed server, not yet listening. */
@@ -70,6 +71,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       [
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
         { name: "acme-nonces", intervalMs: 600_000, run: () => store.acme.pruneNonces(rt.clock()) },
+        { name: "auto-renew", intervalMs: config.renewalIntervalSeconds * 1000, run: () => autoRenewal.run() },
       ],
       (msg, err) => opts.onJobError?.(msg, err),
     );
@@ -87,6 +89,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
     const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange };
+    const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };

@@ -19,6 +19,7 @@ export interface Config {
   crlIntervalSeconds: number;
   ocspValiditySeconds: number;
   ocspResponderLifetimeSeconds: number;
+  renewalIntervalSeconds: number;
   acme: {
     va: { http01Port: number; tlsAlpn01Port: number; dnsServer?: { host: string; port: number }; allowPrivateAddresses: boolean };
     limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
@@ -53,6 +54,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "acme-allow-private-addresses", env: "STAMP_ACME_ALLOW_PRIVATE_ADDRESSES", default: "false", help: "true lets ACME validation reach loopback, link-local and private addresses (labs and tests only)" },
   { flag: "acme-requests-per-minute", env: "STAMP_ACME_REQUESTS_PER_MINUTE", default: "1200", help: "ACME requests allowed per client address per minute" },
   { flag: "acme-orders-per-hour", env: "STAMP_ACME_ORDERS_PER_HOUR", default: "300", help: "ACME orders allowed per account per hour" },
+  { flag: "renewal-interval", env: "STAMP_RENEWAL_INTERVAL", default: "300", help: "seconds between server-driven renewal passes (10 to 86400)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -159,6 +161,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (!Number.isInteger(n) || n < min || n > max) violations.push({ field: `--${flag}`, code: "out_of_range", message: `--${flag} must be a whole number from ${min} to ${max}.` });
     return n;
   };
+  const renewalInterval = intIn("renewal-interval", 10, 86400);
   const http01Port = intIn("acme-http01-port", 1, 65535);
   const tlsAlpn01Port = intIn("acme-tls-alpn01-port", 1, 65535);
   const acmeRpm = intIn("acme-requests-per-minute", 10, 1_000_000);
@@ -195,6 +198,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       crlIntervalSeconds: crlInterval,
       ocspValiditySeconds: ocspValidity,
       ocspResponderLifetimeSeconds: responderLifetime,
+      renewalIntervalSeconds: renewalInterval,
       acme: {
         va: { http01Port, tlsAlpn01Port, dnsServer, allowPrivateAddresses: allowPrivate === "true" },
         limits: { requestsPerMinutePerIp: acmeRpm, ordersPerHourPerAccount: acmeOph },

@@ -178,6 +178,38 @@ export function certRepo(db: Kysely<Database>) {
     certificateById: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).executeTakeFirst(),
     /** The newest certificate with this serial (hex, lowercase); serials are unique per CA. */
     certificateBySerial: (serial: string) => db.selectFrom("certificates").selectAll().where("serial", "=", serial).orderBy("created_at", "desc").limit(1).executeTakeFirst(),
+    /**
+     * Certificates due for server-driven renewal at `now`: active, not yet renewed, with a key
+     * the server holds, auto-renew on (their own setting, else their profile's), inside the window.
+     */
+    async dueForRenewal(now: Date, limit: number) {
+      const r = await sql<{ id: string }>`
+        select c.id from certificates c join certificate_profiles p on p.id = c.profile_id
+        where c.status = 'active' and c.renewed_by_id is null and c.key_source = 'server' and c.not_after > ${now}
+          and coalesce(c.auto_renew, (p.api_config->>'autoRenew')::boolean, false)
+          and c.not_after - make_interval(days => coalesce(c.renew_before_days, (p.api_config->>'renewBeforeDays')::int, 0)) <= ${now}
+          and (c.renewal_failed_at is null or c.renewal_failed_at < ${now}::timestamptz - interval '1 hour')
+        order by c.not_after limit ${limit}`.execute(db);
+      return r.rows.map((x) => x.id);
+    },
+    /** Claims a certificate's renewal for `leaseSeconds`; false when another server holds it or it was renewed. */
+    async claimRenewal(id: string, now: Date, leaseSeconds: number) {
+      const r = await sql`update certificates set renewal_claimed_at = ${now}
+        where id = ${id} and renewed_by_id is null and (renewal_claimed_at is null or renewal_claimed_at < ${now}::timestamptz - make_interval(secs => ${leaseSeconds}))`.execute(db);
+      return Number(r.numAffectedRows ?? 0) === 1;
+    },
+    /** Records why a server-driven renewal failed (shown on the certificate). */
+    async recordRenewalFailure(id: string, reason: string, at: Date) {
+      await db.updateTable("certificates").set({ renewal_failure: reason.slice(0, 1000), renewal_failed_at: at, renewal_claimed_at: null }).where("id", "=", id).execute();
+    },
+    /** Sets a certificate's own auto-renew settings (null: follow the profile). */
+    async setAutoRenew(id: string, set: { autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
+      await db
+        .updateTable("certificates")
+        .set({ ...(set.autoRenew !== undefined ? { auto_renew: set.autoRenew } : {}), ...(set.renewBeforeDays !== undefined ? { renew_before_days: set.renewBeforeDays } : {}) })
+        .where("id", "=", id)
+        .execute();
+    },
     /** A certificate by id, locked (inside a transaction). */
     certificateByIdForUpdate: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).forUpdate().executeTakeFirst(),
     /** Whether a CA issued any certificate that is neither revoked nor expired. */

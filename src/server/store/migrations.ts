@@ -335,8 +335,24 @@ const acme: Migration = {
   },
 };
 
+const autoRenew: Migration = {
+  name: "0005_auto_renew",
+  async up(db) {
+    await sql`
+      -- Per-certificate override of the profile's apiConfig (null: follow the profile).
+      alter table certificates add column auto_renew boolean;
+      alter table certificates add column renew_before_days integer;
+      -- One server claims a renewal at a time; a failure is recorded for the owner to see.
+      alter table certificates add column renewal_claimed_at timestamptz;
+      alter table certificates add column renewal_failure text;
+      alter table certificates add column renewal_failed_at timestamptz;
+      create index certificates_renewal_due on certificates(not_after) where status = 'active' and renewed_by_id is null and key_source = 'server';
+    `.execute(db);
+  },
+};
+
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

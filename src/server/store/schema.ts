@@ -158,6 +158,11 @@ export interface CertificatesTable {
   revocation_reason: string | null;
   invalidity_date: Date | null;
   hold_released_at: Date | null;
+  auto_renew: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  renew_before_days: ColumnType<number | null, number | null | undefined, number | null>;
+  renewal_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  renewal_failure: ColumnType<string | null, string | null | undefined, string | null>;
+  renewal_failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Created;
 }
 

@@ -4,7 +4,7 @@ import { parseCertificate } from "../../../pki/certificate-parse.js";
 import { reasonCode } from "../../../pki/revocation-reasons.js";
 import { pemBlocks, toPem } from "../../../pki/pem.js";
 import type { IssuanceAttributes } from "../../../policy/issuance.js";
-import type { CertificateRow } from "../../store/cert.repo.js";
+import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
@@ -12,6 +12,29 @@ import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
 import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
 import { certificatePem, certificateStatus, certificateView } from "./view.js";
 
+
+/**
+ * Renews `c`: a new certificate with the same request, linked to the old one; a new key by
+ * default, the same key on request, or a new CSR. Callers have authorized the renewal.
+ */
+export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: { renewalKeySource: "new" | "reuse"; csr?: string }, via?: { method: "api"; actor: { type: string; id: string } }) {
+  if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
+  if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
+  if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
+  const req = c.request as { attributes: IssuanceAttributes; removeRootsFromChain?: boolean };
+  // The new certificate keeps the request's names and lifetime, not its fixed dates.
+  const { notBefore: _nb, notAfter: _na, ...attributes } = req.attributes;
+  const lifetime = new Date(c.not_after).getTime() - new Date(c.not_before).getTime();
+  const withTtl = attributes.ttl ? attributes : { ...attributes, ttl: `${Math.max(1, Math.round(lifetime / 1000))}s` };
+  const input: IssueInput = { profileId: profile.id, attributes: withTtl, removeRootsFromChain: req.removeRootsFromChain ?? false };
+  if (c.key_source === "csr") {
+    if (!body.csr) throw errors.validation("This certificate was issued from a CSR; renew it with a new CSR.", [{ field: "csr", code: "required", message: "Send the CSR for the renewed certificate (the same key or a new one)." }]);
+    return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via });
+  }
+  if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via });
+  const reuseKey = body.renewalKeySource === "reuse" ? { ref: c.key_ref, spki: parseCertificate(c.certificate).spki, keyAlgorithm: c.key_algorithm as KeyAlgorithm } : undefined;
+  return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey, via });
+}
 
 /** Certificates: issue, preview, read, list, renew, revoke, export. */
 export function createCertificates(deps: CertDeps) {
@@ -74,22 +97,31 @@ export function createCertificates(deps: CertDeps) {
     /** Renews: a new certificate with the same request; a new key by default, the same key on request, or a new CSR. */
     async renew(ctx: RequestContext, id: string, body: { renewalKeySource: "new" | "reuse"; csr?: string }) {
       const { c, profile } = await loadForChange(ctx, id);
-      if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
-      if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
-      if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
-      const req = c.request as { attributes: IssuanceAttributes; removeRootsFromChain?: boolean };
-      // The new certificate keeps the request's names and lifetime, not its fixed dates.
-      const { notBefore: _nb, notAfter: _na, ...attributes } = req.attributes;
-      const lifetime = new Date(c.not_after).getTime() - new Date(c.not_before).getTime();
-      const withTtl = attributes.ttl ? attributes : { ...attributes, ttl: `${Math.max(1, Math.round(lifetime / 1000))}s` };
-      const input: IssueInput = { profileId: profile.id, attributes: withTtl, removeRootsFromChain: req.removeRootsFromChain ?? false };
-      if (c.key_source === "csr") {
-        if (!body.csr) throw errors.validation("This certificate was issued from a CSR; renew it with a new CSR.", [{ field: "csr", code: "required", message: "Send the CSR for the renewed certificate (the same key or a new one)." }]);
-        return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c });
+      return renewCertificate(deps, ctx, c, profile, body);
+    },
+    /** The newest certificate of a renewal chain (server-driven renewals included). */
+    async latest(ctx: RequestContext, id: string) {
+      let c = await load(ctx, id);
+      for (let i = 0; i < 1000 && c.renewed_by_id; i++) {
+        const next = await store.cert.certificateById(c.renewed_by_id);
+        if (!next) break;
+        c = next;
       }
-      if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c });
-      const reuseKey = body.renewalKeySource === "reuse" ? { ref: c.key_ref, spki: parseCertificate(c.certificate).spki, keyAlgorithm: c.key_algorithm as KeyAlgorithm } : undefined;
-      return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey });
+      return certificateView(c, rt.clock());
+    },
+    /** Sets a certificate's own server-driven renewal (null: follow the profile's apiConfig). */
+    async setAutoRenew(ctx: RequestContext, id: string, body: { autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
+      const { c } = await loadForChange(ctx, id);
+      if (body.autoRenew && c.key_source !== "server") throw errors.conflict("Stamp can renew only certificates whose key it holds; this one was issued from a CSR (use the agent, or ACME).");
+      const lifetimeDays = (new Date(c.not_after).getTime() - new Date(c.not_before).getTime()) / 86_400_000;
+      if (body.renewBeforeDays && body.renewBeforeDays >= lifetimeDays) {
+        throw errors.validation("The renewal window must be shorter than the certificate's lifetime.", [{ field: "renewBeforeDays", code: "window_too_long", message: `Must be below ${Math.floor(lifetimeDays)} days, the certificate's lifetime.`, value: body.renewBeforeDays }]);
+      }
+      await store.transaction(async (tx) => {
+        await tx.cert.setAutoRenew(id, body);
+        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.auto-renew", objectType: "certificate", objectId: id, outcome: "success", detail: body });
+      });
+      return certificateView((await store.cert.certificateById(id))!, rt.clock());
     },
     /** Revokes with an RFC 5280 reason; CERTIFICATE_HOLD can be lifted later. */
     async revoke(ctx: RequestContext, id: string, body: { revocationReason: string; invalidityDate?: string }) {

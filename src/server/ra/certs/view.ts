@@ -29,6 +29,10 @@ export function certificateView(c: CertificateRow, now: Date) {
     renewedByCertificateId: c.renewed_by_id,
     revokedAt: c.revoked_at ? new Date(c.revoked_at).toISOString() : null,
     revocationReason: c.revocation_reason,
+    autoRenew: c.auto_renew,
+    renewBeforeDays: c.renew_before_days,
+    renewalFailure: c.renewal_failure,
+    renewalFailedAt: c.renewal_failed_at ? new Date(c.renewal_failed_at).toISOString() : null,
     createdAt: new Date(c.created_at).toISOString(),
   };
 }

@@ -1,0 +1,46 @@
+import { isStampError } from "../../../errors.js";
+import { audit } from "../audit.js";
+import { renewCertificate } from "./certificates.js";
+import type { CertDeps } from "./issue.js";
+
+/** How long a server holds a renewal before another may take it over (a crashed server's claim). */
+const LEASE_SECONDS = 600;
+const BATCH = 100;
+
+/**
+ * Server-driven renewal: renews certificates whose key Stamp holds, inside their window
+ * (the certificate's own setting, else its profile's apiConfig). Every server may run it: a
+ * claim in the database lets exactly one renew each certificate. A failure is recorded on the
+ * certificate (and retried an hour later), so its owner sees why.
+ */
+export function createAutoRenewal(deps: CertDeps) {
+  const { store, rt } = deps;
+  const actor = { type: "system", id: "auto-renew" };
+  return {
+    /** One pass: returns what was renewed and what failed. */
+    async run() {
+      const now = rt.clock();
+      const renewed: string[] = [];
+      const failed: { id: string; reason: string }[] = [];
+      for (const id of await store.cert.dueForRenewal(now, BATCH)) {
+        if (!(await store.cert.claimRenewal(id, now, LEASE_SECONDS))) continue;
+        const c = await store.cert.certificateById(id);
+        if (!c || c.renewed_by_id) continue;
+        const profile = c.profile_id ? await store.cert.profileById(c.profile_id) : undefined;
+        const ctx = { principal: null, sourceIp: null, actor };
+        try {
+          const r = await renewCertificate(deps, ctx, c, profile, { renewalKeySource: "new" }, { method: "api", actor });
+          if (r.certificate) renewed.push(r.certificate.certificateId);
+        } catch (e) {
+          const reason = isStampError(e)
+            ? [e.message, ...e.violations.map((v) => `${v.field}: ${v.message}`)].join(" ")
+            : "internal error (see the server log)";
+          await store.cert.recordRenewalFailure(id, reason, now);
+          await audit(store, rt, ctx, { projectId: c.project_id, action: "certificate.renew", objectType: "certificate", objectId: id, outcome: "failure", detail: { reason: reason.slice(0, 500), auto: true } });
+          failed.push({ id, reason });
+        }
+      }
+      return { renewed, failed };
+    },
+  };
+}
