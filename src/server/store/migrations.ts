@@ -347,12 +347,58 @@ const autoRenew: Migration = {
       alter table certificates add column renewal_failure text;
       alter table certificates add column renewal_failed_at timestamptz;
       create index certificates_renewal_due on certificates(not_after) where status = 'active' and renewed_by_id is null and key_source = 'server';
+      -- renewed_by_id references certificates: without an index every delete scans the table.
+      create index certificates_renewed_by on certificates(renewed_by_id);
+    `.execute(db);
+  },
+};
+
+const alerts: Migration = {
+  name: "0006_alerts",
+  async up(db) {
+    await sql`
+      -- Alert rules: which certificate events go where (a signed webhook or an email).
+      create table alert_rules (
+        id uuid primary key,
+        project_id uuid not null references projects(id) on delete cascade,
+        name text not null,
+        events jsonb not null,
+        expiration_days jsonb not null,
+        filters jsonb not null,
+        channel text not null check (channel in ('webhook', 'email')),
+        webhook_url text,
+        secret_sealed jsonb,
+        email_to jsonb,
+        enabled boolean not null default true,
+        created_at timestamptz not null,
+        updated_at timestamptz not null
+      );
+      create index alert_rules_project on alert_rules(project_id, created_at);
+      -- One row per alert and rule; the unique dedupe key makes "once" true across servers.
+      create table alert_deliveries (
+        id uuid primary key,
+        rule_id uuid not null references alert_rules(id) on delete cascade,
+        event_id uuid not null,
+        event_type text not null,
+        certificate_id uuid,
+        dedupe_key text not null unique,
+        status text not null check (status in ('pending', 'delivered', 'failed')),
+        attempts integer not null default 0,
+        next_attempt_at timestamptz not null,
+        last_error text,
+        response_status integer,
+        payload jsonb not null,
+        created_at timestamptz not null,
+        delivered_at timestamptz
+      );
+      create index alert_deliveries_due on alert_deliveries(next_attempt_at) where status = 'pending';
+      create index alert_deliveries_rule on alert_deliveries(rule_id, created_at desc);
     `.execute(db);
   },
 };
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"
