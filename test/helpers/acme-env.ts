@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startServer, type TestServer } from "./harness.js";
+import { freePort, startServer, type freshDatabase, type TestServer } from "./harness.js";
 
 /** A Stamp over HTTPS with an ACME profile, EAB, and Debian's pebble-challtestsrv as DNS. */
 export interface AcmeEnv {
@@ -31,18 +31,23 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
   });
 }
 
-/** Starts the environment: Stamp (HTTPS, lab validation ports), a CA hierarchy, a template and an ACME profile. */
-export async function startAcmeEnv(opts: { eabRequired?: boolean; templateDns?: string[] } = {}): Promise<AcmeEnv> {
+/**
+ * Starts the environment: Stamp (HTTPS, lab validation ports), a CA hierarchy, a template and an ACME profile.
+ * `env` adds or overrides server variables (e.g. STAMP_ACME_REQUESTS_PER_MINUTE); with `db` the caller owns (and drops) the database.
+ */
+export async function startAcmeEnv(opts: { eabRequired?: boolean; templateDns?: string[]; env?: Record<string, string>; db?: Awaited<ReturnType<typeof freshDatabase>> } = {}): Promise<AcmeEnv> {
   const ports = { http01: await freePort(), tlsAlpn01: await freePort(), dns: await freePort(), mgmt: await freePort() };
   const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-acme-"));
   const chall: ChildProcess = spawn("pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${ports.mgmt}`, "-defaultIPv6", ""], { stdio: "ignore" });
   const s = await startServer({
+    db: opts.db,
     tls: true,
     env: {
       STAMP_ACME_HTTP01_PORT: String(ports.http01),
       STAMP_ACME_TLS_ALPN01_PORT: String(ports.tlsAlpn01),
       STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${ports.dns}`,
       STAMP_ACME_ALLOW_PRIVATE_ADDRESSES: "true",
+      ...opts.env,
     },
   });
   const t = s.adminToken;

@@ -59,7 +59,8 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
       reply.code(r.status);
       if (r.pem !== undefined) return reply.type("application/pem-certificate-chain").send(r.pem);
       if (r.body === undefined) return reply.send();
-      return reply.type("application/json").send(r.body);
+      // An error answered as a value (keyChange's 409 with Location) is still a problem document (RFC 8555 §6.7).
+      return reply.type(r.status >= 400 ? "application/problem+json" : "application/json").send(r.body);
     };
     const hide = { hide: true } as const;
     const ip = (req: FastifyRequest) => req.ip ?? null;

@@ -62,6 +62,11 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
         const attributes: Record<string, unknown> = {};
         if (o.not_before) attributes.notBefore = new Date(o.not_before).toISOString();
         if (o.not_after) attributes.notAfter = new Date(o.not_after).toISOString();
+        // A CSR without a CN (certbot's) gets the first identifier that fits (RFC 5280 ub-common-name 64), as Let's Encrypt does.
+        if (!cn) {
+          const first = o.identifiers.find((i) => [...i.value].length <= 64);
+          if (first) attributes.commonName = first.value;
+        }
         const issued = await issueCertificate(deps.certs, { principal: null, sourceIp: ip }, { profileId: p.id, csr: toPem(csr.der, "CERTIFICATE REQUEST"), attributes, removeRootsFromChain: false }, { via: { method: "acme", actor: { type: "acme-account", id: account.id } } });
         if (!issued.certificate) throw new Error("unexpected preview");
         await store.acme.transitionOrder(o.id, ["processing"], "valid", { certificate_id: issued.certificate.certificateId });
