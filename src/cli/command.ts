@@ -15,6 +15,8 @@ export interface CliEnv {
   STAMP_PASSWORD?: string;
   STAMP_CLIENT_SECRET?: string;
   XDG_CONFIG_HOME?: string;
+  /** Any other variable a command is configured to read (the agent's clientSecretEnv). */
+  lookup?: (name: string) => string | undefined;
 }
 
 /** What a command gets: output streams, stdin, the session and a client built from it. */

@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createClient } from "../client/client.js";
 import { acmeEabCreate, acmeEabList, acmeEabRevoke } from "./acme-eab.js";
+import { agentCommand } from "./agent.js";
 import { caCreate } from "./ca-create.js";
 import { caGet } from "./ca-get.js";
 import { caList } from "./ca-list.js";
@@ -18,7 +19,7 @@ import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke];
+export const COMMANDS: Command[] = [login, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 
@@ -143,7 +144,7 @@ async function readStdin(): Promise<string> {
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { STAMP_CONFIG, STAMP_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME } = process.env;
   process.exitCode = await runCli(argv, {
-    env: { STAMP_CONFIG, STAMP_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME },
+    env: { STAMP_CONFIG, STAMP_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME, lookup: (name) => process.env[name] },
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     readStdin,
