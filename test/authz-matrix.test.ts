@@ -15,6 +15,7 @@ const CA = "/api/v1/cert-manager/ca/internal";
 const TPL = "/api/v1/cert-manager/certificate-templates";
 const PRO = "/api/v1/cert-manager/certificate-profiles";
 const CERT = "/api/v1/cert-manager/certificates";
+const ALERTS = "/api/v1/projects/{id}/alert-rules";
 
 /** Routes anyone may call without a token (the AIA URL, login, health, the API docs). */
 const PUBLIC = new Set([
@@ -54,6 +55,7 @@ interface Fixture {
   certHoldId: string;
   acmeProfileId: string;
   eabKeyId: string;
+  alertRuleId: string;
 }
 
 /**
@@ -70,6 +72,7 @@ interface RouteCase {
 }
 
 const id = (pick: (f: Fixture) => string) => (f: Fixture) => ({ id: pick(f) });
+const rule = (f: Fixture) => ({ id: f.projectId, ruleId: f.alertRuleId });
 const later = (days: number) => new Date(Date.now() + days * 86400_000).toISOString();
 
 /** Every non-public route, with a request that passes validation. */
@@ -119,6 +122,14 @@ const MATRIX: Record<string, RouteCase> = {
   [`POST ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId), body: () => ({ description: "sneaky" }) },
   [`GET ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId) },
   [`POST ${PRO}/{id}/acme/eab-keys/{keyId}/revoke`]: { need: "admin", params: (f) => ({ id: f.acmeProfileId, keyId: f.eabKeyId }) },
+  // Alert rules: project admins only (webhook URLs may carry the receiver's own tokens).
+  [`POST ${ALERTS}`]: { need: "admin", params: id((f) => f.projectId), body: () => ({ name: "sneaky rule", events: ["issued"], channel: "webhook", webhookUrl: "http://127.0.0.1:9/sneaky" }) },
+  [`GET ${ALERTS}`]: { need: "admin", params: id((f) => f.projectId) },
+  [`GET ${ALERTS}/{ruleId}`]: { need: "admin", params: rule },
+  [`PATCH ${ALERTS}/{ruleId}`]: { need: "admin", params: rule, body: () => ({ enabled: false }) },
+  [`DELETE ${ALERTS}/{ruleId}`]: { need: "admin", params: rule },
+  [`GET ${ALERTS}/{ruleId}/deliveries`]: { need: "admin", params: rule, query: () => ({ limit: "5" }) },
+  [`POST ${ALERTS}/{ruleId}/test`]: { need: "admin", params: rule },
   [`POST ${CERT}`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
   [`POST ${CERT}/preview`]: { need: "member", body: (f) => ({ profileId: f.profileId, attributes: { commonName: "matrix.example.com" } }) },
   [`GET ${CERT}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
@@ -198,6 +209,7 @@ beforeAll(async () => {
   const acmeProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-acme", templateId: tpl.id, caId: root.id, enrollmentMethods: ["api", "acme"] } }), "acme profile")).certificateProfile;
   const eabKey = (await ok(s.api("POST", `${PRO}/${acmeProfile.id}/acme/eab-keys`, { token: t, body: {} }), "eab key")).eabKey;
   await ok(s.api("POST", `${CERT}/${certHoldId}/revoke`, { token: t, body: { revocationReason: "CERTIFICATE_HOLD" } }), "hold");
+  const alertRule = (await ok(s.api("POST", `/api/v1/projects/${s.defaultProjectId}/alert-rules`, { token: t, body: { name: "matrix-rule", events: ["expiration"], channel: "webhook", webhookUrl: "http://127.0.0.1:9/matrix" } }), "alert rule")).alertRule;
 
   f = {
     projectId: s.defaultProjectId,
@@ -219,6 +231,7 @@ beforeAll(async () => {
     certHoldId,
     acmeProfileId: acmeProfile.id,
     eabKeyId: eabKey.keyId,
+    alertRuleId: alertRule.id,
   };
 
   const doc = await s.api("GET", "/api/docs/json");

@@ -31,6 +31,8 @@ import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
 import { createCertificates } from "./ra/certs/certificates.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
+import { createAlerts } from "./ra/alerts/service.js";
+import { createAlertSender } from "./alerts/sender.js";
 import { buildApp } from "./http/app.js";
 
 /** A composed server, not yet listening. */
@@ -72,6 +74,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
         { name: "acme-nonces", intervalMs: 600_000, run: () => store.acme.pruneNonces(rt.clock()) },
         { name: "auto-renew", intervalMs: config.renewalIntervalSeconds * 1000, run: () => autoRenewal.run() },
+        { name: "alert-delivery", intervalMs: config.alerts.intervalSeconds * 1000, run: () => alerts.deliverDue() },
+        { name: "alert-expiry", intervalMs: config.alerts.intervalSeconds * 10_000, run: () => alerts.scanExpiring() },
       ],
       (msg, err) => opts.onJobError?.(msg, err),
     );
@@ -88,11 +92,13 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
-    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange };
+    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
+    const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname });
+    const alerts = createAlerts({ store, rt, sender, secrets, publicUrl: config.publicUrl, onQueued: () => jobs.poke("alert-delivery", 1000), log: (m, e) => opts.onJobError?.(m, e) });
+    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
-    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       users,
@@ -106,6 +112,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       crls: createCrls({ store, rt, crl, publicUrl: config.publicUrl }),
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
+      alerts: alerts.rules,
       health: { ready: () => store.ping() },
     };
 

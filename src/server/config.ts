@@ -20,6 +20,8 @@ export interface Config {
   ocspValiditySeconds: number;
   ocspResponderLifetimeSeconds: number;
   renewalIntervalSeconds: number;
+  /** Alerts: seconds between delivery passes (expiry scans run every 10th), and the SMTP server for email rules. */
+  alerts: { intervalSeconds: number; smtp: { url: string; from: string } | null };
   acme: {
     va: { http01Port: number; tlsAlpn01Port: number; dnsServer?: { host: string; port: number }; allowPrivateAddresses: boolean };
     limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
@@ -55,6 +57,9 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "acme-requests-per-minute", env: "STAMP_ACME_REQUESTS_PER_MINUTE", default: "1200", help: "ACME requests allowed per client address per minute" },
   { flag: "acme-orders-per-hour", env: "STAMP_ACME_ORDERS_PER_HOUR", default: "300", help: "ACME orders allowed per account per hour" },
   { flag: "renewal-interval", env: "STAMP_RENEWAL_INTERVAL", default: "300", help: "seconds between server-driven renewal passes (10 to 86400)" },
+  { flag: "alert-interval", env: "STAMP_ALERT_INTERVAL", default: "30", help: "seconds between alert delivery passes (5 to 3600); expiration scans run every 10 passes; new events are sent within a second or so" },
+  { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
+  { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -175,6 +180,22 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   }
   const allowPrivate = get("acme-allow-private-addresses");
   if (allowPrivate !== "true" && allowPrivate !== "false") violations.push({ field: "--acme-allow-private-addresses", code: "invalid", message: "--acme-allow-private-addresses must be true or false." });
+  const alertInterval = intIn("alert-interval", 5, 3600);
+  const smtpUrl = get("smtp-url");
+  const smtpFrom = get("smtp-from");
+  let smtp: Config["alerts"]["smtp"] = null;
+  if (smtpUrl || smtpFrom) {
+    let urlOk = false;
+    try {
+      const u = smtpUrl ? new URL(smtpUrl) : null;
+      urlOk = !!u && (u.protocol === "smtp:" || u.protocol === "smtps:") && !!u.hostname && (!u.port || Number(u.port) <= 65535);
+    } catch {
+      urlOk = false;
+    }
+    if (!urlOk) violations.push({ field: "--smtp-url", code: "invalid", message: "--smtp-url must be smtp://host:port or smtps://host:port (and is needed with --smtp-from).", value: smtpUrl });
+    if (!smtpFrom || !/^[^\s@<>]{1,64}@[^\s@<>]{1,253}$/.test(smtpFrom)) violations.push({ field: "--smtp-from", code: "invalid", message: "--smtp-from must be an email address such as stamp@example.com (and is needed with --smtp-url).", value: smtpFrom });
+    if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom };
+  }
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -199,6 +220,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       ocspValiditySeconds: ocspValidity,
       ocspResponderLifetimeSeconds: responderLifetime,
       renewalIntervalSeconds: renewalInterval,
+      alerts: { intervalSeconds: alertInterval, smtp },
       acme: {
         va: { http01Port, tlsAlpn01Port, dnsServer, allowPrivateAddresses: allowPrivate === "true" },
         limits: { requestsPerMinutePerIp: acmeRpm, ordersPerHourPerAccount: acmeOph },

@@ -12,6 +12,7 @@ import { certificateRoutes } from "./certificates.routes.js";
 import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
+import { alertRoutes } from "./alerts.routes.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -67,5 +68,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(crlRoutes(services));
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));
+  await app.register(alertRoutes(services));
   return app;
 }

@@ -10,6 +10,7 @@ import type { createCertificates } from "../ra/certs/certificates.js";
 import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
+import type { createAlertRules } from "../ra/alerts/rules.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -28,5 +29,6 @@ export interface Services {
   crls: ReturnType<typeof createCrls>;
   ocsp: ReturnType<typeof createOcsp>;
   acme: ReturnType<typeof createAcme>;
+  alerts: ReturnType<typeof createAlertRules>;
   health: { ready(): Promise<boolean> };
 }

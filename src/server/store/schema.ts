@@ -253,6 +253,41 @@ export interface AcmeChallengesTable {
   created_at: Created;
 }
 
+/** What an alert rule listens to and where it sends. */
+export type AlertEventType = "expiration" | "issued" | "renewed" | "renewal_failed" | "revoked";
+export interface AlertFilters { profileIds: string[]; caIds: string[]; namePattern: string | null }
+export interface AlertRulesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  events: Json<AlertEventType[]>;
+  expiration_days: Json<number[]>;
+  filters: Json<AlertFilters>;
+  channel: "webhook" | "email";
+  webhook_url: string | null;
+  secret_sealed: Json<unknown> | null;
+  email_to: Json<string[]> | null;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+export interface AlertDeliveriesTable {
+  id: string;
+  rule_id: string;
+  event_id: string;
+  event_type: string;
+  certificate_id: string | null;
+  dedupe_key: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date;
+  last_error: string | null;
+  response_status: number | null;
+  payload: Json<Record<string, unknown>>;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
 /** The whole schema. */
 export interface Database {
   projects: ProjectsTable;
@@ -278,4 +313,6 @@ export interface Database {
   acme_orders: AcmeOrdersTable;
   acme_authzs: AcmeAuthzsTable;
   acme_challenges: AcmeChallengesTable;
+  alert_rules: AlertRulesTable;
+  alert_deliveries: AlertDeliveriesTable;
 }

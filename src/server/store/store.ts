@@ -6,6 +6,7 @@ import { caRepo } from "./ca.repo.js";
 import { certRepo } from "./cert.repo.js";
 import { revocationRepo } from "./revocation.repo.js";
 import { acmeRepo } from "./acme.repo.js";
+import { alertRepo } from "./alert.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -15,6 +16,7 @@ export interface Repos {
   cert: ReturnType<typeof certRepo>;
   revocation: ReturnType<typeof revocationRepo>;
   acme: ReturnType<typeof acmeRepo>;
+  alert: ReturnType<typeof alertRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -33,7 +35,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

@@ -37,6 +37,7 @@ export function createAutoRenewal(deps: CertDeps) {
             : "internal error (see the server log)";
           await store.cert.recordRenewalFailure(id, reason, now);
           await audit(store, rt, ctx, { projectId: c.project_id, action: "certificate.renew", objectType: "certificate", objectId: id, outcome: "failure", detail: { reason: reason.slice(0, 500), auto: true } });
+          await deps.onEvent?.({ type: "renewal_failed", certificateId: id, reason });
           failed.push({ id, reason });
         }
       }

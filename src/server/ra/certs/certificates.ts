@@ -136,6 +136,7 @@ export function createCertificates(deps: CertDeps) {
         await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: id, outcome: "success", detail: { reason: body.revocationReason, reasonCode: reasonCode(body.revocationReason), serial: c.serial } });
       });
       if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
+      await deps.onEvent?.({ type: "revoked", certificateId: id, reason: body.revocationReason });
       return certificateView((await store.cert.certificateById(id))!, now);
     },
     /** Lifts a certificateHold: the certificate is valid again. */

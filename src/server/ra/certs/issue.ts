@@ -23,6 +23,16 @@ export interface CertDeps {
   backdateSeconds: number;
   /** Told after a revocation or a lifted hold commits (CRL rebuild, OCSP cache). */
   onRevocationChange?: (caId: string) => void;
+  /** Told after an issuance, renewal, failed server-driven renewal or revocation commits (alerts); must not throw. */
+  onEvent?: (e: CertEvent) => Promise<void> | void;
+}
+
+/** A certificate event, reported after its change committed. */
+export interface CertEvent {
+  type: "issued" | "renewed" | "renewal_failed" | "revoked";
+  certificateId: string;
+  /** Why a renewal failed. */
+  reason?: string;
 }
 
 /** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
@@ -191,6 +201,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       detail: { profile: profile.slug, serial: prepared.serial, commonName: req.subject.commonName, altNames: altNames.slice(0, 20), keySource: csr ? "csr" : "server", renewedFrom: opts.renewedFrom?.id ?? null },
     });
   });
+  await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId });
   const certificatePem = toPem(der, "CERTIFICATE");
   const selfSignedPem = prepared.issuerCaId ? prepared.issuingCaPem : certificatePem;
   return {
