@@ -51,6 +51,7 @@ export interface PreparedLeaf {
 export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; publicUrl: string }) {
   const { store, keys, rt } = deps;
   const base = `${deps.publicUrl}/api/v1/cert-manager`;
+  const parsedCaCerts = new Map<string, ReturnType<typeof parseCertificate>>();
 
   async function prepare(issuer: LeafIssuer, spec: LeafSpec, spki: Uint8Array): Promise<PreparedLeaf> {
     const serialBytes = serialFromRandom(rt.random(20));
@@ -64,7 +65,13 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
     if (!ca || ca.status !== "active" || !ca.active_key_id || !ca.active_certificate_id) throw errors.conflict("The profile's CA is not active; enable it or point the profile at another CA.");
     const [key, caCert] = await Promise.all([store.ca.keyById(ca.active_key_id), store.ca.certificateById(ca.active_certificate_id)]);
     if (!key || !caCert) throw errors.internal("The issuing CA's key or certificate is missing.");
-    const parsed = parseCertificate(caCert.certificate);
+    // A CA certificate row never changes: parse it once per server.
+    let parsed = parsedCaCerts.get(caCert.id);
+    if (!parsed) {
+      parsed = parseCertificate(caCert.certificate);
+      if (parsedCaCerts.size >= 1000) parsedCaCerts.clear();
+      parsedCaCerts.set(caCert.id, parsed);
+    }
     // Re-checked here, whatever the RA decided: a leaf never outlives its issuer (RFC 5280 §6.1.3).
     if (spec.notBefore < parsed.notBefore || spec.notAfter > parsed.notAfter) {
       throw errors.validation("The certificate would not fit inside the issuing CA's validity.", [

@@ -24,10 +24,18 @@ export function templateView(t: TemplateRow) {
   return { id: t.id, projectId: t.project_id, name: t.name, description: t.description, ...(t.rules as TemplateInput), createdAt: new Date(t.created_at).toISOString(), updatedAt: new Date(t.updated_at).toISOString() };
 }
 
-/** Parses a stored template (validated when saved, so a failure means a corrupt row). */
+// Compiled templates by id and last update: a template changes rarely, requests are many.
+const compiled = new Map<string, { updatedAt: number; template: Template }>();
+
+/** Parses a stored template (validated when saved, so a failure means a corrupt row); cached until it changes. */
 export function compileTemplate(t: TemplateRow): Template {
+  const updatedAt = new Date(t.updated_at).getTime();
+  const hit = compiled.get(t.id);
+  if (hit && hit.updatedAt === updatedAt) return hit.template;
   const parsed = parseTemplate(t.rules as TemplateInput);
   if ("violations" in parsed) throw errors.internal(`Template ${t.id} no longer parses: ${parsed.violations.map((v) => v.message).join("; ")}`);
+  if (compiled.size >= 10_000) compiled.clear();
+  compiled.set(t.id, { updatedAt, template: parsed.template });
   return parsed.template;
 }
 
