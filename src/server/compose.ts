@@ -40,7 +40,7 @@ export interface Composed {
   app: FastifyInstance;
   store: Store;
   users: ReturnType<typeof createUsers>;
-  /** Background jobs (CRL publishing); main.ts starts them, tests run them by hand. */
+  /** Background jobs (CRLs, server-driven renewal, alert delivery and expiry scans, nonce pruning); main.ts starts them, tests run them by hand. */
   jobs: Scheduler;
   /** Messages for the operator (root key created, warnings, where the TLS CA is). */
   notices: string[];
