@@ -7,24 +7,21 @@
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import pg from "pg";
 import { verifyPemChain } from "../test/helpers/acme-client.js";
 import { run, startAcmeEnv, type AcmeEnv } from "../test/helpers/acme-env.js";
 import type { AcmeLoadResult, AcmeLoadSpec } from "./lib/acme-load.js";
-import type { StoreKind } from "./lib/server.js";
+import { freshStore, type StoreKind } from "./lib/server.js";
 import { percentile, table } from "./lib/table.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
 if (!(SCALE > 0 && SCALE <= 20)) throw new Error("BENCH_SCALE must be a number in (0, 20]");
 const STORES = (process.env.BENCH_STORES ?? "pglite,postgres").split(",").map((s) => s.trim()) as StoreKind[];
 for (const s of STORES) if (s !== "pglite" && s !== "postgres") throw new Error(`BENCH_STORES: unknown store ${s}`);
-const PG_ADMIN_URL = process.env.STAMP_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const LEGO_ORDERS = Math.max(3, Math.round(10 * SCALE));
 /** [concurrency, measured orders] for the bench client. */
 const LOAD_RUNS: [number, number][] = [
@@ -48,33 +45,6 @@ interface Row {
   kinds?: Map<string, { ms: number; n: number }>;
 }
 
-/** A fresh store handed to startAcmeEnv: a PGlite dir, or a `stamp_bench_acme_<pid>` database dropped afterwards. */
-async function freshStore(kind: StoreKind): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "stamp-bench-acme-"));
-  if (kind === "pglite") return { dataDir, databaseUrl: null, drop: () => rm(dataDir, { recursive: true, force: true }) };
-  const name = `stamp_bench_acme_${process.pid}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`drop database if exists ${name} with (force)`);
-  await admin(`create database ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    dataDir,
-    databaseUrl: url.toString(),
-    async drop() {
-      await admin(`drop database if exists ${name} with (force)`);
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /**
  * Server-side request time: a 'request' listener prepended to Stamp's node server (fastify's own
@@ -200,7 +170,7 @@ async function loadRun(store: StoreKind, env: AcmeEnv, meter: Meter, k: number, 
 }
 
 async function benchStore(store: StoreKind): Promise<Row[]> {
-  const db = await freshStore(store);
+  const db = await freshStore(store, "acme_");
   let env: AcmeEnv | undefined;
   const rows: Row[] = [];
   try {

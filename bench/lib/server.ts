@@ -29,11 +29,11 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-/** A fresh store: a PGlite data dir, or a `stamp_bench_<pid>` database dropped on close. */
-async function freshStore(kind: StoreKind): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "stamp-bench-"));
+/** A fresh store: a PGlite data dir, or a `stamp_bench_<tag><pid>` database dropped on close. */
+export async function freshStore(kind: StoreKind, tag = ""): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `stamp-bench-${tag}`));
   if (kind === "pglite") return { dataDir, databaseUrl: null, drop: () => rm(dataDir, { recursive: true, force: true }) };
-  const name = `stamp_bench_${process.pid}`;
+  const name = `stamp_bench_${tag.replace(/[^a-z0-9_]/g, "")}${process.pid}`;
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: PG_ADMIN_URL });
     await c.connect();

@@ -2,9 +2,9 @@ import { errors } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { assembleCertificate } from "../../pki/ca-certificate.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
-import { buildLeafTbs, type SubjectAltNamesInput } from "../../pki/leaf-certificate.js";
+import { buildLeafTbs } from "../../pki/leaf-certificate.js";
 import { lintLeafTbs } from "../../pki/lint.js";
-import { encodeName, type DnFields } from "../../pki/name.js";
+import { encodeName } from "../../pki/name.js";
 import { toPem } from "../../pki/pem.js";
 import { serialFromRandom, serialHex } from "../../pki/serial.js";
 import type { Keys, KeyRef } from "../keys/index.js";
@@ -17,16 +17,10 @@ import { promisify } from "node:util";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 import type { Store } from "../store/store.js";
+import type { IssuanceRequest } from "../../policy/issuance.js";
 
-/** What the RA decided a leaf certificate holds (policy's IssuanceRequest, minus bookkeeping). */
-export interface LeafSpec {
-  subject: DnFields;
-  sans: SubjectAltNamesInput;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  notBefore: Date;
-  notAfter: Date;
-}
+/** What the RA decided a leaf certificate holds: policy's IssuanceRequest without its bookkeeping. */
+export type LeafSpec = Pick<IssuanceRequest, "subject" | "sans" | "keyUsage" | "extendedKeyUsage" | "notBefore" | "notAfter">;
 
 /** Who signs: a Stamp CA, or the subject's own (server-held) key for a self-signed leaf. */
 export type LeafIssuer = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: KeyRef; keyAlgorithm: KeyAlgorithm };

@@ -1,16 +1,8 @@
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
-import type { SubjectAltNamesInput } from "../../../pki/leaf-certificate.js";
-import type { DnFields } from "../../../pki/name.js";
+import type { IssuanceRequest } from "../../../policy/issuance.js";
 
-/** A leaf as the RA decided it. */
-export interface LeafSpec {
-  subject: DnFields;
-  sans: SubjectAltNamesInput;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  notBefore: Date;
-  notAfter: Date;
-}
+/** A leaf as the RA decided it: policy's IssuanceRequest without its bookkeeping. */
+export type LeafSpec = Pick<IssuanceRequest, "subject" | "sans" | "keyUsage" | "extendedKeyUsage" | "notBefore" | "notAfter">;
 
 /** Who signs a leaf. */
 export type LeafSigner = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: any; keyAlgorithm: KeyAlgorithm };
