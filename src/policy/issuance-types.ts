@@ -77,3 +77,6 @@ export interface IssuanceRequest {
   /** True when the common name is one of the SANs (present already, or added for serverAuth). */
   commonNameInSans: boolean;
 }
+
+/** What a leaf certificate holds once decided: IssuanceRequest without its bookkeeping (what server/ca builds). */
+export type LeafSpec = Pick<IssuanceRequest, "subject" | "sans" | "keyUsage" | "extendedKeyUsage" | "notBefore" | "notAfter">;

@@ -21,7 +21,7 @@ import {
 } from "./vocabulary.js";
 
 export { checkDefaults } from "./check-defaults.js";
-export type { CsrFacts, IssuanceAttributes, IssuanceDecisionInput, IssuanceRequest, IssuerFacts, ProfileDefaults } from "./issuance-types.js";
+export type { CsrFacts, IssuanceAttributes, IssuanceDecisionInput, IssuanceRequest, IssuerFacts, LeafSpec, ProfileDefaults } from "./issuance-types.js";
 
 const DEFAULT_TTL_MS = 90 * 86_400_000;
 const DEFAULT_KEY: KeyAlgorithm = "EC_prime256v1";

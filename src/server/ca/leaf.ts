@@ -17,10 +17,7 @@ import { promisify } from "node:util";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 import type { Store } from "../store/store.js";
-import type { IssuanceRequest } from "../../policy/issuance.js";
-
-/** What the RA decided a leaf certificate holds: policy's IssuanceRequest without its bookkeeping. */
-export type LeafSpec = Pick<IssuanceRequest, "subject" | "sans" | "keyUsage" | "extendedKeyUsage" | "notBefore" | "notAfter">;
+import type { LeafSpec } from "../../policy/issuance.js";
 
 /** Who signs: a Stamp CA, or the subject's own (server-held) key for a self-signed leaf. */
 export type LeafIssuer = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: KeyRef; keyAlgorithm: KeyAlgorithm };

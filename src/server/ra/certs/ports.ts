@@ -1,8 +1,6 @@
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
-import type { IssuanceRequest } from "../../../policy/issuance.js";
+import type { LeafSpec } from "../../../policy/issuance.js";
 
-/** A leaf as the RA decided it: policy's IssuanceRequest without its bookkeeping. */
-export type LeafSpec = Pick<IssuanceRequest, "subject" | "sans" | "keyUsage" | "extendedKeyUsage" | "notBefore" | "notAfter">;
 
 /** Who signs a leaf. */
 export type LeafSigner = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: any; keyAlgorithm: KeyAlgorithm };
