@@ -139,7 +139,8 @@ describe("alerts", () => {
     serverClock = time.clock;
     hooks = await webhookReceiver();
     smtp = await smtpReceiver();
-    s = await startServer({ rt: { clock: time.clock }, args: ["--smtp-url", `smtp://127.0.0.1:${smtp.port}`, "--smtp-from", "stamp@alerts.test"] });
+    // The receivers live on 127.0.0.1, which the egress policy refuses unless allow-listed (docs/egress.md).
+    s = await startServer({ rt: { clock: time.clock }, args: ["--smtp-url", `smtp://127.0.0.1:${smtp.port}`, "--smtp-from", "stamp@alerts.test", "--egress-allow", "127.0.0.1"] });
     ({ profileId, caId } = await setup(s, "alerts"));
   });
   afterAll(async () => {
@@ -307,7 +308,7 @@ describe.skipIf(dbKind !== "postgres")("alerts on two servers", () => {
     const time = movableClock();
     serverClock = time.clock;
     const hooks = await webhookReceiver();
-    const [a, b] = await Promise.all([startServer({ db, rt: { clock: time.clock } }), startServer({ db, rt: { clock: time.clock } })]);
+    const [a, b] = await Promise.all([startServer({ db, rt: { clock: time.clock }, args: ["--egress-allow", "127.0.0.1"] }), startServer({ db, rt: { clock: time.clock }, args: ["--egress-allow", "127.0.0.1"] })]);
     try {
       const { profileId } = await setup(a, "two-alerts");
       const { secret } = await createRule(a, { name: "both", events: ["issued", "expiration"], expirationDays: [7], channel: "webhook", webhookUrl: hooks.url("/two"), filters: { namePattern: "*.two.test" } });

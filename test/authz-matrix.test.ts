@@ -176,7 +176,7 @@ beforeAll(async () => {
   const past = await startServer({ db, rt: { clock: () => new Date(Date.now() - 2 * 3600_000) } });
   expiredToken = past.adminToken;
   await past.close();
-  s = await startServer({ db });
+  s = await startServer({ db, args: ["--egress-allow", "127.0.0.1"] }); // the alert rules' receivers are on 127.0.0.1
   const t = s.adminToken;
   const pw = "matrix password 123";
 

@@ -16,6 +16,7 @@ import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
 import { createVa } from "./va/va.js";
 import { dnsHostResolver } from "./va/dns-host-resolver.js";
+import { createEgress } from "./va/egress.js";
 import { open as openSealed, seal, type Sealed } from "./keys/envelope.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
 import { createCrls } from "./ra/revocation/crls.js";
@@ -93,12 +94,13 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
     const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
-    const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname });
+    const egress = createEgress({ allow: config.egressAllow }); // webhooks and SMTP; the VA builds its own from the same list
+    const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname }, egress);
     const alerts = createAlerts({ store, rt, sender, secrets, publicUrl: config.publicUrl, onQueued: () => jobs.poke("alert-delivery", 1000), log: (m, e) => opts.onJobError?.(m, e) });
     const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
-    const va = createVa({ ...config.acme.va, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
+    const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       users,

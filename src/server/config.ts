@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Violation } from "../errors.js";
+import { createEgress, parseEgressAllow, refusalMessage } from "./va/egress.js";
 
 /** The server's whole configuration, parsed from flags and environment. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   renewalIntervalSeconds: number;
   /** Alerts: seconds between delivery passes (expiry scans run every 10th), and the SMTP server for email rules. */
   alerts: { intervalSeconds: number; smtp: { url: string; from: string } | null };
+  /** The egress policy's allow-list (--egress-allow): CIDRs, addresses, host names and `*.suffix` reached even when private. */
+  egressAllow: string[];
   acme: {
     va: { http01Port: number; tlsAlpn01Port: number; dnsServer?: { host: string; port: number }; allowPrivateAddresses: boolean };
     limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
@@ -60,6 +63,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "alert-interval", env: "STAMP_ALERT_INTERVAL", default: "30", help: "seconds between alert delivery passes (5 to 3600); expiration scans run every 10 passes; new events are sent within a second or so" },
   { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
+  { flag: "egress-allow", env: "STAMP_EGRESS_ALLOW", help: "comma-separated CIDRs, addresses, host names and *.suffix names that webhooks, SMTP and ACME validation may reach although private or loopback (docs/egress.md)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -196,6 +200,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (!smtpFrom || !/^[^\s@<>]{1,64}@[^\s@<>]{1,253}$/.test(smtpFrom)) violations.push({ field: "--smtp-from", code: "invalid", message: "--smtp-from must be an email address such as stamp@example.com (and is needed with --smtp-url).", value: smtpFrom });
     if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom };
   }
+  const allowParsed = parseEgressAllow(get("egress-allow") ?? "");
+  const egressAllow = "entries" in allowParsed ? allowParsed.entries : [];
+  if ("errors" in allowParsed) for (const e of allowParsed.errors) violations.push({ field: "--egress-allow", code: "invalid", message: `--egress-allow: ${e}.` });
+  // The SMTP relay goes through the egress policy too: a refused literal is caught now, not at the first alert.
+  const smtpRefusal = smtp && createEgress({ allow: egressAllow }).hostRefusal(new URL(smtp.url).hostname);
+  if (smtpRefusal) violations.push({ field: "--smtp-url", code: "egress_refused", message: `--smtp-url: ${refusalMessage(smtpRefusal)}`, value: smtp!.url });
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -221,6 +231,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       ocspResponderLifetimeSeconds: responderLifetime,
       renewalIntervalSeconds: renewalInterval,
       alerts: { intervalSeconds: alertInterval, smtp },
+      egressAllow,
       acme: {
         va: { http01Port, tlsAlpn01Port, dnsServer, allowPrivateAddresses: allowPrivate === "true" },
         limits: { requestsPerMinutePerIp: acmeRpm, ordersPerHourPerAccount: acmeOph },

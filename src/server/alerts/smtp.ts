@@ -1,5 +1,5 @@
 import net from "node:net";
-import tls from "node:tls";
+import type { Egress } from "../va/egress.js";
 
 /** Where and as whom alert emails are sent. */
 export interface SmtpConfig {
@@ -44,9 +44,10 @@ export function formatMessage(from: string, m: MailMessage): string {
 /**
  * A minimal SMTP client (RFC 5321): EHLO, MAIL FROM, RCPT TO for each recipient, DATA with
  * dot-stuffing, QUIT. No STARTTLS or AUTH: point it at a local relay, or use smtps:// for TLS.
- * Every reply is bounded by a timeout; any unexpected reply fails the send.
+ * Every reply is bounded by a timeout; any unexpected reply fails the send. The relay is reached
+ * through the egress policy like any destination (a private relay must be in --egress-allow).
  */
-export function createSmtpClient(cfg: SmtpConfig) {
+export function createSmtpClient(cfg: SmtpConfig, egress: Egress) {
   const u = new URL(cfg.url);
   const secure = u.protocol === "smtps:";
   const host = u.hostname.replace(/^\[|\]$/g, "");
@@ -56,7 +57,11 @@ export function createSmtpClient(cfg: SmtpConfig) {
   return {
     /** Sends one message; rejects with the server's reply when it refuses a step. */
     async send(m: MailMessage): Promise<void> {
-      const socket: net.Socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      const socket: net.Socket = await egress
+        .connectHost({ host, port, tls: secure ? { servername: net.isIP(host) ? undefined : host } : undefined, signal: AbortSignal.timeout(timeoutMs) })
+        .catch((e: Error & { code?: string }) => {
+          throw e.code === "EGRESS_REFUSED" ? e : new Error(`SMTP connection to ${host}:${port} failed: ${e.message}`);
+        });
       socket.setEncoding("utf8");
       let buffer = "";
       let waiting: { resolve: (r: { code: number; text: string }) => void; reject: (e: Error) => void } | null = null;

@@ -1,8 +1,9 @@
 import http from "node:http";
 import https from "node:https";
-import { isIP, type LookupFunction } from "node:net";
+import { isIP } from "node:net";
+import type { Egress } from "./egress.js";
 import { urlHost } from "./identifier.js";
-import { candidates, resolveVetted } from "./resolve.js";
+import { candidates, resolveVetted, vaEgress } from "./resolve.js";
 import { fail, type Attempt, type VaConfig } from "./types.js";
 
 // RFC 8555 §8.3: follow redirects, but only a few (Let's Encrypt: 10) and only to http/https
@@ -16,19 +17,10 @@ const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDO
 type Fetched = { status: number; location?: string; body?: Buffer; tooBig: boolean };
 type HopRecord = { url: string; hostname: string; port: number; addressesResolved: string[]; addressUsed?: string };
 
-/** A `lookup` that answers with the already-vetted address, so the connection cannot re-resolve (no TOCTOU). */
-function pinnedLookup(address: string): LookupFunction {
-  const family = isIP(address);
-  return ((_host: string, opts: { all?: boolean }, cb: (err: Error | null, a: unknown, f?: number) => void) => {
-    if (opts?.all) cb(null, [{ address, family }]);
-    else cb(null, address, family);
-  }) as unknown as LookupFunction;
-}
-
 const clip = (s: string, n = 256) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** One GET of `url` at `address`; reads the body (bounded) only for a 200. */
-function fetchOnce(url: URL, address: string, signal: AbortSignal): Promise<Fetched> {
+function fetchOnce(url: URL, address: string, egress: Egress, signal: AbortSignal): Promise<Fetched> {
   return new Promise<Fetched>((resolveOuter, rejectOuter) => {
     // Destroying the request emits errors of its own: only the first outcome counts.
     let settled = false;
@@ -42,13 +34,17 @@ function fetchOnce(url: URL, address: string, signal: AbortSignal): Promise<Fetc
     const hostname = url.hostname.replace(/^\[|\]$/g, "");
     const port = Number(url.port) || (secure ? 443 : 80);
     const defaultPort = port === (secure ? 443 : 80);
+    // As Let's Encrypt does, an https redirect target's certificate is not verified (RFC 8555 §8.3
+    // leaves it open): the key authorization in the body is the proof, not the TLS certificate.
+    const tlsOptions = { rejectUnauthorized: false, ...(isIP(hostname) ? {} : { servername: hostname }) };
     const options: https.RequestOptions = {
       method: "GET",
       host: hostname,
       port,
       path: `${url.pathname}${url.search}`,
-      agent: false,
-      lookup: pinnedLookup(address),
+      // The connection goes to the vetted address only (no second resolution: no DNS rebinding),
+      // through the egress policy, which checks the remote address again once connected.
+      createConnection: () => egress.connect({ host: hostname, address, port, tls: secure ? tlsOptions : undefined }),
       signal,
       headers: {
         Host: defaultPort ? urlHost(hostname) : `${urlHost(hostname)}:${port}`,
@@ -57,12 +53,6 @@ function fetchOnce(url: URL, address: string, signal: AbortSignal): Promise<Fetc
         Connection: "close",
       },
     };
-    if (secure) {
-      // As Let's Encrypt does, an https redirect target's certificate is not verified (RFC 8555 §8.3
-      // leaves it open): the key authorization in the body is the proof, not the TLS certificate.
-      options.rejectUnauthorized = false;
-      if (!isIP(hostname)) options.servername = hostname;
-    }
     let req: http.ClientRequest;
     try {
       req = (secure ? https : http).request(options);
@@ -109,7 +99,7 @@ export async function http01Attempt(
   host: string,
   token: string,
   expected: string,
-  cfg: Pick<VaConfig, "http01Port" | "timeoutMs" | "allowPrivateAddresses" | "resolveHost">,
+  cfg: Pick<VaConfig, "http01Port" | "timeoutMs" | "allowPrivateAddresses" | "resolveHost" | "egressAllow">,
 ): Promise<Attempt> {
   // RFC 8555 §8.1: a token is base64url; anything else could rewrite the path.
   if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) return fail("malformed", "The challenge token is not base64url.");
@@ -142,7 +132,7 @@ async function follow(host: string, token: string, expected: string, cfg: Parame
     for (const address of candidates(vetted.addresses)) {
       record.addressUsed = address;
       try {
-        got = await fetchOnce(url, address, signal);
+        got = await fetchOnce(url, address, vaEgress(cfg), signal);
         break;
       } catch (e) {
         lastErr = e;

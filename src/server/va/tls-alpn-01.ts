@@ -1,7 +1,8 @@
 import { isIP } from "node:net";
 import tls from "node:tls";
 import { reverseDnsName } from "./identifier.js";
-import { candidates, resolveVetted } from "./resolve.js";
+import type { Egress } from "./egress.js";
+import { candidates, resolveVetted, vaEgress } from "./resolve.js";
 import { fail, type Attempt, type VaConfig } from "./types.js";
 
 // RFC 8737 §6.2: the ALPN protocol that marks a validation handshake.
@@ -13,18 +14,22 @@ const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n)}…` : s);
 type Handshake = { alpn: string | false; der?: Uint8Array };
 
 /** One TLS handshake with `address`, offering only acme-tls/1; resolves with what the peer presented. */
-function handshake(address: string, port: number, servername: string | undefined, signal: AbortSignal): Promise<Handshake> {
+function handshake(egress: Egress, host: string, address: string, port: number, servername: string | undefined, signal: AbortSignal): Promise<Handshake> {
   return new Promise<Handshake>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const socket = tls.connect({
-      host: address,
+    // Through the egress policy: the vetted address only, re-checked once connected.
+    const socket = egress.connect({
+      host,
+      address,
       port,
-      ...(servername ? { servername } : {}),
-      ALPNProtocols: [ACME_TLS_1],
-      // RFC 8737 §3: the certificate is self-signed by design; it is judged by its content.
-      rejectUnauthorized: false,
-      minVersion: "TLSv1.2", // RFC 8737 §4
-    });
+      tls: {
+        ...(servername ? { servername } : {}),
+        ALPNProtocols: [ACME_TLS_1],
+        // RFC 8737 §3: the certificate is self-signed by design; it is judged by its content.
+        rejectUnauthorized: false,
+        minVersion: "TLSv1.2", // RFC 8737 §4
+      },
+    }) as tls.TLSSocket;
     const onAbort = () => socket.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" }));
     signal.addEventListener("abort", onAbort, { once: true });
     const settle = () => signal.removeEventListener("abort", onAbort);
@@ -47,7 +52,7 @@ function handshake(address: string, port: number, servername: string | undefined
 export async function tlsAlpn01Attempt(
   host: string,
   check: (certDer: Uint8Array) => string | null,
-  cfg: Pick<VaConfig, "tlsAlpn01Port" | "timeoutMs" | "allowPrivateAddresses" | "resolveHost">,
+  cfg: Pick<VaConfig, "tlsAlpn01Port" | "timeoutMs" | "allowPrivateAddresses" | "resolveHost" | "egressAllow">,
 ): Promise<Attempt> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error("timeout")), cfg.timeoutMs);
@@ -62,7 +67,7 @@ export async function tlsAlpn01Attempt(
     for (const address of candidates(vetted.addresses)) {
       addressUsed = address;
       try {
-        got = await handshake(address, cfg.tlsAlpn01Port, sni, ac.signal);
+        got = await handshake(vaEgress(cfg), host, address, cfg.tlsAlpn01Port, sni, ac.signal);
         break;
       } catch (e) {
         lastErr = e;

@@ -8,12 +8,14 @@ export interface VaConfig {
   tlsAlpn01Port: number;
   /** Resolver for dns-01; absent means the system resolver. */
   dnsServer?: { host: string; port: number };
-  /** False (the default) refuses loopback, link-local, unspecified, multicast, private/ULA and reserved addresses. */
+  /** False (the default) refuses loopback, link-local, unspecified, multicast, private/ULA and reserved addresses (the egress policy, egress.ts); true allows every address. */
   allowPrivateAddresses: boolean;
   /** Bound of one attempt (resolution, connection, redirects, body), in milliseconds. */
   timeoutMs: number;
   /** Further attempts after a transient network failure (timeouts, resets, SERVFAIL). */
   retries: number;
+  /** The operator's egress allow-list (--egress-allow): listed CIDRs and names are contacted even when private. */
+  egressAllow?: readonly string[];
   /** Resolves a host name to its addresses; default: node:dns lookup with all addresses. */
   resolveHost?: (host: string) => Promise<string[]>;
   /** Waits between attempts; injectable so tests need not sleep. */

@@ -71,7 +71,7 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
     return r;
   }
   /** Checks references and channel fields; every problem at once. */
-  async function check(projectId: string, channel: "webhook" | "email", f: AlertFilters, x: { webhookUrl: string | null; emailTo: string[] | null }) {
+  async function check(projectId: string, channel: "webhook" | "email", f: AlertFilters, x: { webhookUrl: string | null; emailTo: string[] | null; checkUrl?: string }) {
     const v: Violation[] = [];
     for (const [i, id] of f.profileIds.entries()) {
       const p = await store.cert.profileById(id);
@@ -82,6 +82,11 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
       if (!c || c.project_id !== projectId) v.push({ field: `filters.caIds.${i}`, code: "unknown_ca", message: "No CA with this id in the project.", value: id });
     }
     if (channel === "webhook" && !x.webhookUrl) v.push({ field: "webhookUrl", code: "required", message: "A webhook rule needs webhookUrl (http or https)." });
+    // The egress policy (docs/egress.md): refused literals and metadata names are refused now; names
+    // are resolved and vetted again at every delivery. Only a URL being set is judged, so a rule
+    // stored before the policy can still be changed (its deliveries are refused and logged).
+    const refusal = channel === "webhook" && x.checkUrl ? deps.sender.webhookRefusal(x.checkUrl) : null;
+    if (refusal) v.push({ field: "webhookUrl", code: "egress_refused", message: refusal, value: x.checkUrl });
     if (channel === "email" && !x.emailTo?.length) v.push({ field: "emailTo", code: "required", message: "An email rule needs at least one address in emailTo." });
     if (channel === "email" && !deps.sender.email) v.push({ field: "channel", code: "smtp_not_configured", message: "This server has no SMTP server configured (--smtp-url, --smtp-from); use a webhook or ask the operator." });
     if (v.length) throw errors.validation("The alert rule is not valid; see violations.", v);
@@ -95,7 +100,7 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
       const filters = filtersOf(input.filters);
       const webhookUrl = input.channel === "webhook" ? (input.webhookUrl ?? null) : null;
       const emailTo = input.channel === "email" ? (input.emailTo ?? null) : null;
-      await check(projectId, input.channel, filters, { webhookUrl, emailTo });
+      await check(projectId, input.channel, filters, { webhookUrl, emailTo, checkUrl: webhookUrl ?? undefined });
       const id = rt.uuid();
       const secret = input.channel === "webhook" ? `whsec_${rt.random(32).toString("base64url")}` : null;
       const now = rt.clock();
@@ -135,7 +140,7 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
       const emailTo = r.channel === "email" ? (p.emailTo ?? r.email_to) : null;
       if (r.channel === "email" && p.webhookUrl !== undefined) throw errors.validation("This is an email rule.", [{ field: "webhookUrl", code: "wrong_channel", message: "An email rule has no webhook URL; create a webhook rule instead." }]);
       if (r.channel === "webhook" && p.emailTo !== undefined) throw errors.validation("This is a webhook rule.", [{ field: "emailTo", code: "wrong_channel", message: "A webhook rule has no email addresses; create an email rule instead." }]);
-      await check(projectId, r.channel, filters, { webhookUrl, emailTo });
+      await check(projectId, r.channel, filters, { webhookUrl, emailTo, checkUrl: p.webhookUrl });
       await store.transaction(async (tx) => {
         await tx.alert.updateRule(ruleId, {
           name: p.name ?? r.name,
