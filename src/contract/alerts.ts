@@ -4,7 +4,7 @@ import { email, name, uuid } from "./common.js";
 /** What an alert rule can listen to. */
 export const alertEvent = z.enum(["expiration", "issued", "renewed", "renewal_failed", "revoked"]);
 
-/** An http(s) URL, bounded; webhook URLs may name any host (docs/alerts.md). */
+/** An http(s) URL, bounded; where it may point is the egress policy's decision (docs/egress.md). */
 const webhookUrl = z
   .string()
   .max(2000)

@@ -19,6 +19,29 @@ describe("config", () => {
     if (!("violations" in r)) throw new Error("expected violations");
     expect(r.violations.map((v) => v.field).sort()).toEqual(["--access-token-ttl", "--bogus", "--database-url", "--listen", "--tls", "STAMP_BOOTSTRAP_EMAIL"].sort());
   });
+  it("ok/ --egress-allow takes CIDRs, addresses, names and *.suffix, from the flag or STAMP_EGRESS_ALLOW", () => {
+    const r = parseConfig(["--egress-allow", "10.0.0.0/8, fd00::/8,127.0.0.1,Hooks.Corp.Example,*.svc.example"], {});
+    if (!("config" in r)) throw new Error(JSON.stringify(r));
+    expect(r.config.egressAllow).toEqual(["10.0.0.0/8", "fd00::/8", "127.0.0.1", "hooks.corp.example", "*.svc.example"]);
+    const e = parseConfig([], { STAMP_EGRESS_ALLOW: "192.168.0.0/16" });
+    expect("config" in e && e.config.egressAllow).toEqual(["192.168.0.0/16"]);
+    const none = parseConfig([], {});
+    expect("config" in none && none.config.egressAllow).toEqual([]);
+  });
+  it("fail/ bad --egress-allow entries are each named", () => {
+    const r = parseConfig(["--egress-allow", "10.0.0.0/40,not a host,ok.example"], {});
+    if (!("violations" in r)) throw new Error("expected violations");
+    expect(r.violations.map((v) => [v.field, v.code])).toEqual([["--egress-allow", "invalid"], ["--egress-allow", "invalid"]]);
+    expect(r.violations.map((v) => v.message).join(" ")).toContain('"10.0.0.0/40"');
+  });
+  it("fail/ an SMTP relay on a refused literal address needs --egress-allow", () => {
+    const args = ["--smtp-url", "smtp://0x7f000001:25", "--smtp-from", "stamp@example.com"];
+    const r = parseConfig(args, {});
+    if (!("violations" in r)) throw new Error("expected violations");
+    expect(r.violations).toEqual([expect.objectContaining({ field: "--smtp-url", code: "egress_refused", message: expect.stringContaining("0x7f000001 means 127.0.0.1, a loopback address") })]); // smtp: URLs keep the raw host
+    expect("config" in parseConfig([...args, "--egress-allow", "127.0.0.0/8"], {})).toBe(true);
+    expect("config" in parseConfig(["--smtp-url", "smtp://relay.example.com:25", "--smtp-from", "stamp@example.com"], {})).toBe(true);
+  });
   it("ok/ README.md documents every option and its environment variable", () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
     const missing = OPTIONS.filter((o) => !readme.includes(`\`--${o.flag}\``) || !readme.includes(`\`${o.env}\``)).map((o) => o.flag);
