@@ -22,6 +22,16 @@ describe("resolveVetted", () => {
     const byName = await resolveVetted("metadata.example.test", strict(["fd00::1"]), signal, false);
     expect(!byName.ok && byName.problem.detail).toContain("resolves to fd00::1, a unique local");
   });
+  it("fail/ ACME validation shares the egress policy: metadata names and odd IPv4 spellings are refused", async () => {
+    const r = await resolveVetted("metadata.google.internal", strict(["93.184.216.34"]), signal, true);
+    expect(!r.ok && r.problem.detail).toContain("metadata.google.internal is a cloud instance metadata host name");
+    const odd = await resolveVetted("2130706433", strict(["93.184.216.34"]), signal, false);
+    expect(!odd.ok && odd.problem.detail).toContain("2130706433 means 127.0.0.1, a loopback address");
+  });
+  it("ok/ --egress-allow applies to ACME validation too", async () => {
+    expect(await resolveVetted("10.1.2.3", { allowPrivateAddresses: false, egressAllow: ["10.0.0.0/8"] }, signal, true)).toEqual({ ok: true, addresses: ["10.1.2.3"] });
+    expect(await resolveVetted("10.1.2.3", { allowPrivateAddresses: false, egressAllow: ["10.0.0.0/16"] }, signal, true)).toMatchObject({ ok: false, problem: { type: "rejectedIdentifier" } });
+  });
   it("ok/ lab mode allows private addresses", async () => {
     expect(await resolveVetted("127.0.0.1", { allowPrivateAddresses: true }, signal, true)).toEqual({ ok: true, addresses: ["127.0.0.1"] });
   });
