@@ -52,7 +52,9 @@ export interface Composed {
 export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime>; onJobError?: (msg: string, err: unknown) => void; onNotice?: (msg: string) => void }): Promise<Composed> {
   const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
   const notices: string[] = [];
-  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db` });
+  const listen = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db`, listen });
+  notices.push(...db.notices);
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {
     // A database that is not up yet (or restarting) is waited for, not a reason to exit.

@@ -3,17 +3,20 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteDialect } from "./pglite-dialect.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
 
 /** Where the data lives: the embedded PGlite directory, or a PostgreSQL URL. */
-export type DbConfig = { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize?: number };
+export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string } | { kind: "postgres"; url: string; poolSize?: number };
 
 /** An open database: the Kysely handle and how to close it. */
 export interface Db {
   db: Kysely<Database>;
   kind: DbConfig["kind"];
   close(): Promise<void>;
+  /** Messages for the operator (e.g. a lock taken over from a dead server). */
+  notices: string[];
 }
 
 // int8 (bigserial ids, counts) as string, never a lossy number.
@@ -23,10 +26,30 @@ pg.types.setTypeParser(20, (v) => v);
 export async function openDb(cfg: DbConfig): Promise<Db> {
   if (cfg.kind === "pglite") {
     await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
-    // int8 as string, as with pg below: the same rows from both stores.
-    const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
-    const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)) });
-    return { db, kind: "pglite", close: () => db.destroy() };
+    // One writer per embedded data dir, taken before PGlite opens it: two processes on one
+    // PGlite directory lose each other's commits and corrupt it.
+    const lock = lockDataDir(cfg.dataDir, cfg.listen ?? "(not listening)");
+    const notices = lock.tookOverFrom ? [`took over the data directory lock left by PID ${lock.tookOverFrom.pid} (${lock.tookOverFrom.listen}), which no longer runs`] : [];
+    try {
+      // int8 as string, as with pg below: the same rows from both stores.
+      const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
+      const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)) });
+      return {
+        db,
+        kind: "pglite",
+        notices,
+        async close() {
+          try {
+            await db.destroy();
+          } finally {
+            lock.release();
+          }
+        },
+      };
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
   // A connection attempt to a database that is down or black-holed gives up after 3 s.
   const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, connectionTimeoutMillis: 3000 });
@@ -37,7 +60,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   pool.on("connect", (client) => client.on("error", () => {}));
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })) });
-  return { db, kind: "postgres", close: () => db.destroy() };
+  return { db, kind: "postgres", notices: [], close: () => db.destroy() };
 }
 
 /** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */
