@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
-import { openDb, type Db } from "./store/db.js";
+import { openDb, untilDatabaseAnswers, type Db } from "./store/db.js";
+import { isTransientDbError } from "./store/resilient-dialect.js";
 import { migrate } from "./store/migrations.js";
 import { createStore, type Store } from "./store/store.js";
 import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
@@ -49,13 +50,23 @@ export interface Composed {
 }
 
 /** The composition root: store → keys → CA → RA → HTTP (ARCHITECTURE.md). */
-export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime>; onJobError?: (msg: string, err: unknown) => void }): Promise<Composed> {
+export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime>; onJobError?: (msg: string, err: unknown) => void; onNotice?: (msg: string) => void }): Promise<Composed> {
   const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
   const notices: string[] = [];
-  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db` });
+  const listen = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db`, listen });
+  notices.push(...db.notices);
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {
-    await migrate(db.db);
+    // A database that is not up yet (or restarting) is waited for, not a reason to exit.
+    const where = config.databaseUrl ? `PostgreSQL at ${new URL(config.databaseUrl).host}` : "the embedded database";
+    await untilDatabaseAnswers(() => migrate(db.db), config.databaseWaitSeconds * 1000, (reason, left) =>
+      opts.onNotice?.(`waiting for ${where} (${reason}); giving up in ${Math.ceil(left / 1000)} s (--database-wait)`),
+    ).catch((e) => {
+      if (!isTransientDbError(e)) throw e;
+      const reason = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e);
+      throw new Error(`could not reach ${where} within ${config.databaseWaitSeconds} s (${reason}); check that it runs and that --database-url is right, or raise --database-wait`);
+    });
     const store = createStore(db.db, db.kind);
 
     const root = await loadOrCreateRootKey(config.rootKeyFile);

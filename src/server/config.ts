@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   rootKeyFile: string;
   databaseUrl: string | null;
+  /** Seconds to wait at start for a database that does not answer yet. */
+  databaseWaitSeconds: number;
   publicUrl: string;
   tls: { mode: "off" } | { mode: "auto" } | { mode: "files"; certFile: string; keyFile: string };
   bootstrap: { email: string | null; password: string | null };
@@ -39,6 +41,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "data-dir", env: "STAMP_DATA_DIR", default: "./data", help: "directory for the embedded database and the root key" },
   { flag: "root-key-file", env: "STAMP_ROOT_KEY_FILE", help: "file holding the root encryption key (created 0600 on first start); servers sharing a database must share it (default <data-dir>/root.key)" },
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
+  { flag: "database-wait", env: "STAMP_DATABASE_WAIT", default: "60", help: "seconds to wait at start for a database that is not reachable yet (0 to 3600), retrying with backoff" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
   { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
   { flag: "tls-cert", env: "STAMP_TLS_CERT", help: "PEM certificate chain file for HTTPS (implies --tls files)" },
@@ -171,6 +174,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     return n;
   };
   const renewalInterval = intIn("renewal-interval", 10, 86400);
+  const databaseWait = intIn("database-wait", 0, 3600);
   const http01Port = intIn("acme-http01-port", 1, 65535);
   const tlsAlpn01Port = intIn("acme-tls-alpn01-port", 1, 65535);
   const acmeRpm = intIn("acme-requests-per-minute", 10, 1_000_000);
@@ -218,6 +222,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       dataDir: path.resolve(get("data-dir")!),
       rootKeyFile: path.resolve(get("root-key-file") ?? path.join(get("data-dir")!, "root.key")),
       databaseUrl,
+      databaseWaitSeconds: databaseWait,
       publicUrl,
       tls,
       bootstrap: { email, password },

@@ -20,7 +20,11 @@ async function main() {
   }
   const config: Config = parsed.config;
   const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] };
-  const server = await compose(config, { logger, onJobError: (msg, err) => console.error(`stamp: ${msg}: ${err instanceof Error ? err.message : String(err)}`) });
+  const server = await compose(config, {
+    logger,
+    onJobError: (msg, err) => console.error(`stamp: ${msg}: ${err instanceof Error ? err.message : String(err)}`),
+    onNotice: (msg) => console.error(`stamp: ${msg}`),
+  });
   for (const n of server.notices) console.log(`stamp: ${n}`);
   await bootstrap(config, server);
 

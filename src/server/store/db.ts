@@ -3,16 +3,20 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteDialect } from "./pglite-dialect.js";
+import { lockDataDir } from "./data-dir-lock.js";
+import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
 
 /** Where the data lives: the embedded PGlite directory, or a PostgreSQL URL. */
-export type DbConfig = { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize?: number };
+export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string } | { kind: "postgres"; url: string; poolSize?: number };
 
 /** An open database: the Kysely handle and how to close it. */
 export interface Db {
   db: Kysely<Database>;
   kind: DbConfig["kind"];
   close(): Promise<void>;
+  /** Messages for the operator (e.g. a lock taken over from a dead server). */
+  notices: string[];
 }
 
 // int8 (bigserial ids, counts) as string, never a lossy number.
@@ -22,19 +26,66 @@ pg.types.setTypeParser(20, (v) => v);
 export async function openDb(cfg: DbConfig): Promise<Db> {
   if (cfg.kind === "pglite") {
     await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
-    // int8 as string, as with pg below: the same rows from both stores.
-    const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
-    const db = new Kysely<Database>({ dialect: pgliteDialect(lite) });
-    return { db, kind: "pglite", close: () => db.destroy() };
+    // One writer per embedded data dir, taken before PGlite opens it: two processes on one
+    // PGlite directory lose each other's commits and corrupt it.
+    const lock = lockDataDir(cfg.dataDir, cfg.listen ?? "(not listening)");
+    const notices = lock.tookOverFrom ? [`took over the data directory lock left by PID ${lock.tookOverFrom.pid} (${lock.tookOverFrom.listen}), which no longer runs`] : [];
+    try {
+      // int8 as string, as with pg below: the same rows from both stores.
+      const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
+      const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)) });
+      return {
+        db,
+        kind: "pglite",
+        notices,
+        async close() {
+          try {
+            await db.destroy();
+          } finally {
+            lock.release();
+          }
+        },
+      };
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
-  const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10 });
-  // A dropped idle connection must not crash the process.
+  // A connection attempt to a database that is down or black-holed gives up after 3 s.
+  const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, connectionTimeoutMillis: 3000 });
+  // A connection that dies (restart, kill -9 of the postmaster, pg_terminate_backend) emits
+  // 'error' on its client: the pool listens only while the client is idle, so every client gets
+  // a listener for its whole life, or the process dies of an unhandled 'error' event. The query
+  // in flight fails on its own and the pool drops the broken client when it is released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: "postgres", close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })) });
+  return { db, kind: "postgres", notices: [], close: () => db.destroy() };
 }
 
 /** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */
 export function isUniqueViolation(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "23505";
+}
+
+/**
+ * Runs `fn` until it stops failing because the database is unreachable, retrying with backoff
+ * for up to `maxWaitMs` (a server started before its database waits instead of exiting).
+ * `onWait` hears each retry, with the reason, for the operator.
+ */
+export async function untilDatabaseAnswers<T>(fn: () => Promise<T>, maxWaitMs: number, onWait: (reason: string, remainingMs: number) => void = () => {}): Promise<T> {
+  const deadline = Date.now() + maxWaitMs;
+  let delay = 500;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      const remaining = deadline - Date.now();
+      if (!isTransientDbError(e) || remaining <= 0) throw e;
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+      onWait(cause instanceof Error ? cause.message : String(cause), remaining);
+      await new Promise((r) => setTimeout(r, Math.min(delay, remaining)));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
 }

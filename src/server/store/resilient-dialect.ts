@@ -1,0 +1,122 @@
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from "kysely";
+import { StampError } from "../../errors.js";
+
+/**
+ * SQLSTATE classes and codes that mean "the database went away or is full", not "this query is
+ * wrong": class 08 (connection exception), 53 (insufficient resources: disk full, out of
+ * memory, too many connections), 57P01–57P03 (admin/crash shutdown, cannot connect now) and
+ * 58030 (I/O error). PostgreSQL Appendix A.
+ */
+const TRANSIENT_SQLSTATE = /^(08...|53...|57P0[123]|58030)$/;
+/** Node socket errors and pg's messages for a connection that died under it. */
+const TRANSIENT_NODE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOSPC", "EIO", "EROFS"]);
+const TRANSIENT_MESSAGE = /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|no space left on device/i;
+
+/** True when `e` says the database is unavailable (down, restarting, unreachable, disk full), so a retry later may succeed. */
+export function isTransientDbError(e: unknown): boolean {
+  if (e instanceof StampError) return e.kind === "unavailable";
+  if (typeof e !== "object" || e === null) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "string" && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NODE.has(code))) return true;
+  const msg = (e as { message?: unknown }).message;
+  return typeof msg === "string" && TRANSIENT_MESSAGE.test(msg);
+}
+
+/** True when `e` is PostgreSQL's "disk full" (53100) or the OS's ENOSPC. */
+export function isDiskFull(e: unknown): boolean {
+  const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+  const msg = typeof e === "object" && e !== null ? String((e as { message?: unknown }).message ?? "") : "";
+  return code === "53100" || code === "ENOSPC" || /no space left on device/i.test(msg);
+}
+
+/** Seconds a client is told to wait before retrying while the database is away. */
+export const DB_RETRY_AFTER_SECONDS = 2;
+
+function unavailable(cause: unknown): StampError {
+  const message = isDiskFull(cause)
+    ? "The database's disk is full; the operator must free space. Nothing was changed; retry later."
+    : "The database is unavailable (restarting or unreachable); retry shortly.";
+  return new StampError("unavailable", message, { retryAfterSeconds: DB_RETRY_AFTER_SECONDS, cause });
+}
+
+/** Rethrows a transient database error as StampError("unavailable") (answered as 503 + Retry-After), others as they are. */
+function mapped(e: unknown): never {
+  if (e instanceof StampError) throw e;
+  throw isTransientDbError(e) ? unavailable(e) : e;
+}
+
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    return mapped(e);
+  }
+}
+
+/** How long and how often to retry getting a connection while the database restarts. */
+export interface ConnectRetry {
+  /** Total time to keep trying before answering 503 (ms). */
+  maxWaitMs: number;
+  /** First pause between attempts (ms), doubled up to 1 s. */
+  firstDelayMs: number;
+}
+
+/**
+ * Wraps a Kysely dialect so database faults are weather (ARCHITECTURE rule 13):
+ * - getting a connection is retried with bounded backoff (nothing was sent yet, so it is safe);
+ * - a query that fails because the connection or database went away throws
+ *   StampError("unavailable"), which every edge answers as 503 with Retry-After.
+ * Statements themselves are never retried here: a lost COMMIT may or may not have happened.
+ */
+export function resilientDialect(inner: Dialect, retry: ConnectRetry = { maxWaitMs: 5000, firstDelayMs: 100 }): Dialect {
+  return {
+    createAdapter: () => inner.createAdapter(),
+    createIntrospector: (db) => inner.createIntrospector(db),
+    createQueryCompiler: () => inner.createQueryCompiler(),
+    createDriver: () => resilientDriver(inner.createDriver(), retry),
+  };
+}
+
+function resilientDriver(d: Driver, retry: ConnectRetry): Driver {
+  // Kysely hands our wrapper back to begin/commit/release; the inner driver needs its own object.
+  const innerOf = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const inner = (c: DatabaseConnection) => innerOf.get(c) ?? c;
+  return {
+    init: () => d.init(),
+    async acquireConnection() {
+      const deadline = Date.now() + retry.maxWaitMs;
+      let delay = retry.firstDelayMs;
+      for (;;) {
+        try {
+          const conn = await d.acquireConnection();
+          const wrapped: DatabaseConnection = {
+            executeQuery: <R>(q: CompiledQuery) => guard(() => conn.executeQuery<R>(q)),
+            streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> => streamGuarded(conn.streamQuery<R>(q, chunkSize)),
+          };
+          innerOf.set(wrapped, conn);
+          return wrapped;
+        } catch (e) {
+          if (!isTransientDbError(e) || Date.now() + delay > deadline) return mapped(e);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 1000);
+        }
+      }
+    },
+    beginTransaction: (c, s: TransactionSettings) => guard(() => d.beginTransaction(inner(c), s)),
+    commitTransaction: (c) => guard(() => d.commitTransaction(inner(c))),
+    rollbackTransaction: (c) => guard(() => d.rollbackTransaction(inner(c))),
+    savepoint: d.savepoint && ((c, n, compile) => guard(() => d.savepoint!(inner(c), n, compile))),
+    rollbackToSavepoint: d.rollbackToSavepoint && ((c, n, compile) => guard(() => d.rollbackToSavepoint!(inner(c), n, compile))),
+    releaseSavepoint: d.releaseSavepoint && ((c, n, compile) => guard(() => d.releaseSavepoint!(inner(c), n, compile))),
+    releaseConnection: (c) => d.releaseConnection(inner(c)),
+    destroy: () => d.destroy(),
+  };
+}
+
+async function* streamGuarded<R>(it: AsyncIterableIterator<QueryResult<R>>): AsyncIterableIterator<QueryResult<R>> {
+  try {
+    yield* it;
+  } catch (e) {
+    mapped(e);
+  }
+}
