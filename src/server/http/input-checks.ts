@@ -57,7 +57,8 @@ export function echoValue(field: string, value: unknown): unknown {
 function scrub(key: string, value: unknown, depth: number): unknown {
   if (SECRET_FIELD.test(key)) return "[redacted]";
   if (typeof value === "string") {
-    if ((PEM_FIELD.test(key) || value.includes("-----BEGIN")) && value.length > MAX_ECHO) return `[${value.length} characters, not shown]`;
+    if (value.includes("-----BEGIN")) return "[PEM data, not shown]";
+    if (PEM_FIELD.test(key) && value.length > 100) return `[${value.length} characters, not shown]`;
     return sanitize(value.length > MAX_ECHO * 2 ? value.slice(0, MAX_ECHO * 2) : value);
   }
   if (value === null || typeof value !== "object") return value;
