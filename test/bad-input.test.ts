@@ -113,14 +113,17 @@ describe("fail/ CA create", () => {
   it("commonName of 65 characters → 400 naming configuration.commonName", async () => {
     expectProblem(await create("bad-cn", { type: "root", commonName: "x".repeat(65) }), 400, "configuration.commonName");
   });
-  it("NUL bytes in commonName → 422 control_character", async () => {
-    expectProblem(await create("bad-nul", { type: "root", commonName: "Evil\u0000Root" }), 422, "configuration.commonName", "control_character");
+  it("NUL bytes in commonName → 400 invalid_characters (refused at the edge)", async () => {
+    expectProblem(await create("bad-nul", { type: "root", commonName: "Evil\u0000Root" }), 400, "configuration.commonName", "invalid_characters");
+  });
+  it("a tab in commonName → 422 control_character (the DN rules refuse what the edge lets through)", async () => {
+    expectProblem(await create("bad-tab", { type: "root", commonName: "Evil\tRoot" }), 422, "configuration.commonName", "control_character");
   });
   it("a duplicate name → 422 duplicate", async () => {
     expectProblem(await create("bi-root", { type: "root", commonName: "Again" }), 422, "name", "duplicate");
   });
   it("three broken rules at once → 422 with three violations", async () => {
-    const res = await create("bi-root", { type: "root", commonName: "Evil\u0000Root", notBefore: "2000-01-01", notAfter: "2001-01-01" });
+    const res = await create("bi-root", { type: "root", commonName: "Evil\tRoot", notBefore: "2000-01-01", notAfter: "2001-01-01" });
     expectProblem(res, 422);
     expect(res.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`).sort()).toEqual(["configuration.commonName:control_character", "configuration.notAfter:in_the_past", "name:duplicate"]);
   });

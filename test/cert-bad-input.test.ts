@@ -117,9 +117,11 @@ describe("fail/ the CSR", () => {
     ["plain text", () => "this is not a CSR"],
     ["random base64 in armour", () => toPem(Buffer.from("garbage garbage garbage"), "CERTIFICATE REQUEST")],
     ["a certificate label", () => pem.good.replace(/CERTIFICATE REQUEST/g, "CERTIFICATE")],
-    ["NUL bytes", () => "\u0000".repeat(100)],
   ])("garbage CSR (%s) → 422 csr unparseable", async (_, csr) => {
     expectProblem(await issue({ profileId: ids.profA, csr: csr() }), 422, "csr", "unparseable");
+  });
+  it("garbage CSR (NUL bytes) → 400 csr invalid_characters, refused at the edge", async () => {
+    expectProblem(await issue({ profileId: ids.profA, csr: "\u0000".repeat(100) }), 400, "csr", "invalid_characters");
   });
   it("a CSR with a bad signature → 422 csr bad_signature", async () => {
     expectProblem(await issue({ profileId: ids.profA, csr: flipLast(pem.good) }), 422, "csr", "bad_signature");
@@ -153,11 +155,14 @@ describe("fail/ names and lifetimes", () => {
     expectProblem(res, 422, "attributes.altNames[0]");
     expect(res.body.violations.find((v: { field: string }) => v.field === "attributes.altNames[0]").value).toBe("a.acme.com,DNS:evil.com");
   });
-  it("NUL bytes in the CN → 422 control_character", async () => {
-    expectProblem(await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com\u0000.evil.com", altNames: dns("a.acme.com") } }), 422, "attributes.commonName");
+  it("NUL bytes in the CN → 400 invalid_characters (refused at the edge)", async () => {
+    expectProblem(await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com\u0000.evil.com", altNames: dns("a.acme.com") } }), 400, "attributes.commonName", "invalid_characters");
   });
-  it("NUL bytes in a SAN → 422 naming the SAN", async () => {
-    expectProblem(await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com", altNames: dns("a.acme.com", "b.acme.com\u0000.evil.com") } }), 422, "attributes.altNames[1]");
+  it("NUL bytes in a SAN → 400 naming the SAN", async () => {
+    expectProblem(await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com", altNames: dns("a.acme.com", "b.acme.com\u0000.evil.com") } }), 400, "attributes.altNames.1.value", "invalid_characters");
+  });
+  it("a line feed in the CN → 422 control_character (the policy refuses what the edge lets through)", async () => {
+    expectProblem(await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com\n.evil.com", altNames: dns("a.acme.com") } }), 422, "attributes.commonName", "control_character");
   });
   it("1,000 SANs → 422 too_many_sans", async () => {
     const res = await issue({ profileId: ids.profA, attributes: { commonName: "a.acme.com", altNames: dns(...Array.from({ length: 1000 }, (_, i) => `h${i}.acme.com`)) } });

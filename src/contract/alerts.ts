@@ -24,7 +24,7 @@ const namePattern = z
   .max(253)
   .regex(/^[A-Za-z0-9*.\-_@:]+$/, "may hold letters, digits, '.', '-', '_', '@', ':' and '*' wildcards");
 
-export const alertFilters = z.object({
+export const alertFilters = z.strictObject({
   profileIds: z.array(uuid).max(100).optional().describe("only certificates of these profiles (empty: any)"),
   caIds: z.array(uuid).max(100).optional().describe("only certificates issued by these CAs (empty: any)"),
   namePattern: namePattern.nullable().optional().describe("only certificates whose CN or a SAN matches this glob"),
@@ -32,7 +32,7 @@ export const alertFilters = z.object({
 const expirationDays = z.array(z.number().int().min(1).max(365)).min(1).max(10).describe("alert this many days before notAfter, once per window (default [30, 7])");
 
 export const createAlertRuleBody = z
-  .object({
+  .strictObject({
     name,
     events: z.array(alertEvent).min(1).max(5),
     expirationDays: expirationDays.optional(),
@@ -45,7 +45,7 @@ export const createAlertRuleBody = z
   .refine((b) => b.channel !== "webhook" || b.webhookUrl !== undefined, { message: "a webhook rule needs webhookUrl", path: ["webhookUrl"] })
   .refine((b) => b.channel !== "email" || b.emailTo !== undefined, { message: "an email rule needs emailTo", path: ["emailTo"] });
 
-export const updateAlertRuleBody = z.object({
+export const updateAlertRuleBody = z.strictObject({
   name: name.optional(),
   events: z.array(alertEvent).min(1).max(5).optional(),
   expirationDays: expirationDays.optional(),
@@ -86,7 +86,7 @@ export const alertDelivery = z.object({
 });
 
 export const alertRuleParams = z.object({ id: uuid, ruleId: uuid });
-export const deliveriesQuery = z.object({
+export const deliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   status: z.enum(["pending", "delivered", "failed"]).optional(),
 });

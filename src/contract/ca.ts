@@ -6,7 +6,7 @@ const pem = (max: number) => z.string().min(1).max(max);
 const dnField = z.string().max(64).optional();
 
 /** The `configuration` of an internal CA, as Infisical names it. */
-export const caConfigurationInput = z.object({
+export const caConfigurationInput = z.strictObject({
   type: z.enum(["root", "intermediate"]),
   friendlyName: z.string().max(100).optional(),
   commonName: z.string().min(1).max(64),
@@ -22,7 +22,7 @@ export const caConfigurationInput = z.object({
   parentCaId: uuid.optional().describe("sign by this Stamp CA in one step; omit for an intermediate signed outside (CSR + import)"),
 });
 
-export const createCaBody = z.object({
+export const createCaBody = z.strictObject({
   projectId: uuid,
   name,
   status: z.enum(["active", "disabled"]).default("active"),
@@ -61,15 +61,15 @@ export const caResponse = z.object({
   updatedAt: z.string(),
 });
 
-export const updateCaBody = z.object({
+export const updateCaBody = z.strictObject({
   name: name.optional(),
   status: z.enum(["active", "disabled"]).optional(),
   ocspSigner: z.enum(["delegated", "ca"]).optional().describe("who signs OCSP answers: a delegated responder certificate (default) or the CA key"),
   crlValiditySeconds: z.number().int().min(3600).max(90 * 86400).optional().describe("CRL validity (thisUpdate to nextUpdate); default 7 days"),
 });
 
-export const listCasQuery = z.object({ projectId: uuid });
-export const deleteCaQuery = z.object({ force: z.enum(["true", "false"]).default("false").transform((v) => v === "true") });
+export const listCasQuery = z.strictObject({ projectId: uuid });
+export const deleteCaQuery = z.strictObject({ force: z.enum(["true", "false"]).default("false").transform((v) => v === "true") });
 
 export const caCertificateResponse = z.object({
   certificate: z.string(),
@@ -87,11 +87,11 @@ export const caCertificateVersion = z.object({
   active: z.boolean(),
 });
 
-export const importCertificateBody = z.object({
+export const importCertificateBody = z.strictObject({
   certificate: pem(64 * 1024),
   certificateChain: z.string().max(256 * 1024).default("").describe("PEM, issuer first up to the root"),
 });
-export const signIntermediateBody = z.object({
+export const signIntermediateBody = z.strictObject({
   csr: pem(64 * 1024),
   notBefore: isoDate.optional(),
   notAfter: isoDate,
@@ -103,7 +103,7 @@ export const signIntermediateResponse = z.object({
   issuingCaCertificate: z.string(),
   serialNumber: z.string(),
 });
-export const renewCaBody = z.object({
+export const renewCaBody = z.strictObject({
   type: z.enum(["existing", "new"]).default("existing").describe("'existing' keeps the key; 'new' rolls over to a new key"),
   notAfter: isoDate.optional(),
 });

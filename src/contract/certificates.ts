@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KEY_ALGORITHMS } from "../pki/algorithms.js";
-import { isoDate, name, uuid } from "./common.js";
+import { isoDate, line, name, removableMembers, uuid } from "./common.js";
 
 /** Templates, profiles and certificates: the public API's shapes (Infisical's names). */
 
@@ -16,18 +16,18 @@ const pattern = z.string().max(253);
 const patterns = z.array(pattern).max(100);
 const ruleLists = { allowed: patterns.optional(), required: patterns.optional(), denied: patterns.optional() };
 const usageRule = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.object({ allowed: z.array(z.enum(values)).max(20).optional(), required: z.array(z.enum(values)).max(20).optional(), denied: z.array(z.enum(values)).max(20).optional() });
+  z.strictObject({ allowed: z.array(z.enum(values)).max(20).optional(), required: z.array(z.enum(values)).max(20).optional(), denied: z.array(z.enum(values)).max(20).optional() });
 const duration = z.string().max(16).describe('a duration: a number and a unit s, h, d, w or y (365 days), e.g. "90d", "12h", "1y"');
 
 /** A template's rules (Infisical's certificate policy). */
-export const templateRules = z.object({
-  subject: z.array(z.object({ type: z.enum(SUBJECT_TYPES), ...ruleLists })).max(20).optional(),
-  sans: z.array(z.object({ type: z.enum(SAN_TYPES), ...ruleLists })).max(20).optional(),
+export const templateRules = z.strictObject({
+  subject: z.array(z.strictObject({ type: z.enum(SUBJECT_TYPES), ...ruleLists })).max(20).optional(),
+  sans: z.array(z.strictObject({ type: z.enum(SAN_TYPES), ...ruleLists })).max(20).optional(),
   keyUsages: usageRule(KEY_USAGES).optional(),
   extendedKeyUsages: usageRule(EXTENDED_KEY_USAGES).optional(),
-  algorithms: z.object({ signature: z.array(z.enum(SIGNATURE_ALGORITHMS)).max(10).optional(), keyAlgorithm: z.array(z.enum(KEY_ALGORITHMS)).max(10).optional() }).optional(),
-  validity: z.object({ max: duration.optional() }).optional(),
-  basicConstraints: z.object({ isCA: z.enum(["allowed", "required", "denied"]).optional(), maxPathLength: z.number().int().min(-1).max(32).optional() }).optional(),
+  algorithms: z.strictObject({ signature: z.array(z.enum(SIGNATURE_ALGORITHMS)).max(10).optional(), keyAlgorithm: z.array(z.enum(KEY_ALGORITHMS)).max(10).optional() }).optional(),
+  validity: z.strictObject({ max: duration.optional() }).optional(),
+  basicConstraints: z.strictObject({ isCA: z.enum(["allowed", "required", "denied"]).optional(), maxPathLength: z.number().int().min(-1).max(32).optional() }).optional(),
 });
 
 export const createTemplateBody = templateRules.extend({
@@ -36,7 +36,8 @@ export const createTemplateBody = templateRules.extend({
   description: z.string().max(1000).optional(),
   preset: z.enum(TEMPLATE_PRESET_NAMES).optional().describe("start from a preset; fields given here replace the preset's"),
 });
-export const updateTemplateBody = templateRules.extend({ name: name.optional(), description: z.string().max(1000).optional() });
+/** PATCH: absent rules stay; a rule given merges into the stored one (its lists replace); null removes a rule. */
+export const updateTemplateBody = z.strictObject({ ...removableMembers(templateRules.shape), name: name.optional(), description: z.string().max(1000).optional() });
 export const template = templateRules.extend({
   id: uuid,
   projectId: uuid,
@@ -47,7 +48,7 @@ export const template = templateRules.extend({
 });
 export const templatePreset = z.object({ preset: z.enum(TEMPLATE_PRESET_NAMES), name: z.string(), description: z.string(), rules: templateRules });
 
-const altName = z.object({ type: z.enum(SAN_TYPES), value: z.string().min(1).max(1024) });
+const altName = z.strictObject({ type: z.enum(SAN_TYPES), value: z.string().min(1).max(1024) });
 const subjectFields = {
   commonName: z.string().max(256).optional(),
   organization: z.string().max(256).optional(),
@@ -58,7 +59,7 @@ const subjectFields = {
 };
 
 /** What a certificate request may set (and what profile defaults may fill in). */
-export const issuanceAttributes = z.object({
+export const issuanceAttributes = z.strictObject({
   ...subjectFields,
   altNames: z.array(altName).max(1000).optional(),
   ttl: duration.optional(),
@@ -70,29 +71,51 @@ export const issuanceAttributes = z.object({
   extendedKeyUsages: z.array(z.enum(EXTENDED_KEY_USAGES)).max(6).optional(),
 });
 
-export const acmeConfig = z.object({
-  eabRequired: z.boolean().default(true).describe("new accounts must bind an External Account Binding key (RFC 8555 §7.3.4)"),
-  challengeTypes: z.array(z.enum(["http-01", "dns-01", "tls-alpn-01"])).min(1).max(3).default(["http-01", "dns-01", "tls-alpn-01"]),
-  orderLifetimeSeconds: z.number().int().min(300).max(30 * 86400).default(86400),
-  authorizationLifetimeSeconds: z.number().int().min(300).max(30 * 86400).default(86400),
+// Profile fields without default values: POST fills the defaults in, PATCH must not (an absent
+// field there means "unchanged").
+const acmeConfigFields = z.strictObject({
+  eabRequired: z.boolean().describe("new accounts must bind an External Account Binding key (RFC 8555 §7.3.4)"),
+  challengeTypes: z.array(z.enum(["http-01", "dns-01", "tls-alpn-01"])).min(1).max(3),
+  orderLifetimeSeconds: z.number().int().min(300).max(30 * 86400),
+  authorizationLifetimeSeconds: z.number().int().min(300).max(30 * 86400),
 });
-const apiConfig = z.object({
-  autoRenew: z.boolean().default(false),
-  renewBeforeDays: z.number().int().min(1).max(3650).nullable().default(null),
+export const acmeConfig = z.strictObject({
+  eabRequired: acmeConfigFields.shape.eabRequired.default(true),
+  challengeTypes: acmeConfigFields.shape.challengeTypes.default(["http-01", "dns-01", "tls-alpn-01"]),
+  orderLifetimeSeconds: acmeConfigFields.shape.orderLifetimeSeconds.default(86400),
+  authorizationLifetimeSeconds: acmeConfigFields.shape.authorizationLifetimeSeconds.default(86400),
 });
-export const createProfileBody = z.object({
-  projectId: uuid,
+const apiConfigFields = z.strictObject({
+  autoRenew: z.boolean(),
+  renewBeforeDays: z.number().int().min(1).max(3650).nullable(),
+});
+const profileDefaults = issuanceAttributes.omit({ notBefore: true, notAfter: true });
+const profileFields = z.strictObject({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes, 1-63 characters"),
-  description: z.string().max(1000).optional(),
+  description: z.string().max(1000),
   templateId: uuid,
+  caId: uuid,
+  enrollmentMethods: z.array(z.enum(["api", "acme"])).min(1).max(4),
+});
+export const createProfileBody = profileFields.extend({
+  projectId: uuid,
+  description: profileFields.shape.description.optional(),
   issuerType: z.enum(["ca", "self-signed"]).default("ca"),
   caId: uuid.optional(),
-  enrollmentMethods: z.array(z.enum(["api", "acme"])).min(1).max(4).default(["api"]),
-  defaults: issuanceAttributes.omit({ notBefore: true, notAfter: true }).default({}),
-  apiConfig: apiConfig.default({ autoRenew: false, renewBeforeDays: null }),
+  enrollmentMethods: profileFields.shape.enrollmentMethods.default(["api"]),
+  defaults: profileDefaults.default({}),
+  apiConfig: z.strictObject({ autoRenew: apiConfigFields.shape.autoRenew.default(false), renewBeforeDays: apiConfigFields.shape.renewBeforeDays.default(null) }).default({ autoRenew: false, renewBeforeDays: null }),
   acmeConfig: acmeConfig.optional().describe("settings of the acme enrollment method (defaults apply when acme is enabled)"),
 });
-export const updateProfileBody = createProfileBody.omit({ projectId: true, issuerType: true }).partial();
+/**
+ * PATCH: an absent field is unchanged. `apiConfig` and `acmeConfig` merge member by member into
+ * the stored ones; `defaults` merges too, and a default set to null is removed (RFC 7396).
+ */
+export const updateProfileBody = profileFields.partial().extend({
+  defaults: z.strictObject(removableMembers(profileDefaults.shape)).optional().describe("merged into the stored defaults; null removes one"),
+  apiConfig: apiConfigFields.partial().optional().describe("merged into the stored apiConfig"),
+  acmeConfig: acmeConfigFields.partial().optional().describe("merged into the stored acmeConfig (defaults apply when acme is enabled)"),
+});
 export const profile = z.object({
   id: uuid,
   projectId: uuid,
@@ -109,7 +132,7 @@ export const profile = z.object({
   updatedAt: z.string(),
 });
 
-export const issueBody = z.object({
+export const issueBody = z.strictObject({
   profileId: uuid,
   csr: z.string().min(1).max(64 * 1024).optional(),
   attributes: issuanceAttributes.default({}),
@@ -154,28 +177,28 @@ export const certificateView = z.object({
   renewalFailedAt: z.string().nullable(),
   createdAt: z.string(),
 });
-export const autoRenewBody = z.object({
+export const autoRenewBody = z.strictObject({
   autoRenew: z.boolean().nullable().optional(),
   renewBeforeDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
-export const listCertificatesQuery = z.object({
+export const listCertificatesQuery = z.strictObject({
   projectId: uuid,
   status: certificateStatus.optional(),
   profileId: uuid.optional(),
   caId: uuid.optional(),
-  search: z.string().min(1).max(253).optional().describe("substring of the common name or a SAN, case-insensitive"),
+  search: line(253).min(1).optional().describe("substring of the common name or a SAN, case-insensitive"),
   expiresBefore: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),
 });
-export const renewBody = z.object({
+export const renewBody = z.strictObject({
   renewalKeySource: z.enum(["new", "reuse"]).default("new"),
   csr: z.string().min(1).max(64 * 1024).optional(),
 });
-export const revokeBody = z.object({
+export const revokeBody = z.strictObject({
   revocationReason: z.enum(REVOCATION_REASONS),
   invalidityDate: z.iso.datetime({ offset: true }).optional(),
 });
-export const createEabBody = z.object({ description: z.string().max(200).optional() });
+export const createEabBody = z.strictObject({ description: z.string().max(200).optional() });
 export const eabKey = z.object({ keyId: z.string(), description: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(), accountId: z.string().nullable() });
-export const pkcs12Body = z.object({ password: z.string().min(4).max(256) });
+export const pkcs12Body = z.strictObject({ password: z.string().min(4).max(256) });

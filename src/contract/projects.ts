@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { email, name, role, uuid } from "./common.js";
+import { email, line, name, role, uuid } from "./common.js";
 
 export const project = z.object({ id: uuid, name: z.string(), createdAt: z.string(), role: role.optional() });
-export const createProjectBody = z.object({ name });
+export const createProjectBody = z.strictObject({ name });
 export const membership = z.object({
   id: uuid,
   principalType: z.enum(["user", "identity"]),
@@ -15,22 +15,22 @@ export const membership = z.object({
   createdAt: z.string(),
 });
 export const addMemberBody = z
-  .object({
+  .strictObject({
     email: email.optional(),
     identityId: uuid.optional(),
     role,
-    profiles: z.array(z.string().min(1).max(100)).max(100).nullable().optional(),
+    profiles: z.array(line(100).min(1)).max(100).nullable().optional(),
     canReadPrivateKeys: z.boolean().optional().describe("may read private keys Stamp generated (admins always may)"),
   })
   .refine((b) => (b.email === undefined) !== (b.identityId === undefined), { message: "give exactly one of email or identityId", path: ["email"] });
 export const membershipParams = z.object({ id: uuid, membershipId: uuid });
 
-export const auditQuery = z.object({
+export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().regex(/^\d{1,19}$/, "must be a cursor returned by a previous page").optional(),
-  action: z.string().max(100).optional(),
-  actorId: z.string().max(100).optional(),
-  objectId: z.string().max(100).optional(),
+  action: line(100).optional(),
+  actorId: line(100).optional(),
+  objectId: line(100).optional(),
   outcome: z.enum(["success", "failure", "denied"]).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { StampError, type ErrorKind } from "../../errors.js";
 import type { Services } from "./services.js";
+import { hasBadCharacters } from "./input-checks.js";
 
 const PREFIX = "/api/v1/cert-manager/acme/profiles/:profileId";
 
@@ -35,9 +36,17 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
       }
     });
 
+    // Path ids are copied into headers and queries: refuse control characters before either.
+    const safeId = (v: unknown): v is string => typeof v === "string" && !hasBadCharacters(v) && !/\s/.test(v);
+    app.addHook("onRequest", async (req) => {
+      for (const [k, v] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+        if (!safeId(v)) throw new StampError("bad_request", `The ${k === "profileId" ? "profile id" : "id"} in the URL must not contain spaces, NUL bytes, control characters or unpaired surrogates.`, { acmeType: "malformed" });
+      }
+    });
     const common = async (req: Req, reply: FastifyReply) => {
       reply.header("replay-nonce", await s.acme.nonce());
-      reply.header("link", `<${publicUrl}/api/v1/cert-manager/acme/profiles/${req.params.profileId}/directory>;rel="index"`);
+      // A malformed profile id (refused with 400) gets no directory link.
+      if (safeId(req.params.profileId)) reply.header("link", `<${publicUrl}/api/v1/cert-manager/acme/profiles/${encodeURIComponent(req.params.profileId)}/directory>;rel="index"`);
       reply.header("cache-control", "no-store");
     };
     app.setErrorHandler(async (err: FastifyError, req, reply) => {

@@ -14,7 +14,7 @@ export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
     app.post(`${BASE}/preview`, { schema: { tags, summary: "Dry run: the certificate that would be issued (unsigned), or every violation", body: c.issueBody, response: { 200: z.object({ preview: c.previewResponse }) } } }, (req) => s.certificates.preview(req.ctx, req.body) as Promise<{ preview: z.infer<typeof c.previewResponse> }>);
     app.get(BASE, { schema: { tags, summary: "List and search a project's certificates (newest first, cursor pagination)", querystring: c.listCertificatesQuery, response: { 200: z.object({ certificates: z.array(c.certificateView), nextCursor: z.string().nullable() }) } } }, (req) => s.certificates.list(req.ctx, req.query));
     app.get(`${BASE}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificate: c.certificateView }) } } }, async (req) => ({ certificate: await s.certificates.get(req.ctx, req.params.id) }));
-    app.get(`${BASE}/:id/certificate`, { schema: { tags, summary: "The certificate alone, PEM (default) or DER (?format=der)", params: idParams, querystring: z.object({ format: z.enum(["pem", "der"]).default("pem") }) } }, async (req, reply) => {
+    app.get(`${BASE}/:id/certificate`, { schema: { tags, summary: "The certificate alone, PEM (default) or DER (?format=der)", params: idParams, querystring: z.strictObject({ format: z.enum(["pem", "der"]).default("pem") }) } }, async (req, reply) => {
       const r = await s.certificates.raw(req.ctx, req.params.id);
       if (req.query.format === "der") return reply.type("application/pkix-cert").send(Buffer.from(r.der));
       return reply.type("application/x-pem-file").send(r.pem);

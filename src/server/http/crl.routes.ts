@@ -24,6 +24,7 @@ function sendCrl(req: FastifyRequest, reply: FastifyReply, row: { id: string; cr
 export function crlRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["revocation"];
+    // Not strict: relying parties and caches may add query parameters to a CRL URL; they are ignored.
     const format = z.object({ format: z.enum(["der", "pem"]).default("der") });
     app.get("/api/v1/cert-manager/crl/:id", { schema: { tags, summary: "The latest full CRL of a CA key (no authentication; the CRL distribution point)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
       sendCrl(req, reply, await s.crls.latest(req.params.id, false), req.query.format, new Date()),
@@ -39,7 +40,7 @@ export function crlRoutes(s: Services): FastifyPluginAsyncZod {
         tags: ["certificate authorities"],
         summary: "The CA's CRLs, newest first",
         params: idParams,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
         response: { 200: z.object({ crls: z.array(z.object({ id: z.string(), caKeyId: z.string(), crlNumber: z.string(), deltaCrlBase: z.string().nullable(), thisUpdate: z.string(), nextUpdate: z.string(), entries: z.number(), url: z.string(), downloadUrl: z.string() })) }) },
       },
     }, async (req) => ({ crls: await s.crls.list(req.ctx, req.params.id, req.query.limit) }));

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import { StampError, type ErrorKind, type Violation } from "../../errors.js";
+import { characterViolations, echoValue, sanitize } from "./input-checks.js";
 
 const STATUS: Record<ErrorKind, { status: number; title: string }> = {
   bad_request: { status: 400, title: "Bad request" },
@@ -14,15 +15,6 @@ const STATUS: Record<ErrorKind, { status: number; title: string }> = {
   unavailable: { status: 503, title: "Service unavailable" },
   internal: { status: 500, title: "Internal error" },
 };
-
-/** Keeps echoed values short: a violation must never replay a 10 MB body. */
-function clip(v: unknown): unknown {
-  if (typeof v === "string") return v.length > 200 ? `${v.slice(0, 200)}…` : v;
-  if (v === null || typeof v === "number" || typeof v === "boolean") return v;
-  if (v === undefined) return undefined;
-  const s = JSON.stringify(v) ?? "";
-  return s.length > 200 ? `${s.slice(0, 200)}…` : v;
-}
 
 /** Sends a StampError as RFC 9457 problem+json. */
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, e: StampError) {
@@ -38,21 +30,37 @@ export function sendProblem(reply: FastifyReply, req: FastifyRequest, e: StampEr
       status,
       detail: e.message,
       instance: req.url.length > 300 ? req.url.slice(0, 300) : req.url,
-      violations: e.violations.length ? e.violations.map((v) => ({ ...v, value: clip(v.value) })) : undefined,
+      // Echoed values are short, and never a password, a secret or a PEM block (echoValue).
+      violations: e.violations.length ? e.violations.map((v) => ({ ...v, field: sanitize(v.field), value: echoValue(v.field, v.value) })) : undefined,
     });
 }
 
-/** Fastify validator compiler for zod schemas that reports every issue with the value given. */
+type Issue = { code: string; path: PropertyKey[]; message: string; input?: unknown; keys?: string[]; params?: { code?: string } };
+
+/** zod issues as violations; an unknown field is one violation per key, with its full path. */
+function issueViolations(issues: Issue[]): Violation[] {
+  return issues.flatMap((i): Violation[] => {
+    const path = i.path.map(String);
+    if (i.code === "unrecognized_keys") {
+      const given = (typeof i.input === "object" && i.input !== null ? i.input : {}) as Record<string, unknown>;
+      return (i.keys ?? []).map((k) => ({ field: [...path, k].join("."), code: "unknown_field", message: `"${k}" is not a field of this request; the API documentation (/api/docs) lists the fields.`, value: given[k] }));
+    }
+    return [{ field: path.join(".") || "(root)", code: i.params?.code ?? i.code, message: i.message, value: i.input }];
+  });
+}
+
+/**
+ * Fastify validator compiler for zod schemas: reports every issue with the value given, every
+ * unknown field (request schemas are strict), and every string holding NUL, a control character
+ * or an unpaired surrogate — in body, query and path alike — before any of it reaches a use case.
+ */
 export function zodValidatorCompiler({ schema }: { schema: ZodType }) {
   return (data: unknown) => {
+    const bad = characterViolations(data);
     const r = schema.safeParse(data, { reportInput: true });
-    if (r.success) return { value: r.data };
-    const violations: Violation[] = r.error.issues.map((i) => ({
-      field: i.path.map(String).join(".") || "(root)",
-      code: i.code,
-      message: i.message,
-      value: (i as { input?: unknown }).input,
-    }));
+    if (r.success && !bad.length) return { value: r.data };
+    const flagged = new Set(bad.map((v) => v.field));
+    const violations = [...bad, ...(r.success ? [] : issueViolations(r.error.issues as Issue[]).filter((v) => v.code === "unknown_field" || !flagged.has(v.field)))];
     return { error: new StampError("bad_request", "The request is not valid; see violations.", { violations }) };
   };
 }

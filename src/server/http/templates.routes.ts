@@ -17,7 +17,7 @@ export function templateRoutes(s: Services): FastifyPluginAsyncZod {
     app.post(TEMPLATES, { schema: { tags, summary: "Create a template (optionally from a preset)", body: c.createTemplateBody, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
       certificateTemplate: await s.templates.create(req.ctx, req.body),
     }));
-    app.get(TEMPLATES, { schema: { tags, querystring: z.object({ projectId: uuid }), response: { 200: z.object({ certificateTemplates: z.array(c.template) }) } } }, async (req) => ({
+    app.get(TEMPLATES, { schema: { tags, querystring: z.strictObject({ projectId: uuid }), response: { 200: z.object({ certificateTemplates: z.array(c.template) }) } } }, async (req) => ({
       certificateTemplates: await s.templates.list(req.ctx, req.query.projectId),
     }));
     app.get(`${TEMPLATES}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
@@ -34,7 +34,7 @@ export function templateRoutes(s: Services): FastifyPluginAsyncZod {
     app.post(PROFILES, { schema: { tags: ptags, summary: "Create a profile (template + issuer + enrollment + defaults)", body: c.createProfileBody, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({
       certificateProfile: await s.profiles.create(req.ctx, req.body),
     }));
-    app.get(PROFILES, { schema: { tags: ptags, querystring: z.object({ projectId: uuid }), response: { 200: z.object({ certificateProfiles: z.array(c.profile) }) } } }, async (req) => ({
+    app.get(PROFILES, { schema: { tags: ptags, querystring: z.strictObject({ projectId: uuid }), response: { 200: z.object({ certificateProfiles: z.array(c.profile) }) } } }, async (req) => ({
       certificateProfiles: await s.profiles.list(req.ctx, req.query.projectId),
     }));
     app.get(`${PROFILES}/:id`, { schema: { tags: ptags, params: idParams, response: { 200: z.object({ certificateProfile: c.profile }) } } }, async (req) => ({

@@ -82,8 +82,11 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
         if (existing?.role === "admin" && input.role !== "admin" && (await tx.identity.countAdmins(projectId)) <= 1) {
           throw errors.conflict("A project needs at least one admin; make someone else admin first.");
         }
-        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type, principalId, role: input.role, profiles: input.profiles ?? null, canReadPrivateKeys: input.canReadPrivateKeys });
-        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles: input.profiles ?? null, canReadPrivateKeys: input.canReadPrivateKeys ?? false } });
+        // Changing a membership keeps what the body leaves out (profiles, canReadPrivateKeys).
+        const profiles = input.profiles !== undefined ? input.profiles : (existing?.profiles ?? null);
+        const canReadPrivateKeys = input.canReadPrivateKeys ?? existing?.can_read_private_keys;
+        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type, principalId, role: input.role, profiles, canReadPrivateKeys });
+        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles, canReadPrivateKeys: canReadPrivateKeys ?? false } });
         return m;
       });
       // The stored email (normalised) or identity name, as the membership list shows them.

@@ -204,6 +204,7 @@ export function certRepo(db: Kysely<Database>) {
     },
     /** Sets a certificate's own auto-renew settings (null: follow the profile). */
     async setAutoRenew(id: string, set: { autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
+      if (set.autoRenew === undefined && set.renewBeforeDays === undefined) return;
       await db
         .updateTable("certificates")
         .set({ ...(set.autoRenew !== undefined ? { auto_renew: set.autoRenew } : {}), ...(set.renewBeforeDays !== undefined ? { renew_before_days: set.renewBeforeDays } : {}) })

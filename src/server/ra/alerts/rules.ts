@@ -7,6 +7,7 @@ import type { RequestContext } from "../context.js";
 import { cloudEvent, EVENT_TYPES } from "./cloudevent.js";
 import { secretAad, type AlertDeps } from "./deps.js";
 import type { createAlertDelivery } from "./delivery.js";
+import { isEmptyPatch, mergePatch } from "../merge-patch.js";
 
 /** POST …/alert-rules as the contract validated it. */
 export interface AlertRuleInput {
@@ -135,7 +136,9 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
     /** Changes a rule's fields (not its channel or secret). */
     async update(ctx: RequestContext, projectId: string, ruleId: string, p: AlertRulePatch) {
       const r = await load(ctx, projectId, ruleId);
-      const filters = p.filters ? filtersOf(p.filters) : r.filters;
+      if (isEmptyPatch(p)) return ruleView(r);
+      // A partial filters object changes only the members it names.
+      const filters = p.filters ? filtersOf(mergePatch(r.filters as NonNullable<AlertRuleInput["filters"]>, p.filters)) : r.filters;
       const webhookUrl = r.channel === "webhook" ? (p.webhookUrl ?? r.webhook_url) : null;
       const emailTo = r.channel === "email" ? (p.emailTo ?? r.email_to) : null;
       if (r.channel === "email" && p.webhookUrl !== undefined) throw errors.validation("This is an email rule.", [{ field: "webhookUrl", code: "wrong_channel", message: "An email rule has no webhook URL; create a webhook rule instead." }]);

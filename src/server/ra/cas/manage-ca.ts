@@ -5,6 +5,7 @@ import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CaDeps } from "./deps.js";
 import { caCertificateView, caView } from "./view.js";
+import { isEmptyPatch } from "../merge-patch.js";
 
 /** Reading, updating and deleting CAs, and their certificates. */
 export function manageCas(deps: CaDeps) {
@@ -37,6 +38,7 @@ export function manageCas(deps: CaDeps) {
     /** Renames a CA or sets it active/disabled. */
     async update(ctx: RequestContext, caId: string, input: { name?: string; status?: "active" | "disabled"; ocspSigner?: "delegated" | "ca"; crlValiditySeconds?: number }) {
       const row = await load(ctx, caId, "admin");
+      if (isEmptyPatch(input)) return view(row);
       if (input.status && row.status === "pending-certificate") {
         throw errors.conflict("The CA is waiting for its certificate; import it before changing the status.");
       }

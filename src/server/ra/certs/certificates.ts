@@ -11,6 +11,7 @@ import type { RequestContext } from "../context.js";
 import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
 import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
 import { certificatePem, certificateStatus, certificateView } from "./view.js";
+import { isEmptyPatch } from "../merge-patch.js";
 
 
 /**
@@ -112,6 +113,8 @@ export function createCertificates(deps: CertDeps) {
     /** Sets a certificate's own server-driven renewal (null: follow the profile's apiConfig). */
     async setAutoRenew(ctx: RequestContext, id: string, body: { autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
       const { c } = await loadForChange(ctx, id);
+      // An empty PATCH changes nothing (and must not become an UPDATE with an empty SET).
+      if (isEmptyPatch(body)) return certificateView(c, rt.clock());
       if (body.autoRenew && c.key_source !== "server") throw errors.conflict("Stamp can renew only certificates whose key it holds; this one was issued from a CSR (use the agent, or ACME).");
       const lifetimeDays = (new Date(c.not_after).getTime() - new Date(c.not_before).getTime()) / 86_400_000;
       if (body.renewBeforeDays && body.renewBeforeDays >= lifetimeDays) {

@@ -8,6 +8,7 @@ import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { compileTemplate } from "./templates.js";
+import { isEmptyPatch, mergePatch, withoutNulls } from "../merge-patch.js";
 
 /** What a profile is made of, as the API sends it. */
 export interface ProfileInput {
@@ -20,6 +21,18 @@ export interface ProfileInput {
   defaults: Record<string, unknown>;
   apiConfig: { autoRenew: boolean; renewBeforeDays: number | null };
   acmeConfig?: AcmeConfig;
+}
+
+/** PATCH …/certificate-profiles/:id: absent fields stay; nested objects merge (merge-patch.ts). */
+export interface ProfilePatch {
+  slug?: string;
+  description?: string;
+  templateId?: string;
+  caId?: string;
+  enrollmentMethods?: string[];
+  defaults?: Record<string, unknown>;
+  apiConfig?: Partial<ProfileInput["apiConfig"]>;
+  acmeConfig?: Partial<AcmeConfig>;
 }
 
 /** Defaults of the acme enrollment method. */
@@ -103,8 +116,9 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       return (await store.cert.profilesOf(projectId)).map(view);
     },
     /** Changes a profile; the result must still satisfy its template. */
-    async update(ctx: RequestContext, id: string, body: Partial<ProfileInput>) {
+    async update(ctx: RequestContext, id: string, body: ProfilePatch) {
       const p = await load(ctx, id, "admin");
+      if (isEmptyPatch(body as Record<string, unknown>)) return view(p);
       const next: ProfileInput = {
         slug: body.slug ?? p.slug,
         description: body.description ?? p.description,
@@ -112,9 +126,9 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         issuerType: p.issuer_type,
         caId: body.caId ?? p.ca_id ?? undefined,
         enrollmentMethods: body.enrollmentMethods ?? p.enrollment_methods,
-        defaults: body.defaults ?? p.defaults,
-        apiConfig: body.apiConfig ?? p.api_config,
-        acmeConfig: body.acmeConfig ?? p.acme_config ?? undefined,
+        defaults: withoutNulls(mergePatch(p.defaults, body.defaults)),
+        apiConfig: mergePatch(p.api_config, body.apiConfig),
+        acmeConfig: mergePatch(p.acme_config ?? DEFAULT_ACME_CONFIG, body.acmeConfig),
       };
       const v = await check(p.project_id, next);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);

@@ -8,6 +8,7 @@ import type { Store } from "../../store/store.js";
 import { audit } from "../audit.js";
 import { requirePrincipal, requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
+import { isEmptyPatch, mergePatch, withoutNulls } from "../merge-patch.js";
 
 const RULE_KEYS = ["subject", "sans", "keyUsages", "extendedKeyUsages", "algorithms", "validity", "basicConstraints"] as const;
 type PresetName = keyof typeof TEMPLATE_PRESETS;
@@ -94,11 +95,14 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
       await requireRole(store, ctx, projectId, "viewer", { type: "Project", id: projectId });
       return (await store.cert.templatesOf(projectId)).map(templateView);
     },
-    /** Replaces a template's name, description and rules; reports profiles whose defaults it breaks. */
+    /**
+     * Changes a template (PATCH): rules left out stay, a rule given merges into the stored one
+     * (its lists replace), null removes a rule; reports profiles whose defaults it breaks.
+     */
     async update(ctx: RequestContext, id: string, body: { name?: string; description?: string } & Record<string, unknown>) {
       const t = await load(ctx, id, "admin");
-      const given = rulesOf(body);
-      const rules = Object.keys(given).length ? given : (t.rules as TemplateInput);
+      if (isEmptyPatch(body)) return { certificateTemplate: templateView(t), brokenProfiles: [] };
+      const rules = withoutNulls(mergePatch(t.rules as Record<string, unknown>, rulesOf(body))) as TemplateInput;
       const template = parse(rules);
       const broken = await brokenProfiles(id, template);
       try {
