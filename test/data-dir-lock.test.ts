@@ -19,13 +19,13 @@ describe.skipIf(dbKind !== "pglite")("one server per embedded data dir", () => {
 
   it("fail/ a second server on the same --data-dir exits 1 with one line naming the first; a lock left by kill -9 is taken over", async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "stamp-lock-"));
-    const first = await spawnServer(["--data-dir", dir], env);
+    const first = await spawnServer(["--data-dir", dir], { env });
     running.push(first);
     const lock = JSON.parse(await readFile(path.join(dir, "db", "stamp.lock"), "utf8"));
     expect(lock.pid).toBe(first.child.pid);
     expect(lock.listen).toBe("127.0.0.1:0");
 
-    const second = await spawnServer(["--data-dir", dir], env, 30_000).then(
+    const second = await spawnServer(["--data-dir", dir], { env, waitMs: 30_000 }).then(
       (s) => {
         running.push(s);
         return "";
@@ -40,7 +40,7 @@ describe.skipIf(dbKind !== "pglite")("one server per embedded data dir", () => {
 
     first.child.kill("SIGKILL");
     await new Promise((r) => first.child.once("exit", r));
-    const third = await spawnServer(["--data-dir", dir], env);
+    const third = await spawnServer(["--data-dir", dir], { env });
     running.push(third);
     expect(third.output()).toContain(`took over the data directory lock left by PID ${first.child.pid}`);
     const login = await call(third.url, "POST", "/api/v1/auth/login", { body: { email: env.STAMP_BOOTSTRAP_EMAIL, password: env.STAMP_BOOTSTRAP_PASSWORD } });
@@ -49,7 +49,7 @@ describe.skipIf(dbKind !== "pglite")("one server per embedded data dir", () => {
     // A clean stop leaves the lock free and empty: the next start takes it without a notice.
     await third.stop();
     expect((await readFile(path.join(dir, "db", "stamp.lock"), "utf8")).trim()).toBe("");
-    const fourth = await spawnServer(["--data-dir", dir], env);
+    const fourth = await spawnServer(["--data-dir", dir], { env });
     running.push(fourth);
     expect(fourth.output()).not.toContain("took over");
   }, 180_000);

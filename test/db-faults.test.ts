@@ -74,7 +74,7 @@ describe.skipIf(dbKind !== "postgres" || !canRunPrivatePg())("PostgreSQL restart
     for (let i = 0; i < 2; i++) {
       const dir = await mkdtemp(path.join(os.tmpdir(), "stamp-faults-"));
       dirs.push(dir);
-      servers.push(await spawnServer(["--database-url", url, "--data-dir", dir, "--root-key-file", path.join(dirs[0], "root.key")], env));
+      servers.push(await spawnServer(["--database-url", url, "--data-dir", dir, "--root-key-file", path.join(dirs[0], "root.key")], { env }));
     }
     const login = await call(servers[0].url, "POST", "/api/v1/auth/login", { body: { email: EMAIL, password: PASSWORD } });
     token = login.body.accessToken;
@@ -159,8 +159,10 @@ describe.skipIf(dbKind !== "postgres" || !canRunPrivatePg())("PostgreSQL restart
       dirs.push(dir);
       let waiting!: () => void;
       const sawWaiting = new Promise<void>((r) => (waiting = r));
-      const starting = spawnServer(["--database-url", url, "--data-dir", dir, "--root-key-file", path.join(dirs[0], "root.key")], {}, 60_000, (out) => {
-        if (out.includes("waiting for PostgreSQL")) waiting();
+      const starting = spawnServer(["--database-url", url, "--data-dir", dir, "--root-key-file", path.join(dirs[0], "root.key")], {
+        onOutput: (out) => {
+          if (out.includes("waiting for PostgreSQL")) waiting();
+        },
       });
       await Promise.race([sawWaiting, starting.then(() => Promise.reject(new Error("started without its database")))]);
       cluster.start();
@@ -178,7 +180,7 @@ describe.skipIf(dbKind !== "postgres" || !canRunPrivatePg())("PostgreSQL restart
   it("fail/ a database that never comes within --database-wait: one clear line, exit 1", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "stamp-faults-"));
     dirs.push(dir);
-    const err = await spawnServer(["--database-url", "postgres://postgres@127.0.0.1:1/none", "--data-dir", dir, "--database-wait", "1"], {}, 30_000).then(
+    const err = await spawnServer(["--database-url", "postgres://postgres@127.0.0.1:1/none", "--data-dir", dir, "--database-wait", "1"], { waitMs: 30_000 }).then(
       () => "",
       (e: Error) => e.message,
     );

@@ -69,6 +69,8 @@ export async function startBenchServer(kind: StoreKind, maxSockets: number): Pro
       STAMP_TLS: "off",
       STAMP_PUBLIC_URL: "http://127.0.0.1:1",
       STAMP_LOG_LEVEL: "silent",
+      // fsync (the default) or relaxed: docs/adr/0003 compares the two.
+      STAMP_EMBEDDED_DURABILITY: process.env.STAMP_EMBEDDED_DURABILITY,
       ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
     };
     const parsed = parseConfig([], env);

@@ -54,7 +54,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
   const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
   const notices: string[] = [];
   const listen = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
-  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db`, listen });
+  const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db`, listen, durable: config.embeddedDurability === "fsync" });
   notices.push(...db.notices);
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {

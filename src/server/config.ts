@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   rootKeyFile: string;
   databaseUrl: string | null;
+  /** Embedded store: flush every commit to disk (`fsync`), or leave it to the OS (`relaxed`). */
+  embeddedDurability: "fsync" | "relaxed";
   /** Seconds to wait at start for a database that does not answer yet. */
   databaseWaitSeconds: number;
   publicUrl: string;
@@ -41,6 +43,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "data-dir", env: "STAMP_DATA_DIR", default: "./data", help: "directory for the embedded database and the root key" },
   { flag: "root-key-file", env: "STAMP_ROOT_KEY_FILE", help: "file holding the root encryption key (created 0600 on first start); servers sharing a database must share it (default <data-dir>/root.key)" },
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
+  { flag: "embedded-durability", env: "STAMP_EMBEDDED_DURABILITY", default: "fsync", help: "embedded database only: 'fsync' flushes every commit to disk before it is acknowledged; 'relaxed' leaves flushing to the OS (faster; a power cut or kernel crash can lose recent commits or corrupt the store)" },
   { flag: "database-wait", env: "STAMP_DATABASE_WAIT", default: "60", help: "seconds to wait at start for a database that is not reachable yet (0 to 3600), retrying with backoff" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
   { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
@@ -175,6 +178,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   };
   const renewalInterval = intIn("renewal-interval", 10, 86400);
   const databaseWait = intIn("database-wait", 0, 3600);
+  const durability = get("embedded-durability");
+  if (durability !== "fsync" && durability !== "relaxed") violations.push({ field: "--embedded-durability", code: "invalid", message: "--embedded-durability must be fsync or relaxed.", value: durability });
   const http01Port = intIn("acme-http01-port", 1, 65535);
   const tlsAlpn01Port = intIn("acme-tls-alpn01-port", 1, 65535);
   const acmeRpm = intIn("acme-requests-per-minute", 10, 1_000_000);
@@ -223,6 +228,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       rootKeyFile: path.resolve(get("root-key-file") ?? path.join(get("data-dir")!, "root.key")),
       databaseUrl,
       databaseWaitSeconds: databaseWait,
+      embeddedDurability: durability === "relaxed" ? "relaxed" : "fsync",
       publicUrl,
       tls,
       bootstrap: { email, password },

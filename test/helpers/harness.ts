@@ -94,6 +94,8 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
     STAMP_DATA_DIR: db.dataDir,
     STAMP_TLS: opts.tls ? "auto" : "off",
     STAMP_PUBLIC_URL: opts.tls ? `https://127.0.0.1:${tlsPort}` : "http://127.0.0.1:1",
+    // Throwaway stores: flushing each commit only slows the suite (test/durability.test.ts covers it).
+    STAMP_EMBEDDED_DURABILITY: "relaxed",
     ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
     ...opts.env,
   };

@@ -14,9 +14,19 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server process and waits (up to `waitMs`) for its "listening on" line. */
-export async function spawnServer(args: string[], env: Record<string, string> = {}, waitMs = 60_000, onOutput?: (text: string) => void): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--tls", "off", "--log-level", "warn", ...args], {
+/** How to start it: extra environment, how long to wait, who hears its output, a command to run it under (e.g. strace). */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  waitMs?: number;
+  onOutput?: (text: string) => void;
+  prefix?: string[];
+}
+
+/** Starts the server process and waits (up to `waitMs`, default 60 s) for its "listening on" line. */
+export async function spawnServer(args: string[], opts: SpawnOptions = {}): Promise<SpawnedServer> {
+  const { env = {}, waitMs = 60_000, onOutput, prefix = [] } = opts;
+  const argv = [process.execPath, "--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--tls", "off", "--log-level", "warn", ...args];
+  const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],

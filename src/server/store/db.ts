@@ -4,11 +4,12 @@ import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteDialect } from "./pglite-dialect.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { pgliteStorage } from "./pglite-durable-fs.js";
 import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
 
 /** Where the data lives: the embedded PGlite directory, or a PostgreSQL URL. */
-export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string } | { kind: "postgres"; url: string; poolSize?: number };
+export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string; durable?: boolean } | { kind: "postgres"; url: string; poolSize?: number };
 
 /** An open database: the Kysely handle and how to close it. */
 export interface Db {
@@ -32,7 +33,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
     const notices = lock.tookOverFrom ? [`took over the data directory lock left by PID ${lock.tookOverFrom.pid} (${lock.tookOverFrom.listen}), which no longer runs`] : [];
     try {
       // int8 as string, as with pg below: the same rows from both stores.
-      const lite = await PGlite.create(cfg.dataDir, { parsers: { 20: (v: string) => v } });
+      const lite = await PGlite.create({ ...pgliteStorage(cfg.dataDir, cfg.durable ?? true), parsers: { 20: (v: string) => v } });
       const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)) });
       return {
         db,
