@@ -1,6 +1,6 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "./helpers/harness.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startServer, type TestServer } from "./helpers/harness.js";
 import { openssl } from "./helpers/openssl.js";
 
 // Issue 14 finding 1: one revocation with an invalidity date a CRL cannot hold stopped CRL
@@ -130,9 +130,55 @@ describe("ok/ one CA's broken revocation never stops another CA's CRL", () => {
 
     // One alert for this failure, however many passes ran.
     await s.server.jobs.runNow("alert-delivery");
-    const failed = hook.events.filter((e) => e.type === "dev.stamp.ca.crl_failed");
+    const failed = hook.events.filter((e) => e.type === "dev.stamp.ca.crl_failed" && e.data.ca.id === a.caId);
     expect(failed).toHaveLength(1);
     expect(failed[0].data.ca).toMatchObject({ id: a.caId });
     expect(failed[0].data.crl.error).toContain(aCert.serialNumber);
+  });
+});
+
+describe("ok/ a failing CRL that goes past its nextUpdate is shown stale and alerted once more", () => {
+  it("the CA view turns stale and a second crl_failed alert says so; a fixed row heals the CA", async () => {
+    let offsetMs = 0;
+    const t = await startServer({ rt: { clock: () => new Date(Date.now() + offsetMs) } });
+    try {
+      const p = t.defaultProjectId;
+      let token = t.adminToken;
+      const ca = await t.api("POST", CA, { token, body: { projectId: p, name: "stale-root", configuration: { type: "root", commonName: "Stale Root", keyAlgorithm: "EC_prime256v1" } } });
+      const tpl = await t.api("POST", "/api/v1/cert-manager/certificate-templates", { token, body: { projectId: p, name: "stale-tpl", preset: "tls-server" } });
+      const prof = await t.api("POST", "/api/v1/cert-manager/certificate-profiles", { token, body: { projectId: p, slug: "stale", templateId: tpl.body.certificateTemplate.id, caId: ca.body.id } });
+      expect((await t.api("POST", `/api/v1/projects/${p}/alert-rules`, { token, body: { name: "stale crl", events: ["crl_failed"], channel: "webhook", webhookUrl: `${hook.url}/stale`, filters: { caIds: [ca.body.id] } } })).status).toBe(200);
+      const cert = (await t.api("POST", CERTS, { token, body: { profileId: prof.body.certificateProfile.id, attributes: { commonName: "stale.test", altNames: [{ type: "dns_name", value: "stale.test" }] } } })).body.certificate;
+      await t.server.jobs.runNow("crl");
+      await t.server.store.transaction(async (tx) => {
+        const seq = await tx.cert.nextRevocationSeq(ca.body.id);
+        await tx.cert.revoke(cert.certificateId, { at: new Date(), reason: "KEY_COMPROMISE", invalidityDate: new Date("1900-01-01T00:00:00Z"), seq });
+      });
+      await t.server.jobs.runNow("crl");
+      let view = (await t.api("GET", `${CA}/${ca.body.id}`, { token })).body;
+      expect(view.crl).toMatchObject({ stale: false });
+      expect(view.crl.error).toContain(cert.serialNumber);
+
+      // Eight days on (the CRL is valid for seven), still failing: stale.
+      offsetMs = 8 * 86_400_000;
+      token = (await t.api("POST", "/api/v1/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })).body.accessToken;
+      await t.server.jobs.runNow("crl");
+      view = (await t.api("GET", `${CA}/${ca.body.id}`, { token })).body;
+      expect(view.crl.stale).toBe(true);
+      await t.server.jobs.runNow("alert-delivery");
+      const mine = hook.events.filter((e) => e.type === "dev.stamp.ca.crl_failed" && e.data.ca.id === ca.body.id);
+      expect(mine.map((e) => e.data.crl.stale)).toEqual([false, true]);
+
+      // Once the row is repaired, the next pass publishes and clears the failure.
+      await t.server.store.transaction(async (tx) => {
+        const seq = await tx.cert.nextRevocationSeq(ca.body.id);
+        await tx.cert.revoke(cert.certificateId, { at: new Date(), reason: "KEY_COMPROMISE", invalidityDate: null, seq });
+      });
+      await t.server.jobs.runNow("crl");
+      view = (await t.api("GET", `${CA}/${ca.body.id}`, { token })).body;
+      expect(view.crl).toMatchObject({ error: null, failingSince: null, stale: false });
+    } finally {
+      await t.close();
+    }
   });
 });
