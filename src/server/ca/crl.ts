@@ -183,10 +183,11 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     async publish(caId: string, caKeyId: string, validitySeconds: number, force = false) {
       try {
         const r = await store.withJobLock(`crl:${caKeyId}`, () => build(caId, caKeyId, validitySeconds, force));
-        if (r) await store.revocation.recordCrlSuccess(caId, rt.clock());
+        if (r?.full || r?.delta) await store.revocation.recordCrlSuccess(caId, rt.clock());
         return r;
       } catch (e) {
-        if (isStampError(e) && e.kind !== "internal" && e.kind !== "bad_request") throw e;
+        // A database error stays what it is (503, retried); a CRL that cannot be built is the CA's state.
+        if (!isStampError(e) || (e.kind !== "internal" && e.kind !== "bad_request")) throw e;
         await failed(caId, e);
         throw errors.conflict(`The CA's CRL cannot be built: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -202,7 +203,8 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
       for (const k of await store.revocation.publishingKeys()) {
         try {
           const result = await store.withJobLock(`crl:${k.keyId}`, () => build(k.caId, k.keyId, k.validity));
-          if (result) built.add(k.caId);
+          // Only a CRL actually built is news (a failing CA keeps retrying: its CRL stays behind its revocations).
+          if (result?.full || result?.delta) built.add(k.caId);
           out.push({ keyId: k.keyId, result });
         } catch (e) {
           if (!failing.has(k.caId)) failing.set(k.caId, e);
