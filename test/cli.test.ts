@@ -170,6 +170,8 @@ describe("usage and transport errors", () => {
       ["ca", "get"], // missing CA
       ["ca", "get", "a", "b"],
       ["cert", "revoke", randomUUID(), "--reason", "bored"],
+      ["cert", "revoke", randomUUID(), "--reason", "key-compromise", "--invalidity-date", "0001-01-01T00:00:00Z"], // before 1950: no CRL can carry it
+      ["cert", "revoke", randomUUID(), "--reason", "key-compromise", "--invalidity-date", "yesterday"],
       ["cert", "issue", "--profile", "web", "--cn", "x"], // neither --csr nor --key-out
       ["cert", "issue", "--profile", "web", "--san", "www.acme.com", "--key-out", "k"], // SAN without a type
       ["ca"],

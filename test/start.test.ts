@@ -4,7 +4,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { dbKind } from "./helpers/harness.js";
+import { dbKind, freePort } from "./helpers/harness.js";
 
 /** GET over HTTPS trusting only `ca`. */
 function get(url: string, ca: string): Promise<{ status: number; body: string }> {
@@ -49,7 +49,9 @@ describe.skipIf(dbKind !== "pglite")("start like README's first command", () => 
 
   it("ok/ first start creates the root key and admin credentials (0600) and serves /healthz over its own TLS", async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "stamp-start-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"], {
+    // TLS on also starts the plain-HTTP revocation listener (8080 by default; a free port here).
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--http-listen", `127.0.0.1:${httpPort}`, "--data-dir", dir, "--log-level", "warn"], {
       cwd: path.resolve(import.meta.dirname, ".."),
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       stdio: ["ignore", "pipe", "pipe"],
@@ -68,6 +70,12 @@ describe.skipIf(dbKind !== "pglite")("start like README's first command", () => 
     const health = await get(`https://127.0.0.1:${port}/healthz`, ca);
     expect(health.status).toBe(200);
     expect((await get(`https://localhost:${port}/readyz`, ca)).status).toBe(200);
+    // The plain-HTTP listener answers OCSP (here malformedRequest) and nothing else.
+    expect(out).toContain(`CRLs, OCSP and CA certificates also on http://127.0.0.1:${httpPort}`);
+    const ocsp = await fetch(`http://127.0.0.1:${httpPort}/api/v1/cert-manager/ocsp/00000000-0000-0000-0000-000000000000`, { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: "x", signal: AbortSignal.timeout(10_000) });
+    expect(ocsp.status).toBe(200);
+    expect(ocsp.headers.get("content-type")).toBe("application/ocsp-response");
+    expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(10_000) })).status).toBe(404);
 
     // The one-time credentials log in.
     const creds = await readFile(path.join(dir, "initial-admin.txt"), "utf8");

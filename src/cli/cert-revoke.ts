@@ -1,4 +1,4 @@
-import { REVOCATION_REASONS } from "../contract/certificates.js";
+import { invalidityDate, REVOCATION_REASONS } from "../contract/certificates.js";
 import { need, str, UsageError, type Command } from "./command.js";
 import { fields, when } from "./output.js";
 
@@ -21,7 +21,8 @@ export const certRevoke: Command = {
 Options:
   --reason REASON          ${REVOCATION_REASONS.map(kebab).join(", ")}
                            (Infisical's UPPER_SNAKE spelling works too)
-  --invalidity-date DATE   when the key is known or suspected to have been compromised (ISO 8601)
+  --invalidity-date DATE   when the key is known or suspected to have been compromised (ISO 8601,
+                           from 1950-01-01 to now)
   --json                   print the API response
 
 Examples:
@@ -31,8 +32,12 @@ Examples:
   positionals: ["ID"],
   async run(ctx, v, [id]) {
     const revocationReason = parseReason(need(v, "reason"));
+    const date = str(v, "invalidity-date");
+    // The API's own rule (RFC 5280 §5.3.2, 1950 to 9999), checked before any request is made.
+    const checked = date === undefined ? undefined : invalidityDate.safeParse(date);
+    if (checked && !checked.success) throw new UsageError(`--invalidity-date ${JSON.stringify(date)}: ${checked.error.issues[0]?.message ?? "not an ISO 8601 date-time"} (e.g. 2025-01-31T00:00:00Z)`);
     const client = await ctx.client();
-    const res = await client.certificates.revoke(id, { revocationReason, invalidityDate: str(v, "invalidity-date") });
+    const res = await client.certificates.revoke(id, { revocationReason, invalidityDate: date });
     if (ctx.json) return ctx.printJson(res);
     const c = res.certificate;
     ctx.out(fields([["revoked", `${c.id} (${c.commonName || c.serialNumber})`], ["reason", c.revocationReason ? kebab(c.revocationReason) : kebab(revocationReason)], ["at", when(c.revokedAt)]]));

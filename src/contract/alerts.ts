@@ -2,7 +2,7 @@ import { z } from "zod";
 import { email, name, uuid } from "./common.js";
 
 /** What an alert rule can listen to. */
-export const alertEvent = z.enum(["expiration", "issued", "renewed", "renewal_failed", "revoked"]);
+export const alertEvent = z.enum(["expiration", "issued", "renewed", "renewal_failed", "revoked", "crl_failed"]);
 
 /** An http(s) URL, bounded; where it may point is the egress policy's decision (docs/egress.md). */
 const webhookUrl = z
@@ -34,7 +34,7 @@ const expirationDays = z.array(z.number().int().min(1).max(365)).min(1).max(10).
 export const createAlertRuleBody = z
   .strictObject({
     name,
-    events: z.array(alertEvent).min(1).max(5),
+    events: z.array(alertEvent).min(1).max(6),
     expirationDays: expirationDays.optional(),
     filters: alertFilters.optional(),
     channel: z.enum(["webhook", "email"]),
@@ -47,7 +47,7 @@ export const createAlertRuleBody = z
 
 export const updateAlertRuleBody = z.strictObject({
   name: name.optional(),
-  events: z.array(alertEvent).min(1).max(5).optional(),
+  events: z.array(alertEvent).min(1).max(6).optional(),
   expirationDays: expirationDays.optional(),
   filters: alertFilters.optional(),
   webhookUrl: webhookUrl.optional(),

@@ -57,6 +57,15 @@ export const caResponse = z.object({
     ocspSigner: z.enum(["delegated", "ca"]),
     crlValiditySeconds: z.number().int(),
   }),
+  ocspUrl: z.string().nullable().describe("the OCSP responder named in the certificates this CA signs (plain HTTP when --http-listen is on)"),
+  crl: z.object({
+    url: z.string().nullable().describe("the CRL distribution point of the active key"),
+    lastPublishedAt: z.string().nullable(),
+    nextUpdate: z.string().nullable().describe("nextUpdate of the active key's newest full CRL"),
+    stale: z.boolean().describe("true when the newest CRL is past its nextUpdate (relying parties then reject this CA's certificates)"),
+    error: z.string().nullable().describe("why the last CRL build failed; null when it succeeded"),
+    failingSince: z.string().nullable(),
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

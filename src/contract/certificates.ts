@@ -7,6 +7,7 @@ import { isoDate, line, name, removableMembers, uuid } from "./common.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } from "../policy/vocabulary.js";
 import { SAN_TYPES } from "../policy/san-syntax.js";
 import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocation-reasons.js";
+import { isEncodableTime } from "../pki/der-extra.js";
 
 export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
 export const TEMPLATE_PRESET_NAMES = ["tls-server", "tls-client", "dual-purpose-server", "code-signing", "email-protection", "device", "user", "intermediate-ca"] as const;
@@ -195,9 +196,17 @@ export const renewBody = z.strictObject({
   renewalKeySource: z.enum(["new", "reuse"]).default("new"),
   csr: z.string().min(1).max(64 * 1024).optional(),
 });
+/**
+ * RFC 5280 §5.3.2: a CRL carries the invalidity date as GeneralizedTime with seconds; Stamp
+ * writes 1950 to 9999 (the range §4.1.2.5 gives X.509 times), so any other instant is refused
+ * here rather than breaking the CA's CRL later (issue 14).
+ */
+export const invalidityDate = z.iso
+  .datetime({ offset: true })
+  .refine((s) => isEncodableTime(new Date(s)), { message: "The invalidity date must lie between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z (the times a CRL can carry, RFC 5280 §5.3.2), and not after the revocation." });
 export const revokeBody = z.strictObject({
   revocationReason: z.enum(REVOCATION_REASONS),
-  invalidityDate: z.iso.datetime({ offset: true }).optional(),
+  invalidityDate: invalidityDate.optional().describe("when the key was (or is suspected to have been) compromised: 1950-01-01 to now"),
 });
 export const createEabBody = z.strictObject({ description: z.string().max(200).optional() });
 export const eabKey = z.object({ keyId: z.string(), description: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(), accountId: z.string().nullable() });

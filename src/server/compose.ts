@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
-import type { Config } from "./config.js";
+import { schemeNotices, type Config } from "./config.js";
 import { openDb, untilDatabaseAnswers, type Db } from "./store/db.js";
 import { isTransientDbError } from "./store/resilient-dialect.js";
 import { migrate } from "./store/migrations.js";
@@ -20,7 +20,7 @@ import { dnsHostResolver } from "./va/dns-host-resolver.js";
 import { createEgress } from "./va/egress.js";
 import { open as openSealed, seal, type Sealed } from "./keys/envelope.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
-import { createCrls } from "./ra/revocation/crls.js";
+import { createCrls, type CrlFailure } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
@@ -36,10 +36,13 @@ import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createAlertSender } from "./alerts/sender.js";
 import { buildApp } from "./http/app.js";
+import { buildRevocationApp } from "./http/revocation-app.js";
 
 /** A composed server, not yet listening. */
 export interface Composed {
   app: FastifyInstance;
+  /** The plain-HTTP listener for CRLs, OCSP and CA certificates (config.http), not yet listening; main.ts starts it. */
+  httpApp: FastifyInstance | null;
   store: Store;
   users: ReturnType<typeof createUsers>;
   /** Background jobs (CRLs, server-driven renewal, alert delivery and expiry scans, nonce pruning); main.ts starts them, tests run them by hand. */
@@ -78,9 +81,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const pkcs11 = config.pkcs11 ? createPkcs11Keys(config.pkcs11) : undefined;
     if (pkcs11) closers.push(() => pkcs11.close());
     const keys = createKeys({ software, pkcs11 });
-    const ca = createCa({ store, keys, rt, publicUrl: config.publicUrl });
-    const leaf = createLeafIssuer({ store, keys, software, rt, publicUrl: config.publicUrl });
-    const crl = createCrlPublisher({ store, keys, rt, publicUrl: config.publicUrl });
+    notices.push(...schemeNotices(config));
+    const revocationUrl = config.revocationUrl;
+    const ca = createCa({ store, keys, rt, revocationUrl });
+    const leaf = createLeafIssuer({ store, keys, software, rt, revocationUrl });
+    const crl = createCrlPublisher({ store, keys, rt, revocationUrl, onFailure: (f) => crlFailed(f) });
     const jobs = createScheduler(
       [
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
@@ -92,7 +97,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       (msg, err) => opts.onJobError?.(msg, err),
     );
     closers.unshift(() => jobs.stop());
-    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000 });
+    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl });
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
     // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
     const onRevocationChange = (caId: string) => {
@@ -108,6 +113,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const egress = createEgress({ allow: config.egressAllow }); // webhooks and SMTP; the VA builds its own from the same list
     const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname }, egress);
     const alerts = createAlerts({ store, rt, sender, secrets, publicUrl: config.publicUrl, onQueued: () => jobs.poke("alert-delivery", 1000), log: (m, e) => opts.onJobError?.(m, e) });
+    const crlFailed = async (f: CrlFailure) => {
+      opts.onJobError?.(`the CRL of CA ${f.caId} cannot be built${f.stale ? " and is past its nextUpdate" : ""}`, new Error(f.error));
+      await alerts.onCrlFailed(f);
+    };
     const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
@@ -118,11 +127,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       projects: createProjects({ store, rt }),
       identities,
       auditLog: createAuditLog({ store }),
-      cas: createCaService({ store, rt, ca, onCaChange: (caId) => ocsp.invalidate(caId) }),
+      cas: createCaService({ store, rt, ca, revocationUrl, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       certificates: createCertificates(certDeps),
-      crls: createCrls({ store, rt, crl, publicUrl: config.publicUrl }),
+      crls: createCrls({ store, rt, crl, revocationUrl }),
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
       alerts: alerts.rules,
@@ -142,8 +151,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const auth = { verify: tokens.verify, user: users.principal, identity: identities.principal };
     const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     closers.unshift(() => app.close());
+    const httpApp = config.http ? await buildRevocationApp(services, { logger: opts.logger }) : null;
+    if (httpApp) closers.unshift(() => httpApp.close());
     return {
       app,
+      httpApp,
       store,
       users,
       jobs,

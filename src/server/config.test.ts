@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OPTIONS, parseConfig } from "./config.js";
+import { OPTIONS, parseConfig, schemeNotices } from "./config.js";
 
 describe("config", () => {
   it("ok/ defaults: 127.0.0.1:8443, TLS auto, embedded database", () => {
@@ -41,6 +41,48 @@ describe("config", () => {
     expect(r.violations).toEqual([expect.objectContaining({ field: "--smtp-url", code: "egress_refused", message: expect.stringContaining("0x7f000001 means 127.0.0.1, a loopback address") })]); // smtp: URLs keep the raw host
     expect("config" in parseConfig([...args, "--egress-allow", "127.0.0.0/8"], {})).toBe(true);
     expect("config" in parseConfig(["--smtp-url", "smtp://relay.example.com:25", "--smtp-from", "stamp@example.com"], {})).toBe(true);
+  });
+  it("ok/ with TLS a plain-HTTP revocation listener is on by default (port 8080) and its URL is the base of revocation URLs", () => {
+    const r = parseConfig([], {});
+    if (!("config" in r)) throw new Error(JSON.stringify(r));
+    expect(r.config.http).toEqual({ host: "127.0.0.1", port: 8080, publicUrl: "http://127.0.0.1:8080" });
+    expect(r.config.revocationUrl).toBe("http://127.0.0.1:8080");
+    expect(schemeNotices(r.config)).toEqual([]);
+    // The public URL's host is the default host of the HTTP URL; port 80 is left out.
+    const named = parseConfig(["--listen", "0.0.0.0:443", "--public-url", "https://ca.example.com", "--http-listen", "0.0.0.0:80"], {});
+    if (!("config" in named)) throw new Error(JSON.stringify(named));
+    expect(named.config.revocationUrl).toBe("http://ca.example.com");
+    const env = parseConfig([], { STAMP_HTTP_LISTEN: "[::1]:8081", STAMP_HTTP_PUBLIC_URL: "http://crl.example.com/" });
+    if (!("config" in env)) throw new Error(JSON.stringify(env));
+    expect(env.config.http).toEqual({ host: "::1", port: 8081, publicUrl: "http://crl.example.com" });
+  });
+  it("ok/ --tls off needs no second listener; --http-listen off keeps https:// revocation URLs, with a warning", () => {
+    const plain = parseConfig(["--tls", "off"], {});
+    if (!("config" in plain)) throw new Error(JSON.stringify(plain));
+    expect(plain.config.http).toBeNull();
+    expect(plain.config.revocationUrl).toBe("http://127.0.0.1:8443");
+    const off = parseConfig(["--http-listen", "off"], {});
+    if (!("config" in off)) throw new Error(JSON.stringify(off));
+    expect(off.config.revocationUrl).toBe("https://127.0.0.1:8443");
+    expect(schemeNotices(off.config).join("\n")).toContain("Turn on --http-listen");
+  });
+  it("ok/ a public URL whose scheme differs from its listener's gives a warning", () => {
+    const r = parseConfig(["--tls", "off", "--public-url", "https://ca.example.com", "--http-listen", "127.0.0.1:8080", "--http-public-url", "https://crl.example.com"], {});
+    if (!("config" in r)) throw new Error(JSON.stringify(r));
+    const notices = schemeNotices(r.config).join("\n");
+    expect(notices).toContain("--public-url https://ca.example.com is https but the server listens with http");
+    expect(notices).toContain("--http-public-url https://crl.example.com is not http://");
+  });
+  it("fail/ a bad --http-listen or --http-public-url, and a URL without its listener, each name their option", () => {
+    const bad = parseConfig(["--http-listen", "nope", "--http-public-url", "ftp://x"], {});
+    if (!("violations" in bad)) throw new Error("expected violations");
+    expect(bad.violations.map((v) => v.field)).toEqual(["--http-listen"]);
+    const url = parseConfig(["--http-public-url", "ftp://x"], {});
+    if (!("violations" in url)) throw new Error("expected violations");
+    expect(url.violations.map((v) => v.field)).toEqual(["--http-public-url"]);
+    const orphan = parseConfig(["--http-listen", "off", "--http-public-url", "http://x"], {});
+    if (!("violations" in orphan)) throw new Error("expected violations");
+    expect(orphan.violations[0]).toMatchObject({ field: "--http-public-url", code: "without_listener" });
   });
   it("ok/ README.md documents every option and its environment variable", () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");

@@ -14,6 +14,10 @@ export interface Config {
   /** Seconds to wait at start for a database that does not answer yet. */
   databaseWaitSeconds: number;
   publicUrl: string;
+  /** The plain-HTTP listener serving only CRLs, OCSP and CA certificates (null: none). */
+  http: { host: string; port: number; publicUrl: string } | null;
+  /** Base of every CRL, OCSP and caIssuers URL put in certificates: the HTTP public URL, else the public URL. */
+  revocationUrl: string;
   tls: { mode: "off" } | { mode: "auto" } | { mode: "files"; certFile: string; keyFile: string };
   bootstrap: { email: string | null; password: string | null };
   pkcs11: { modulePath: string; tokenLabel: string; pin: string } | null;
@@ -46,6 +50,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "embedded-durability", env: "STAMP_EMBEDDED_DURABILITY", default: "fsync", help: "embedded database only: 'fsync' flushes every commit to disk before it is acknowledged; 'relaxed' leaves flushing to the OS (faster; a power cut or kernel crash can lose recent commits or corrupt the store)" },
   { flag: "database-wait", env: "STAMP_DATABASE_WAIT", default: "60", help: "seconds to wait at start for a database that is not reachable yet (0 to 3600), retrying with backoff" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
+  { flag: "http-listen", env: "STAMP_HTTP_LISTEN", help: "host:port of a plain-HTTP listener serving only CRLs, OCSP and CA certificates, whose URLs go into certificates (RFC 5280 wants http:// there), or 'off' (default: the --listen host, port 8080, when TLS is on; off with --tls off)" },
+  { flag: "http-public-url", env: "STAMP_HTTP_PUBLIC_URL", help: "base URL clients reach the --http-listen listener at (used in CRL, OCSP and caIssuers URLs); default http://<public-url host>:<http port>" },
   { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
   { flag: "tls-cert", env: "STAMP_TLS_CERT", help: "PEM certificate chain file for HTTPS (implies --tls files)" },
   { flag: "tls-key", env: "STAMP_TLS_KEY", help: "PEM private key file for HTTPS (implies --tls files)" },
@@ -134,6 +140,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   } catch {
     violations.push({ field: "--public-url", code: "invalid", message: "--public-url must be an http(s) URL such as https://ca.example.com.", value: publicUrl });
   }
+
+  const http = parseHttpListener(get("http-listen"), get("http-public-url"), tls.mode !== "off", host, publicUrl, violations);
 
   const email = get("bootstrap-email") ?? null;
   const password = get("bootstrap-password") ?? null;
@@ -230,6 +238,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       databaseWaitSeconds: databaseWait,
       embeddedDurability: durability === "relaxed" ? "relaxed" : "fsync",
       publicUrl,
+      http,
+      revocationUrl: http?.publicUrl ?? publicUrl,
       tls,
       bootstrap: { email, password },
       pkcs11,
@@ -249,6 +259,51 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       },
     },
   };
+}
+
+/** --http-listen and --http-public-url: the plain-HTTP revocation listener, on by default when the main one is HTTPS. */
+function parseHttpListener(listen: string | undefined, url: string | undefined, tlsOn: boolean, mainHost: string, publicUrl: string, violations: Violation[]): Config["http"] {
+  const value = listen ?? (tlsOn ? `${mainHost.includes(":") ? `[${mainHost}]` : mainHost}:8080` : "off");
+  if (value === "off") {
+    if (url) violations.push({ field: "--http-public-url", code: "without_listener", message: "--http-public-url needs the plain-HTTP listener; remove --http-listen off or the URL.", value: url });
+    return null;
+  }
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) {
+    violations.push({ field: "--http-listen", code: "invalid", message: "--http-listen must be host:port (e.g. 0.0.0.0:80) or off.", value });
+    return null;
+  }
+  const host = m[1].replace(/^\[|\]$/g, "");
+  const port = Number(m[2]);
+  let base = url;
+  if (!base) {
+    let name = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+    try {
+      name = new URL(publicUrl).host.replace(/:\d+$/, "");
+    } catch {
+      /* --public-url is reported already */
+    }
+    base = `http://${name}${port === 80 ? "" : `:${port}`}`;
+  }
+  try {
+    const u = new URL(base);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    violations.push({ field: "--http-public-url", code: "invalid", message: "--http-public-url must be a URL such as http://ca.example.com.", value: base });
+    return null;
+  }
+  return { host, port, publicUrl: base.replace(/\/+$/, "") };
+}
+
+/** Notices for URLs whose scheme differs from the listener behind them (a TLS proxy in front is fine; otherwise clients fail). */
+export function schemeNotices(config: Config): string[] {
+  const out: string[] = [];
+  const mainScheme = config.tls.mode === "off" ? "http:" : "https:";
+  const pub = new URL(config.publicUrl).protocol;
+  if (pub !== mainScheme) out.push(`Warning: --public-url ${config.publicUrl} is ${pub.slice(0, -1)} but the server listens with ${mainScheme.slice(0, -1)}; that works only behind a proxy that changes the scheme.`);
+  if (config.http && new URL(config.http.publicUrl).protocol !== "http:") out.push(`Warning: --http-public-url ${config.http.publicUrl} is not http:// but its listener is plain HTTP; revocation clients (OpenSSL, GnuTLS, nginx stapling) need http:// CRL and OCSP URLs (RFC 5280 §4.2.1.13).`);
+  if (new URL(config.revocationUrl).protocol === "https:") out.push(`Warning: CRL, OCSP and caIssuers URLs in certificates are https:// (${config.revocationUrl}); OpenSSL, GnuTLS and nginx refuse them. Turn on --http-listen.`);
+  return out;
 }
 
 /** The --help text, built from OPTIONS. */

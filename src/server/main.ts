@@ -36,6 +36,14 @@ async function main() {
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   await server.app.listen({ host: config.host, port: config.port });
+  if (server.httpApp && config.http) {
+    await server.httpApp.listen({ host: config.http.host, port: config.http.port }).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`the plain-HTTP revocation listener cannot listen on ${config.http!.host}:${config.http!.port} (${e.code ?? e.message}); choose another --http-listen host:port, or --http-listen off`);
+    });
+    const a = server.httpApp.server.address();
+    const h = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
+    console.log(`stamp: CRLs, OCSP and CA certificates also on http://${h}:${typeof a === "object" && a ? a.port : config.http.port} (URLs in certificates: ${config.http.publicUrl})`);
+  }
   server.jobs.start();
   const addr = server.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;

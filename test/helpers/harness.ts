@@ -40,6 +40,8 @@ export async function freshDatabase(): Promise<{ dataDir: string; databaseUrl: s
 /** A running Stamp server on 127.0.0.1 with an admin logged in. */
 export interface TestServer {
   url: string;
+  /** The plain-HTTP revocation listener's URL (with `httpListener`). */
+  httpUrl: string | null;
   /** PEM of Stamp's TLS CA (with `tls`). */
   tlsCaFile: string;
   server: Composed;
@@ -86,9 +88,10 @@ async function httpsRequest(url: string, init: { method: string; headers: Record
  * Starts a server over `db` (a fresh one when omitted): plain HTTP, or with `tls` HTTPS from
  * Stamp's own TLS CA on a fixed port whose URL is also the public URL (ACME clients need both).
  */
-export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDatabase>>; rt?: Partial<Runtime>; args?: string[]; env?: Record<string, string>; tls?: boolean } = {}): Promise<TestServer> {
+export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDatabase>>; rt?: Partial<Runtime>; args?: string[]; env?: Record<string, string>; tls?: boolean; httpListener?: boolean } = {}): Promise<TestServer> {
   const db = opts.db ?? (await freshDatabase());
   const tlsPort = opts.tls ? await freePort() : 0;
+  const httpPort = opts.httpListener ? await freePort() : 0;
   const env: Record<string, string | undefined> = {
     STAMP_LISTEN: `127.0.0.1:${tlsPort}`,
     STAMP_DATA_DIR: db.dataDir,
@@ -96,7 +99,10 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
     STAMP_PUBLIC_URL: opts.tls ? `https://127.0.0.1:${tlsPort}` : "http://127.0.0.1:1",
     // Throwaway stores: flushing each commit only slows the suite (test/durability.test.ts covers it).
     STAMP_EMBEDDED_DURABILITY: "relaxed",
+    // Many servers run at once: no plain-HTTP revocation listener unless a test asks (httpListener).
+    STAMP_HTTP_LISTEN: "off",
     ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+    ...(opts.httpListener ? { STAMP_HTTP_LISTEN: `127.0.0.1:${httpPort}`, STAMP_HTTP_PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
     ...opts.env,
   };
   const parsed = parseConfig(opts.args ?? [], env);
@@ -105,6 +111,7 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
   const server = await compose(config, { logger: false, rt: opts.rt });
   await server.users.bootstrap(ADMIN_EMAIL, ADMIN_PASSWORD);
   await server.app.listen({ host: "127.0.0.1", port: tlsPort });
+  if (server.httpApp && config.http) await server.httpApp.listen({ host: "127.0.0.1", port: config.http.port });
   const addr = server.app.server.address() as { port: number };
   const scheme = config.tls.mode === "off" ? "http" : "https";
   const url = `${scheme}://127.0.0.1:${addr.port}`;
@@ -144,6 +151,7 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
   const defaultProjectId = projects.body.projects.find((p: { name: string }) => p.name === "default").id;
   return {
     url,
+    httpUrl: config.http?.publicUrl ?? null,
     tlsCaFile: `${db.dataDir}/tls-ca.pem`,
     server,
     config,

@@ -37,10 +37,11 @@ export interface CaCertificateRequest {
  * signature follows prepare → record intent (committed) → sign outside any transaction →
  * record result, so no certificate exists that the database does not know about.
  */
-export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; publicUrl: string }) {
+export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string }) {
   const { store, keys, rt } = deps;
+  const base = `${deps.revocationUrl}/api/v1/cert-manager`;
 
-  const caIssuersUrl = (caCertificateId: string) => `${deps.publicUrl}/api/v1/cert-manager/ca-certificates/${caCertificateId}/der`;
+  const caIssuersUrl = (caCertificateId: string) => `${base}/ca-certificates/${caCertificateId}/der`;
 
   async function signer(key: CaKeyRow) {
     return keys.signer(key.key_ref as KeyRef, key.key_algorithm as KeyAlgorithm);
@@ -92,7 +93,11 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; publicUr
         signerAlgorithm: s.keyAlgorithm,
         pathLength: req.pathLength,
         selfSigned: false,
+        // RFC 5280 §4.2.1.13, §4.2.2.1: the parent's CRL (of the key signing now) and OCSP
+        // responder answer for this CA certificate, so relying parties can check it (issue 14).
         caIssuersUrl: caIssuersUrl(iss.certificateId),
+        ocspUrl: `${base}/ocsp/${issuerCaId}`,
+        crlUrls: [`${base}/crl/${iss.key.id}`],
       });
       return assembleCertificate(tbs, s.keyAlgorithm, await s.sign(tbs));
     });

@@ -1,9 +1,10 @@
+import { errors, isStampError } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleCrl, buildCrlTbs, encodeCrlEntry } from "../../pki/crl.js";
 import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { Runtime } from "../ra/context.js";
+import type { CrlFailure, Runtime } from "../ra/context.js";
 import type { RevokedRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
 
@@ -20,7 +21,18 @@ export interface CrlBuildResult {
   delta?: { number: bigint; base: bigint; entries: number };
 }
 
+/** One entry; a stored row the CRL cannot hold (e.g. written before the API checked it) fails only its own CA's CRL, with a message naming it. */
 function entryOf(r: RevokedRow): Uint8Array {
+  try {
+    return encodeEntry(r);
+  } catch (e) {
+    if (!isStampError(e)) throw e;
+    const why = e.violations.map((v) => v.message).join(" ") || e.message;
+    throw errors.internal(`The revocation of serial ${r.serial} cannot be written into a CRL: ${why}`, e);
+  }
+}
+
+function encodeEntry(r: RevokedRow): Uint8Array {
   if (r.status !== "revoked") {
     // A lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL), only ever in a delta CRL.
     return encodeCrlEntry({ serialHex: r.serial, revokedAt: new Date(r.hold_released_at ?? 0), reasonCode: REMOVE_FROM_CRL });
@@ -53,9 +65,9 @@ function encodeBatch(rows: RevokedRow[]): Uint8Array {
  * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. Entries are read in one snapshot,
  * keyset-paginated and encoded as they come, so a million entries cost their bytes only.
  */
-export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; publicUrl: string }) {
+export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; onFailure?: (f: CrlFailure) => void | Promise<void> }) {
   const { store, keys, rt } = deps;
-  const deltaUrl = (keyId: string) => `${deps.publicUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
+  const deltaUrl = (keyId: string) => `${deps.revocationUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
 
   async function issuerOf(caKeyId: string) {
     const key = await store.ca.keyById(caKeyId);
@@ -147,18 +159,66 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     return result;
   }
 
+  /** Records a CA's failed build (shared by every server) and reports it; never throws. */
+  async function failed(caId: string, e: unknown): Promise<CrlFailure | null> {
+    const error = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
+    try {
+      const now = rt.clock();
+      const failingSince = (await store.revocation.recordCrlFailure(caId, error, now)) ?? now;
+      const next = await store.revocation.crlNextUpdates(caId);
+      const stale = !next.length || next.some((n) => new Date(n.next_update) <= now);
+      const f = { caId, error, failingSince, stale };
+      await deps.onFailure?.(f);
+      return f;
+    } catch {
+      return null;
+    }
+  }
+
   return {
-    /** Builds under the key's job lock (one server at a time); null when another server holds it. */
-    publish(caId: string, caKeyId: string, validitySeconds: number, force = false) {
-      return store.withJobLock(`crl:${caKeyId}`, () => build(caId, caKeyId, validitySeconds, force));
-    },
-    /** One pass over every publishing key: what the scheduled job runs. */
-    async publishAll() {
-      const out: { keyId: string; result: CrlBuildResult | null }[] = [];
-      for (const k of await store.revocation.publishingKeys()) {
-        out.push({ keyId: k.keyId, result: await store.withJobLock(`crl:${k.keyId}`, () => build(k.caId, k.keyId, k.validity)) });
+    /**
+     * Builds under the key's job lock (one server at a time); null when another server holds it.
+     * A failure is recorded on the CA and answered as a conflict naming the cause.
+     */
+    async publish(caId: string, caKeyId: string, validitySeconds: number, force = false) {
+      try {
+        const r = await store.withJobLock(`crl:${caKeyId}`, () => build(caId, caKeyId, validitySeconds, force));
+        if (r?.full || r?.delta) await store.revocation.recordCrlSuccess(caId, rt.clock());
+        return r;
+      } catch (e) {
+        // A database error stays what it is (503, retried); a CRL that cannot be built is the CA's state.
+        if (!isStampError(e) || (e.kind !== "internal" && e.kind !== "bad_request")) throw e;
+        await failed(caId, e);
+        throw errors.conflict(`The CA's CRL cannot be built: ${e instanceof Error ? e.message : String(e)}`);
       }
-      return out;
+    },
+    /**
+     * One pass over every publishing key: what the scheduled job runs. Each key is built on its
+     * own, so one CA that cannot build its CRL never holds back another CA's (issue 14).
+     */
+    async publishAll() {
+      const out: { keyId: string; result: CrlBuildResult | null; error?: string }[] = [];
+      const failing = new Map<string, unknown>();
+      const built = new Set<string>();
+      for (const k of await store.revocation.publishingKeys()) {
+        try {
+          const result = await store.withJobLock(`crl:${k.keyId}`, () => build(k.caId, k.keyId, k.validity));
+          // Only a CRL actually built is news (a failing CA keeps retrying: its CRL stays behind its revocations).
+          if (result?.full || result?.delta) built.add(k.caId);
+          out.push({ keyId: k.keyId, result });
+        } catch (e) {
+          if (!failing.has(k.caId)) failing.set(k.caId, e);
+          out.push({ keyId: k.keyId, result: null, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      // A CA is healthy again only when none of its keys failed in this pass.
+      for (const caId of built) if (!failing.has(caId)) await store.revocation.recordCrlSuccess(caId, rt.clock()).catch(() => {});
+      const failures: CrlFailure[] = [];
+      for (const [caId, e] of failing) {
+        const f = await failed(caId, e);
+        if (f) failures.push(f);
+      }
+      return { keys: out, failures };
     },
   };
 }

@@ -39,9 +39,9 @@ export interface PreparedLeaf {
  * after the intent is recorded — sign. Server-generated subject keys are made and sealed here,
  * since only this module touches private keys.
  */
-export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; publicUrl: string }) {
+export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; revocationUrl: string }) {
   const { store, keys, rt } = deps;
-  const base = `${deps.publicUrl}/api/v1/cert-manager`;
+  const base = `${deps.revocationUrl}/api/v1/cert-manager`;
   const parsedCaCerts = new Map<string, ReturnType<typeof parseCertificate>>();
 
   async function prepare(issuer: LeafIssuer, spec: LeafSpec, spki: Uint8Array): Promise<PreparedLeaf> {

@@ -25,7 +25,7 @@ const RESPONDER_ALG: KeyAlgorithm = "EC_prime256v1";
  * id-pkix-ocsp-nocheck, a short lifetime; issued by the CA key they answer for and rotated at
  * half-life, under a job lock so two servers rotate once.
  */
-export function createOcspSigners(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; lifetimeMs: number }) {
+export function createOcspSigners(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; lifetimeMs: number; revocationUrl: string }) {
   const { store, keys, software, rt } = deps;
   const cache = new Map<string, OcspResponderKey>();
 
@@ -55,6 +55,8 @@ export function createOcspSigners(deps: { store: Store; keys: Keys; software: So
       extendedKeyUsage: [EKU.ocspSigning],
       ocspNoCheck: true,
       selfSigned: false,
+      // RFC 5280 §4.2.2.1: where to fetch the issuing CA certificate (a responder needs no CRL or OCSP URL: ocsp-nocheck).
+      caIssuersUrl: `${deps.revocationUrl}/api/v1/cert-manager/ca-certificates/${caCert.id}/der`,
     });
     await store.ca.recordIntent(caId, serialHex(serial), "ocsp-responder", id);
     const caSigner = await keys.signer(key.key_ref as KeyRef, caAlg);

@@ -92,9 +92,13 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
     return seq;
   }
 
-  async function statusOf(keyId: string, id: OcspCertId): Promise<OcspStatus> {
-    const row = await store.revocation.statusOf(keyId, id.serialHex.toLowerCase());
-    if (!row) return { kind: "unknown" };
+  async function statusOf(caId: string, keyId: string, id: OcspCertId): Promise<OcspStatus> {
+    const serial = id.serialHex.toLowerCase();
+    const row = await store.revocation.statusOf(keyId, serial);
+    if (!row) {
+      // A CA certificate this CA signed (an intermediate): its AIA names this responder too (issue 14).
+      return (await store.revocation.signedCaCertificate(caId, serial)) ? { kind: "good" } : { kind: "unknown" };
+    }
     if (row.status === "revoked") return { kind: "revoked", revokedAt: new Date(row.revoked_at!), reasonCode: reasonCode(row.revocation_reason) };
     return { kind: "good" };
   }
@@ -105,7 +109,7 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
     const nextUpdate = new Date(thisUpdate.getTime() + deps.validitySeconds * 1000);
     const singles = [];
     for (let i = 0; i < req.certIds.length; i++) {
-      singles.push(encodeSingleResponse({ certIdDer: req.certIds[i].der, status: await statusOf(matches[i].keyId, req.certIds[i]), thisUpdate, nextUpdate }));
+      singles.push(encodeSingleResponse({ certIdDer: req.certIds[i].der, status: await statusOf(caId, matches[i].keyId, req.certIds[i]), thisUpdate, nextUpdate }));
     }
     // One responder per response: the key of the first CertID (requests name one CA key in practice).
     const issuerKey = matches[0];

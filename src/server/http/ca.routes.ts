@@ -28,8 +28,14 @@ export function caRoutes(s: Services): FastifyPluginAsyncZod {
     );
     app.post(`${BASE}/:id/renew`, { schema: { tags, summary: "Renew with the same key or roll over to a new one", params: idParams, body: c.renewCaBody, response: { 200: c.caResponse } } }, (req) => s.cas.renew(req.ctx, req.params.id, req.body));
 
-    // Unauthenticated: relying parties follow the AIA caIssuers URL here (RFC 5280 §4.2.2.1).
-    app.get("/api/v1/cert-manager/ca-certificates/:id/der", { schema: { tags, summary: "A CA certificate as DER (no authentication; the AIA caIssuers URL)", params: idParams, security: [] } }, async (req, reply) => {
+    await app.register(caIssuersRoute(s));
+  };
+}
+
+/** Unauthenticated: relying parties follow the AIA caIssuers URL here (RFC 5280 §4.2.2.1); also on the plain-HTTP listener. */
+export function caIssuersRoute(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get("/api/v1/cert-manager/ca-certificates/:id/der", { schema: { tags: ["certificate authorities"], summary: "A CA certificate as DER (no authentication; the AIA caIssuers URL)", params: idParams, security: [] } }, async (req, reply) => {
       const der = await s.cas.publicDer(req.params.id);
       return reply.type("application/pkix-cert").header("cache-control", "public, max-age=86400").send(Buffer.from(der));
     });

@@ -20,8 +20,8 @@ function sendCrl(req: FastifyRequest, reply: FastifyReply, row: { id: string; cr
   return reply.type("application/pkix-crl").send(Buffer.from(row.der));
 }
 
-/** CRLs: served without authentication at the URLs certificates carry; listed per CA. */
-export function crlRoutes(s: Services): FastifyPluginAsyncZod {
+/** CRLs served without authentication at the URLs certificates carry (also on the plain-HTTP listener). */
+export function crlPublicRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["revocation"];
     // Not strict: relying parties and caches may add query parameters to a CRL URL; they are ignored.
@@ -35,6 +35,13 @@ export function crlRoutes(s: Services): FastifyPluginAsyncZod {
     app.get("/api/v1/cert-manager/crl/archive/:id", { schema: { tags, summary: "One published CRL, kept for audit (no authentication)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
       sendCrl(req, reply, await s.crls.archived(req.params.id), req.query.format, new Date()),
     );
+  };
+}
+
+/** CRLs: served without authentication at the URLs certificates carry; listed per CA. */
+export function crlRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    await app.register(crlPublicRoutes(s));
     app.get("/api/v1/cert-manager/ca/internal/:id/crls", {
       schema: {
         tags: ["certificate authorities"],

@@ -21,3 +21,13 @@ export interface Runtime {
   random: (bytes: number) => Buffer;
   uuid: () => string;
 }
+
+/** What a publishing pass tells about a CA whose CRL could not be built. */
+export interface CrlFailure {
+  caId: string;
+  error: string;
+  /** When this CA's CRL builds started failing (the same on every server). */
+  failingSince: Date;
+  /** True when the newest CRL is past its nextUpdate (or there is none): relying parties now fail. */
+  stale: boolean;
+}

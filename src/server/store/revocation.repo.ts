@@ -102,6 +102,31 @@ export function revocationRepo(db: Kysely<Database>) {
         .where("cas.status", "in", ["active", "disabled"])
         .where((eb) => eb.exists(eb.selectFrom("ca_certificates").select("ca_certificates.id").whereRef("ca_certificates.ca_key_id", "=", "ca_keys.id")))
         .execute(),
+    /** Records a CRL built for a CA: clears its failure. */
+    async recordCrlSuccess(caId: string, at: Date) {
+      await db.updateTable("cas").set({ crl_published_at: at, crl_error: null, crl_failing_since: null }).where("id", "=", caId).execute();
+    },
+    /** Records a failed CRL build; returns since when it has been failing (the first failure's time, shared by every server). */
+    async recordCrlFailure(caId: string, error: string, at: Date): Promise<Date | null> {
+      const r = await db
+        .updateTable("cas")
+        .set({ crl_error: error, crl_failing_since: sql<Date>`coalesce(crl_failing_since, ${at}::timestamptz)` })
+        .where("id", "=", caId)
+        .returning(["crl_failing_since"])
+        .executeTakeFirst();
+      return r?.crl_failing_since ? new Date(r.crl_failing_since) : null;
+    },
+    /** The newest full CRL's nextUpdate per key of a CA (the CA view shows the earliest). */
+    crlNextUpdates: (caId: string) =>
+      db.selectFrom("crls").select(["ca_key_id", sql<Date>`max(next_update)`.as("next_update")]).where("ca_id", "=", caId).where("delta_base", "is", null).groupBy("ca_key_id").execute(),
+    /**
+     * Whether `serial` is a CA certificate (an intermediate, an outside CA or an OCSP responder)
+     * that CA `caId` signed: its OCSP status is then good (no API revokes one today).
+     */
+    async signedCaCertificate(caId: string, serial: string): Promise<boolean> {
+      const r = await db.selectFrom("signing_log").select("serial").where("issuer_ca_id", "=", caId).where("serial", "=", serial).where("status", "=", "signed").where("kind", "!=", "leaf").executeTakeFirst();
+      return !!r;
+    },
     /** The status facts of one certificate, by issuing key and serial (OCSP). */
     statusOf: (caKeyId: string, serial: string) =>
       db

@@ -53,6 +53,9 @@ export interface CasTable {
   revocation_seq: ColumnType<string, never, string>;
   crl_validity_seconds: ColumnType<number, number | undefined, number>;
   ocsp_signer: ColumnType<"delegated" | "ca", "delegated" | "ca" | undefined, "delegated" | "ca">;
+  crl_published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  crl_error: ColumnType<string | null, string | null | undefined, string | null>;
+  crl_failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Created;
   updated_at: Date;
 }
@@ -254,7 +257,7 @@ export interface AcmeChallengesTable {
 }
 
 /** What an alert rule listens to and where it sends. */
-export type AlertEventType = "expiration" | "issued" | "renewed" | "renewal_failed" | "revoked";
+export type AlertEventType = "expiration" | "issued" | "renewed" | "renewal_failed" | "revoked" | "crl_failed";
 export interface AlertFilters { profileIds: string[]; caIds: string[]; namePattern: string | null }
 export interface AlertRulesTable {
   id: string;

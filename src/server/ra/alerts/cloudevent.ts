@@ -8,6 +8,7 @@ export const EVENT_TYPES = {
   renewed: "dev.stamp.certificate.renewed",
   renewal_failed: "dev.stamp.certificate.renewal_failed",
   revoked: "dev.stamp.certificate.revoked",
+  crl_failed: "dev.stamp.ca.crl_failed",
   test: "dev.stamp.test",
 } as const;
 
@@ -51,7 +52,8 @@ export function signBody(secret: Uint8Array, body: string): string {
 
 /** Subject and text of the email for an alert. */
 export function emailText(event: ReturnType<typeof cloudEvent>): { subject: string; text: string } {
-  const data = event.data as { certificate?: ReturnType<typeof certificateData>; daysLeft?: number; reason?: string; rule?: { name: string } };
+  const data = event.data as { certificate?: ReturnType<typeof certificateData>; ca?: { id: string; name: string }; crl?: { error: string; failingSince: string; stale: boolean }; daysLeft?: number; reason?: string; rule?: { name: string } };
+  if (data.ca && data.crl) return crlEmailText(event, data as Required<Pick<typeof data, "ca" | "crl">> & typeof data);
   const c = data.certificate;
   const cn = c?.commonName ?? "(none)";
   const what: Record<string, string> = {
@@ -78,6 +80,24 @@ export function emailText(event: ReturnType<typeof cloudEvent>): { subject: stri
         ]
       : []),
     ...(data.reason ? [`Reason:         ${data.reason}`] : []),
+    "",
+    `Alert rule: ${data.rule?.name ?? ""}`,
+    `Event: ${event.type} ${event.id} at ${event.time}`,
+    `Source: ${event.source}`,
+  ];
+  return { subject, text: lines.join("\n") };
+}
+
+/** Subject and text of the email for a CA whose CRL cannot be built. */
+function crlEmailText(event: ReturnType<typeof cloudEvent>, data: { ca: { id: string; name: string }; crl: { error: string; failingSince: string; stale: boolean }; rule?: { name: string } }) {
+  const subject = `[Stamp] The CRL of CA ${data.ca.name} cannot be built${data.crl.stale ? " and is past its nextUpdate" : ""}`.replace(/[\r\n]+/g, " ").slice(0, 200);
+  const lines = [
+    `Stamp cannot build the CRL of CA ${data.ca.name}; new revocations of this CA do not reach relying parties.`,
+    data.crl.stale ? "Its newest CRL is past its nextUpdate: relying parties that check CRLs now reject its certificates." : "Its newest CRL is still valid until its nextUpdate.",
+    "",
+    `CA id:          ${data.ca.id}`,
+    `Failing since:  ${data.crl.failingSince}`,
+    `Error:          ${data.crl.error}`,
     "",
     `Alert rule: ${data.rule?.name ?? ""}`,
     `Event: ${event.type} ${event.id} at ${event.time}`,

@@ -1,6 +1,7 @@
 import type { AlertRuleRow } from "../../store/alert.repo.js";
 import type { CertificateRow } from "../../store/cert.repo.js";
 import type { CertEvent } from "../certs/issue.js";
+import type { CrlFailure } from "../revocation/crls.js";
 import { certificateData, cloudEvent, EVENT_TYPES } from "./cloudevent.js";
 import type { AlertDeps } from "./deps.js";
 import { matchesFilters } from "./match.js";
@@ -39,6 +40,30 @@ export function createAlertEvents(deps: AlertDeps) {
         if (queued) deps.onQueued?.();
       } catch (err) {
         deps.log?.(`alerts: queueing ${e.type} of certificate ${e.certificateId} failed`, err);
+      }
+    },
+    /**
+     * A CA's CRL cannot be built (or is past its nextUpdate): one alert per rule of the CA's
+     * project listening to crl_failed, per failure episode (and once more when it goes stale);
+     * the dedupe key makes that once across servers. Never throws.
+     */
+    async onCrlFailed(f: CrlFailure): Promise<void> {
+      try {
+        const ca = await store.ca.caById(f.caId);
+        if (!ca) return;
+        let queued = 0;
+        for (const rule of await store.alert.enabledRulesFor(ca.project_id, "crl_failed")) {
+          if (rule.filters.caIds.length && !rule.filters.caIds.includes(ca.id)) continue;
+          const eventId = rt.uuid();
+          const now = rt.clock();
+          const crl = { error: f.error.slice(0, 1000), failingSince: f.failingSince.toISOString(), stale: f.stale };
+          const payload = cloudEvent({ id: eventId, publicUrl: deps.publicUrl, projectId: ca.project_id, type: EVENT_TYPES.crl_failed, time: now, subject: ca.id, data: { ca: { id: ca.id, name: ca.name }, crl, rule: { id: rule.id, name: rule.name } } });
+          const key = `${rule.id}:crl_failed:${ca.id}:${crl.failingSince}${f.stale ? ":stale" : ""}`;
+          if (await store.alert.insertDelivery({ id: rt.uuid(), ruleId: rule.id, eventId, eventType: payload.type, certificateId: null, dedupeKey: key, payload, at: now })) queued++;
+        }
+        if (queued) deps.onQueued?.();
+      } catch (err) {
+        deps.log?.(`alerts: queueing crl_failed of CA ${f.caId} failed`, err);
       }
     },
     /**

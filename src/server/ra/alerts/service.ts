@@ -7,5 +7,5 @@ import { createAlertRules } from "./rules.js";
 export function createAlerts(deps: AlertDeps) {
   const delivery = createAlertDelivery(deps);
   const events = createAlertEvents(deps);
-  return { rules: createAlertRules({ ...deps, delivery }), onEvent: events.onEvent, scanExpiring: events.scanExpiring, deliverDue: delivery.deliverDue };
+  return { rules: createAlertRules({ ...deps, delivery }), onEvent: events.onEvent, onCrlFailed: events.onCrlFailed, scanExpiring: events.scanExpiring, deliverDue: delivery.deliverDue };
 }

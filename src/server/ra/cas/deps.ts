@@ -7,6 +7,8 @@ export interface CaDeps {
   store: Store;
   rt: Runtime;
   ca: CaPort;
+  /** Base URL of the revocation URLs (CRL, OCSP, caIssuers): the plain-HTTP one when there is one. */
+  revocationUrl: string;
   /** Told after a CA's settings change (the OCSP responder re-reads them). */
   onCaChange?: (caId: string) => void;
 }

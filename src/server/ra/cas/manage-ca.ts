@@ -18,11 +18,12 @@ export function manageCas(deps: CaDeps) {
     return row;
   }
   async function view(row: NonNullable<Awaited<ReturnType<typeof store.ca.caById>>>) {
-    const [key, cert] = await Promise.all([
+    const [key, cert, nextUpdates] = await Promise.all([
       row.active_key_id ? store.ca.keyById(row.active_key_id) : store.ca.keysOf(row.id).then((k) => k[0]),
       row.active_certificate_id ? store.ca.certificateById(row.active_certificate_id) : undefined,
+      store.revocation.crlNextUpdates(row.id),
     ]);
-    return caView(row, key?.backend ?? "software", cert);
+    return caView(row, key?.backend ?? "software", cert, { revocationUrl: deps.revocationUrl, nextUpdates, now: rt.clock() });
   }
 
   return {

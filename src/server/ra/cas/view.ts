@@ -6,8 +6,18 @@ import type { KeyAlgorithm } from "../../../pki/algorithms.js";
 /** PEM of several DER certificates, one after another. */
 export const pemChain = (ders: Uint8Array[]) => ders.map((d) => toPem(d, "CERTIFICATE")).join("");
 
-/** The API's view of a CA (Infisical's shape, plus keyBackend). */
-export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCertificateRow | undefined) {
+/** Where a CA's CRLs stand: the active key's CRL URL, the last build, and the current failure. */
+export interface CaCrlFacts {
+  revocationUrl: string;
+  /** The newest full CRL's nextUpdate of each key. */
+  nextUpdates: { ca_key_id: string; next_update: Date }[];
+  now: Date;
+}
+
+/** The API's view of a CA (Infisical's shape, plus keyBackend, revocation URLs and CRL health). */
+export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCertificateRow | undefined, crl: CaCrlFacts) {
+  const base = `${crl.revocationUrl}/api/v1/cert-manager`;
+  const next = crl.nextUpdates.find((n) => n.ca_key_id === active?.ca_key_id)?.next_update;
   const s = ca.subject;
   return {
     id: ca.id,
@@ -34,6 +44,17 @@ export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCert
       activeCaCertId: ca.active_certificate_id,
       ocspSigner: ca.ocsp_signer,
       crlValiditySeconds: ca.crl_validity_seconds,
+    },
+    // What the certificates this CA signs point at (RFC 5280 §4.2.1.13, §4.2.2.1).
+    ocspUrl: active ? `${base}/ocsp/${ca.id}` : null,
+    crl: {
+      url: active ? `${base}/crl/${active.ca_key_id}` : null,
+      lastPublishedAt: ca.crl_published_at ? new Date(ca.crl_published_at).toISOString() : null,
+      nextUpdate: next ? new Date(next).toISOString() : null,
+      /** Past its nextUpdate: relying parties that check CRLs reject this CA's certificates. */
+      stale: !!active && (!next || new Date(next) <= crl.now),
+      error: ca.crl_error,
+      failingSince: ca.crl_failing_since ? new Date(ca.crl_failing_since).toISOString() : null,
     },
     createdAt: new Date(ca.created_at).toISOString(),
     updatedAt: new Date(ca.updated_at).toISOString(),

@@ -2,7 +2,9 @@ import { errors } from "../../../errors.js";
 import type { Store } from "../../store/store.js";
 import { requireRole } from "../authz.js";
 import { audit } from "../audit.js";
-import type { RequestContext, Runtime } from "../context.js";
+import type { CrlFailure, RequestContext, Runtime } from "../context.js";
+
+export type { CrlFailure };
 
 /** What one CRL build produced (null: another server was building). */
 export type CrlBuild = { full?: { number: bigint; entries: number }; delta?: { number: bigint; base: bigint; entries: number } } | null;
@@ -13,7 +15,7 @@ export interface CrlPort {
 }
 
 /** Serving CRLs: the latest per key (public), and the list per CA (project members). */
-export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; publicUrl: string }) {
+export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revocationUrl: string }) {
   const { store } = deps;
   return {
     /** The newest full (or delta) CRL of a CA key; the first one is built on demand. */
@@ -34,7 +36,7 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; publ
       const ca = await store.ca.caById(caId);
       if (!ca) throw errors.notFound("CA", caId);
       await requireRole(store, ctx, ca.project_id, "viewer", { type: "CA", id: caId });
-      const base = `${deps.publicUrl}/api/v1/cert-manager/crl`;
+      const base = `${deps.revocationUrl}/api/v1/cert-manager/crl`;
       return (await store.revocation.crlsOf(caId, limit)).map((c) => ({
         id: c.id,
         caKeyId: c.ca_key_id,
