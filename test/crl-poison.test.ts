@@ -140,7 +140,7 @@ describe("ok/ one CA's broken revocation never stops another CA's CRL", () => {
 describe("ok/ a failing CRL that goes past its nextUpdate is shown stale and alerted once more", () => {
   it("the CA view turns stale and a second crl_failed alert says so; a fixed row heals the CA", async () => {
     let offsetMs = 0;
-    const t = await startServer({ rt: { clock: () => new Date(Date.now() + offsetMs) } });
+    const t = await startServer({ rt: { clock: () => new Date(Date.now() + offsetMs) }, args: ["--egress-allow", "127.0.0.1"] });
     try {
       const p = t.defaultProjectId;
       let token = t.adminToken;
