@@ -8,6 +8,7 @@ import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algori
 import { defaultKeyUsage, type SubjectAltNamesInput } from "../pki/leaf-certificate.js";
 import type { DnFields } from "../pki/name.js";
 import type { IssuanceDecisionInput, IssuanceRequest } from "./issuance-types.js";
+import { CA_KEY_USAGE_BITS, csrRequestViolations } from "./csr-rules.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import {
   dateValue, dedupeSans, enumList, isObject, keyUsageViolations, MAX_SANS, sanEntriesFromCsr, sanEntriesFromList,
@@ -60,6 +61,7 @@ export function decideIssuance(input: IssuanceDecisionInput): { request: Issuanc
   if (csr) {
     keyField = "csr";
     if (!csr.signatureValid) v.push({ field: "csr", code: "bad_signature", message: "The CSR's signature does not verify with the key it carries (RFC 2986 §3)." });
+    v.push(...csrRequestViolations(csr));
     if (csr.keyAlgorithm === null) v.push({ field: "csr", code: "unsupported_key", message: `The CSR's key (${csr.keyDescription}) is not supported; use one of ${KEY_ALGORITHMS.join(", ")}.`, value: csr.keyDescription });
     keyAlgorithm = csr.keyAlgorithm;
     if (keyAlgorithm && isKeyAlgorithm(a.keyAlgorithm as string) && a.keyAlgorithm !== keyAlgorithm) {
@@ -143,6 +145,7 @@ export function decideIssuance(input: IssuanceDecisionInput): { request: Issuanc
     kuField = "csr.keyUsage";
     ku = [];
     for (const bit of csr.requestedKeyUsage) {
+      if (CA_KEY_USAGE_BITS.includes(bit)) continue; // reported by csrRequestViolations
       const name = kuFromRfc(bit);
       if (!name) v.push({ field: kuField, code: "unsupported_key_usage", message: `The CSR asks for unknown key usage ${bit}.`, value: bit });
       else if (!ku.includes(name)) ku.push(name);
