@@ -62,7 +62,9 @@ export function decideIssuance(input: IssuanceDecisionInput): { request: Issuanc
     keyField = "csr";
     if (!csr.signatureValid) v.push({ field: "csr", code: "bad_signature", message: "The CSR's signature does not verify with the key it carries (RFC 2986 §3)." });
     v.push(...csrRequestViolations(csr));
-    if (csr.keyAlgorithm === null) v.push({ field: "csr", code: "unsupported_key", message: `The CSR's key (${csr.keyDescription}) is not supported; use one of ${KEY_ALGORITHMS.join(", ")}.`, value: csr.keyDescription });
+    // An id-RSASSA-PSS key (RFC 4055 §1.2) is refused, but a PSS signature by an rsaEncryption key is fine (docs/csr.md).
+    const pssHint = csr.keyDescription.startsWith("RSA-PSS") ? " To sign with RSASSA-PSS, use an ordinary RSA key (openssl req -newkey rsa:2048 -sigopt rsa_padding_mode:pss)." : "";
+    if (csr.keyAlgorithm === null) v.push({ field: "csr", code: "unsupported_key", message: `The CSR's key (${csr.keyDescription}) is not supported; use one of ${KEY_ALGORITHMS.join(", ")}.${pssHint}`, value: csr.keyDescription });
     keyAlgorithm = csr.keyAlgorithm;
     if (keyAlgorithm && isKeyAlgorithm(a.keyAlgorithm as string) && a.keyAlgorithm !== keyAlgorithm) {
       v.push({ field: "attributes.keyAlgorithm", code: "key_algorithm_mismatch", message: `The CSR carries a ${keyAlgorithm} key; keyAlgorithm ${String(a.keyAlgorithm)} cannot change it. Omit keyAlgorithm or send a matching CSR.`, value: a.keyAlgorithm });
