@@ -60,7 +60,7 @@ export function signatureAlgorithmDer(alg: KeyAlgorithm): Uint8Array {
 
 /** A readable name for a signature algorithm OID (the OID itself when unknown). */
 export function signatureAlgorithmName(oid: string): string {
-  return SIGNATURES[oid]?.name ?? oid;
+  return oid === RSASSA_PSS ? "RSASSA-PSS" : SIGNATURES[oid]?.name ?? oid;
 }
 
 /**
