@@ -246,6 +246,18 @@ describe("ACME protocol against Stamp", () => {
     expectProblem(await c.finalize(d.body, (await makeCsr(["deact.stamp.test"])).der), "orderNotReady", 403);
   });
 
+  it("fail/ finalize with a CSR that asks for a CA and an unknown critical extension is badCSR with both reasons", async () => {
+    const c = await account();
+    const o = await c.newOrder(["csr-ca.stamp.test"]);
+    expect(o.status, o.text).toBe(201);
+    await c.authorize(o.body, http01);
+    const csr = await makeCsr(["csr-ca.stamp.test"], { extra: ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "1.3.6.1.4.1.55555.1=critical,ASN1:NULL"] });
+    const f = await c.finalize(o.body, csr.der);
+    expectProblem(f, "badCSR", 400);
+    expect(f.body.detail).toMatch(/basicConstraints cA TRUE/);
+    expect(f.body.detail).toContain("1.3.6.1.4.1.55555.1");
+    expect(f.body.subproblems.map((p: { detail: string }) => p.detail.split(":")[0]).sort()).toEqual(["csr.basicConstraints", "csr.extensions"]);
+  });
   it("ok/ ARI: renewal-info for an issued certificate, and a newOrder that replaces it; a made-up id is malformed", async () => {
     const c = await account();
     const got = await issue(c, ["ari.stamp.test"]);

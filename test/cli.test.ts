@@ -254,10 +254,24 @@ describe("templates, profiles and certificates (seed walk)", () => {
     const tpl = JSON.parse(t.stdout).certificateTemplate;
     expect(tpl.validity.max).toBe("1y");
     expect(tpl.subject.find((x: { type: string }) => x.type === "common_name").allowed).toEqual(["*.acme.com"]);
+    // The flags narrow the preset: its email and URI bans stay; the still-open IP SANs are warned about.
+    expect(tpl.sans).toEqual(expect.arrayContaining([{ type: "email", allowed: [] }, { type: "uri", allowed: [] }]));
+    expect(t.stderr, show(t)).toMatch(/^warning: .*SANs of type ip_address may be anything/m);
     const p = await stamp(["profile", "create", "--slug", "web", "--template", "web", "--ca", "issuing", "--ttl", "90d"]);
     expect(p.code, show(p)).toBe(0);
     expect(p.stdout).toMatch(/slug:\s+web/);
     rootPem = (await stamp(["ca", "get", "root", "--pem"])).stdout;
+  });
+
+  it.skipIf(!hasCertRoutes)("fail/ template create: a CN-only template warns on stderr; a flag that widens the preset is refused", async () => {
+    const cnOnly = await stamp(["template", "create", "--name", "cn-only", "--allow-cn", "*.acme.com"]);
+    expect(cnOnly.code, show(cnOnly)).toBe(0);
+    expect(cnOnly.stderr).toMatch(/^warning: The common name is restricted, but SANs of type dns_name, ip_address, email, uri may be anything/m);
+    const wide = await stamp(["template", "create", "--preset", "tls-server", "--name", "wide", "--allow-san", "email:*@acme.com"]);
+    expect(wide.code, show(wide)).not.toBe(0);
+    expectCleanError(wide);
+    expect(wide.stderr).toMatch(/widen the preset tls-server/);
+    expect(wide.stderr).toMatch(/forbids email/);
   });
 
   it.skipIf(!hasCertRoutes)("ok/ cert issue with a CSR made by openssl req; openssl verify -purpose sslserver accepts it", async () => {

@@ -12,7 +12,12 @@ export const templateCreate: Command = {
   summary: "create a certificate template (optionally from a preset)",
   help: `Usage: stamp template create --name NAME [--preset PRESET] [rules…]
 
-Creates a template. Rules given here replace the preset's rule of the same kind.
+Creates a template. With --preset, the rules given here NARROW the preset, never widen it:
+--allow-cn/--allow-san patterns must lie within what the preset allows for that type (a SAN type
+the preset forbids stays forbidden, SAN types not named keep the preset's rule), --key-usage,
+--eku and --key-algorithm must be subsets of the preset's, --max-validity no longer than its
+maximum; --deny-* adds to it. A widening is refused with the rule it breaks.
+A template that restricts the common name but leaves some SAN type open gets a warning (stderr).
 
 Options:
   --name NAME             the template's name
@@ -32,7 +37,7 @@ Options:
   --json                  print the API response
 
 Examples:
-  stamp template create --preset tls-server --name web --allow-cn '*.acme.com' --allow-san 'dns:*.acme.com' --max-validity 1y
+  stamp template create --preset tls-server --name web --allow-cn '*.acme.com' --allow-san 'dns:*.acme.com' --allow-san 'ip:10.0.0.0/8' --max-validity 90d
   stamp template create --name devices --rules devices-rules.json`,
   options: {
     name: { type: "string" },
@@ -98,10 +103,9 @@ Examples:
     const client = await ctx.client();
     body.projectId = await resolveProject(client, str(v, "project"));
     const res = await client.templates.create(body);
+    for (const w of res.warnings ?? []) ctx.err(`warning: ${w.message}`);
     if (ctx.json) return ctx.printJson(res);
     const t = res.certificateTemplate;
-    const openSans = (t.sans ?? []).filter((x) => x.allowed?.includes("*")).map((x) => x.type);
-    if (allowCn.length && openSans.length) ctx.err(`note: the common name is restricted but SANs of type ${openSans.join(", ")} still allow anything; restrict them with --allow-san (e.g. --allow-san 'dns:${allowCn[0]}')`);
     ctx.out(
       fields([
         ["id", t.id],

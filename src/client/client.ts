@@ -129,7 +129,7 @@ export function createClient(opts: ClientOptions) {
     },
     templates: {
       /** Creates a template, optionally from a preset. */
-      create: (body: T.CreateTemplateBody) => call<{ certificateTemplate: T.Template }>("POST", TEMPLATES, { body }),
+      create: (body: T.CreateTemplateBody) => call<{ certificateTemplate: T.Template; warnings: T.TemplateWarning[] }>("POST", TEMPLATES, { body }),
       /** A project's templates. */
       list: (projectId: string) => call<{ certificateTemplates: T.Template[] }>("GET", TEMPLATES, { query: { projectId } }),
       /** The built-in presets. */
@@ -137,7 +137,7 @@ export function createClient(opts: ClientOptions) {
       /** One template. */
       get: (templateId: string) => call<{ certificateTemplate: T.Template }>("GET", `${TEMPLATES}/${id(templateId)}`),
       /** Changes a template; `brokenProfiles` lists profiles whose defaults it now refuses. */
-      update: (templateId: string, body: T.UpdateTemplateBody) => call<{ certificateTemplate: T.Template; brokenProfiles: { profileId: string; slug: string; violations: T.Violation[] }[] }>("PATCH", `${TEMPLATES}/${id(templateId)}`, { body }),
+      update: (templateId: string, body: T.UpdateTemplateBody) => call<{ certificateTemplate: T.Template; brokenProfiles: { profileId: string; slug: string; violations: T.Violation[] }[]; warnings: T.TemplateWarning[] }>("PATCH", `${TEMPLATES}/${id(templateId)}`, { body }),
       /** Deletes a template. */
       remove: (templateId: string) => call<{ certificateTemplate: T.Template }>("DELETE", `${TEMPLATES}/${id(templateId)}`),
     },

@@ -24,6 +24,7 @@ export type CreateTemplateBody = z.input<typeof certs.createTemplateBody>;
 export type UpdateTemplateBody = z.input<typeof certs.updateTemplateBody>;
 export type Template = z.infer<typeof certs.template>;
 export type TemplatePreset = z.infer<typeof certs.templatePreset>;
+export type TemplateWarning = z.infer<typeof certs.templateWarning>;
 
 export type CreateProfileBody = z.input<typeof certs.createProfileBody>;
 export type UpdateProfileBody = z.input<typeof certs.updateProfileBody>;

@@ -35,7 +35,7 @@ export const createTemplateBody = templateRules.extend({
   projectId: uuid,
   name,
   description: z.string().max(1000).optional(),
-  preset: z.enum(TEMPLATE_PRESET_NAMES).optional().describe("start from a preset; fields given here replace the preset's"),
+  preset: z.enum(TEMPLATE_PRESET_NAMES).optional().describe("start from a preset; rules given here narrow the preset's (per SAN/subject type, subsets of usages and algorithms, no longer validity), never widen them"),
 });
 /** PATCH: absent rules stay; a rule given merges into the stored one (its lists replace); null removes a rule. */
 export const updateTemplateBody = z.strictObject({ ...removableMembers(templateRules.shape), name: name.optional(), description: z.string().max(1000).optional() });
@@ -47,6 +47,8 @@ export const template = templateRules.extend({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** Something a template allows that its author may not have meant (e.g. a restricted CN with open SANs); reported, not refused. */
+export const templateWarning = z.object({ field: z.string(), code: z.string(), message: z.string() });
 export const templatePreset = z.object({ preset: z.enum(TEMPLATE_PRESET_NAMES), name: z.string(), description: z.string(), rules: templateRules });
 
 const altName = z.strictObject({ type: z.enum(SAN_TYPES), value: z.string().min(1).max(1024) });
@@ -150,6 +152,7 @@ export const issuedCertificate = z.object({
 export const previewResponse = z.object({
   tbsCertificate: z.string().describe("base64 DER of the TBSCertificate that would be signed"),
   text: z.record(z.string(), z.unknown()),
+  warnings: z.array(templateWarning).optional().describe("what the profile's template leaves open (e.g. a restricted CN with open SANs)"),
 });
 
 export const certificateStatus = z.enum(["active", "expired", "revoked", "renewed"]);

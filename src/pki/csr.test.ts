@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assembleCsr, buildCsrInfo, parseCsr } from "./csr.js";
+import { readTlv } from "./der.js";
 import { encodeName } from "./name.js";
 import { toPem } from "./pem.js";
 import { makeKey, signWith } from "./pki-fixtures.test-util.js";
@@ -69,5 +70,104 @@ describe("parseCsr", () => {
     expect(parseCsr(assembleCsr(info, "RSA_2048", signWith(other, info))).signatureValid).toBe(false);
     // Claims ECDSA but the key is RSA: not valid.
     expect(parseCsr(assembleCsr(info, "EC_prime256v1", signWith(key, info))).signatureValid).toBe(false);
+  });
+});
+
+/** `openssl req` with a new key in the test dir; returns the CSR PEM. */
+function req(newkey: string[], subj: string, extra: string[] = []): string {
+  const out = join(dir, "r2.pem");
+  execFileSync("openssl", ["req", "-new", ...newkey, "-nodes", "-keyout", join(dir, "k2.pem"), "-subj", subj, ...extra, "-out", out], { stdio: "ignore" });
+  return readFileSync(out, "utf8");
+}
+const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+const derOf = (pem: string) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"));
+const parseError = (input: string | Uint8Array) => {
+  try {
+    parseCsr(input);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "parsed";
+};
+
+describe("parseCsr: what a leaf request may not hide (issue 14)", () => {
+  it("ok/ every common name is reported, not just the first", () => {
+    const c = parseCsr(req(EC, "/CN=a.example/CN=b.example"));
+    expect(c.commonNames).toEqual(["a.example", "b.example"]);
+    expect(c.subjectFields.commonName).toBe("a.example");
+    expect(parseCsr(req(EC, "/O=Acme")).commonNames).toEqual([]);
+  });
+  it("ok/ unknown critical extensions are listed; known or non-critical ones are not", () => {
+    const c = parseCsr(req(EC, "/CN=x", ["-addext", "1.3.6.1.4.1.55555.1=critical,ASN1:NULL", "-addext", "1.3.6.1.4.1.55555.2=ASN1:NULL", "-addext", "subjectAltName=critical,DNS:x"]));
+    expect(c.requestedExtensions.unknownCritical).toEqual(["1.3.6.1.4.1.55555.1"]);
+    expect(parseCsr(req(EC, "/CN=x", ["-addext", "basicConstraints=critical,CA:FALSE"])).requestedExtensions.unknownCritical).toBeUndefined();
+  });
+  it("ok/ an empty subject with a critical SAN", () => {
+    const c = parseCsr(req(EC, "/", ["-addext", "subjectAltName=critical,DNS:x.example"]));
+    expect(c.subjectText).toBe("");
+    expect(c.commonNames).toEqual([]);
+    expect(c.requestedExtensions.sans?.dns).toEqual(["x.example"]);
+    expect(c.signatureValid).toBe(true);
+  });
+  it("ok/ RSASSA-PSS signatures verify with their parameters (salt 32, 20 and the digest length)", () => {
+    for (const salt of ["32", "20", "digest"]) {
+      const c = parseCsr(req(["-newkey", "rsa:2048"], "/CN=pss", ["-sigopt", "rsa_padding_mode:pss", "-sigopt", `rsa_pss_saltlen:${salt}`]));
+      expect(c.signatureOid).toBe("1.2.840.113549.1.1.10");
+      expect(c.signatureValid, salt).toBe(true);
+      expect(c.keyAlgorithm).toBe("RSA_2048");
+    }
+  });
+  it("fail/ PSS with the SHA-1 defaults (no hash parameters) is not accepted", () => {
+    const c = parseCsr(req(["-newkey", "rsa:2048"], "/CN=pss", ["-sha1", "-sigopt", "rsa_padding_mode:pss"]));
+    expect(c.signatureOid).toBe("1.2.840.113549.1.1.10");
+    expect(c.signatureValid).toBe(false);
+  });
+  it("fail/ a PSS signature checked with other parameters does not verify", () => {
+    const der = derOf(req(["-newkey", "rsa:2048"], "/CN=pss", ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]));
+    // saltLength [2] INTEGER 32 → 31: same bytes, other parameters.
+    const at = Buffer.from(der).indexOf(Buffer.from([0xa2, 0x03, 0x02, 0x01, 0x20]));
+    expect(at).toBeGreaterThan(0);
+    der[at + 4] = 0x1f;
+    expect(parseCsr(der).signatureValid).toBe(false);
+  });
+  it("ok/ an RSASSA-PSS key (id-RSASSA-PSS) parses and verifies, but is not a Stamp key algorithm", () => {
+    const c = parseCsr(req(["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"], "/CN=psskey"));
+    expect(c.signatureValid).toBe(true);
+    expect(c.keyAlgorithm).toBeNull();
+    expect(c.keyDescription).toBe("RSA-PSS 2048");
+  });
+  it("fail/ non-minimal DER lengths: long form below 128 and a leading zero length octet", () => {
+    const der = derOf(req(EC, "/CN=x"));
+    const len = (n: number, widen = false) => {
+      const b: number[] = [];
+      for (let v = n; v > 0; v >>= 8) b.unshift(v & 0xff);
+      return widen ? [0x80 | (b.length + 1), 0, ...b] : n < 0x80 ? [n] : [0x80 | b.length, ...b];
+    };
+    const info = readTlv(der, readTlv(der, 0).contentStart);
+    const body = der.subarray(info.contentStart, info.end);
+    const rest = der.subarray(info.end);
+    expect([...body.subarray(0, 3)]).toEqual([0x02, 0x01, 0x00]);
+    const wrap = (infoDer: Buffer) => Buffer.concat([Buffer.from([0x30, ...len(infoDer.length + rest.length)]), infoDer, rest]);
+    // The version INTEGER 02 01 00 written 02 81 01 00.
+    const v = Buffer.concat([Buffer.from([0x02, 0x81, 0x01, 0x00]), body.subarray(3)]);
+    expect(parseError(wrap(Buffer.concat([Buffer.from([0x30, ...len(v.length)]), v])))).toMatch(/non-minimal length/);
+    // The certificationRequestInfo's length with a leading zero octet.
+    expect(parseError(wrap(Buffer.concat([Buffer.from([0x30, ...len(body.length, true)]), body])))).toMatch(/non-minimal length/);
+    // Re-assembled with minimal lengths it parses: only the lengths were wrong.
+    expect(parseCsr(wrap(Buffer.concat([Buffer.from([0x30, ...len(body.length)]), body]))).signatureValid).toBe(true);
+  });
+  it("fail/ trailing bytes after the DER, in DER and in PEM", () => {
+    const der = derOf(req(EC, "/CN=x"));
+    const trailing = Buffer.concat([der, Buffer.from([0, 0])]);
+    expect(parseError(trailing)).toMatch(/trailing bytes/);
+    expect(parseError(toPem(trailing, "CERTIFICATE REQUEST"))).toMatch(/trailing bytes/);
+  });
+  it("fail/ two CSRs in one PEM, or data after the END line; whitespace and text before are fine", () => {
+    const a = req(EC, "/CN=a");
+    const b = req(EC, "/CN=b");
+    expect(parseError(a + b)).toMatch(/one PEM block, found 2/);
+    expect(parseError(`${a}junk`)).toMatch(/after the PEM block/);
+    expect(parseError(`${a}-----BEGIN`)).toMatch(/after the PEM block/);
+    expect(parseCsr(`Certificate Request:\n    explanatory text\n${a}\n\n  `).commonNames).toEqual(["a"]);
   });
 });

@@ -16,6 +16,14 @@ export const MAX_CSR_BYTES = 64 * 1024;
 const EXTENSION_REQUEST = "1.2.840.113549.1.9.14"; // PKCS#9 extensionRequest (RFC 2985 §5.4.2)
 const CHALLENGE_PASSWORD = "1.2.840.113549.1.9.7"; // PKCS#9 challengePassword (RFC 2985 §5.4.1), used by SCEP
 
+/**
+ * Requested extensions Stamp reads (docs/csr.md): subjectAltName, keyUsage and extKeyUsage are
+ * honoured, basicConstraints is read so that cA TRUE can be refused, and subjectKeyIdentifier is
+ * ignored because Stamp writes its own (RFC 5280 §4.2.1.2). Any other extension is ignored when
+ * non-critical and reported in `unknownCritical` when critical.
+ */
+const KNOWN_EXTENSIONS: readonly string[] = [EXT.subjectAltName, EXT.keyUsage, EXT.extKeyUsage, EXT.basicConstraints, EXT.subjectKeyIdentifier];
+
 /** Extensions the requester asked for in an extensionRequest attribute. */
 export interface RequestedExtensions {
   /** Whether an extensionRequest attribute was present at all. */
@@ -26,6 +34,8 @@ export interface RequestedExtensions {
   extendedKeyUsage?: string[];
   /** OIDs of every requested extension, in order of the map. */
   oids: string[];
+  /** OIDs of requested critical extensions Stamp does not know (RFC 5280 §4.2: a critical extension must not be dropped silently). */
+  unknownCritical?: string[];
 }
 
 /** A parsed certificate request; byte fields are slices of the request's DER. */
@@ -34,6 +44,8 @@ export interface ParsedCsr {
   subject: Uint8Array;
   subjectText: string;
   subjectFields: DnFields & Record<string, string>;
+  /** Every commonName value in the subject (subjectFields keeps only the first). */
+  commonNames: string[];
   spki: Uint8Array;
   keyAlgorithm: KeyAlgorithm | null;
   keyDescription: string;
@@ -68,6 +80,8 @@ function readAttributes(der: Uint8Array, attrs: Tlv | undefined): { requested: R
       const exts = readExtensions(der, values[0]);
       requested.present = true;
       requested.oids = [...exts.keys()];
+      const unknownCritical = [...exts].filter(([oid, e]) => e.critical && !KNOWN_EXTENSIONS.includes(oid)).map(([oid]) => oid);
+      if (unknownCritical.length) requested.unknownCritical = unknownCritical;
       const get = (oid: string) => exts.get(oid)?.value;
       const san = get(EXT.subjectAltName);
       if (san) requested.sans = decodeGeneralNames(san);
@@ -86,14 +100,19 @@ function readAttributes(der: Uint8Array, attrs: Tlv | undefined): { requested: R
   return { requested, challengePassword };
 }
 
-/** Parses a CSR from PEM ("CERTIFICATE REQUEST" or legacy "NEW CERTIFICATE REQUEST"), DER or base64, and checks its self-signature. */
+/**
+ * Parses a CSR from PEM ("CERTIFICATE REQUEST" or legacy "NEW CERTIFICATE REQUEST"), DER or
+ * base64, and checks its self-signature. Strict: one PEM block, DER only (minimal lengths, no
+ * trailing bytes, X.690 §10.1); RSASSA-PSS signatures are checked with their parameters.
+ */
 export function parseCsr(input: string | Uint8Array): ParsedCsr {
   if (input.length > MAX_CSR_BYTES) throw errors.badRequest(`The CSR is larger than ${MAX_CSR_BYTES / 1024} KiB.`);
-  const der = derFromPemOrDer(input, "CERTIFICATE REQUEST", ["NEW CERTIFICATE REQUEST"]);
+  const der = derFromPemOrDer(input, "CERTIFICATE REQUEST", ["NEW CERTIFICATE REQUEST"], { single: true });
   try {
     const [infoT, algT, sigT, extra] = childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE);
     if (!sigT || extra) throw new DerError("expected certificationRequestInfo, signatureAlgorithm, signature");
-    const [oidT] = childrenOf(der, algT, TAG.SEQUENCE);
+    const [oidT, paramsT, extraAlg] = childrenOf(der, algT, TAG.SEQUENCE);
+    if (extraAlg) throw new DerError("malformed signatureAlgorithm");
     const signatureOid = readOid(der, oidT);
     const signature = readOctetAlignedBits(der, sigT);
     const [versionT, subjectT, spkiT, attrsT, extraInfo] = childrenOf(der, infoT, TAG.SEQUENCE);
@@ -107,9 +126,9 @@ export function parseCsr(input: string | Uint8Array): ParsedCsr {
     const key = describeSpki(spki);
     const { requested, challengePassword } = readAttributes(der, attrsT);
     return {
-      der, subject, subjectText: name.text, subjectFields: name.fields, spki,
+      der, subject, subjectText: name.text, subjectFields: name.fields, commonNames: name.commonNames, spki,
       keyAlgorithm: key.keyAlgorithm, keyDescription: key.description, signatureOid,
-      signatureValid: verifySignature(signatureOid, spki, raw(der, infoT), signature),
+      signatureValid: verifySignature(signatureOid, spki, raw(der, infoT), signature, paramsT && raw(der, paramsT)),
       requestedExtensions: requested, challengePassword,
     };
   } catch (e) {

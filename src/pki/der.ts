@@ -41,7 +41,7 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-/** Reads the TLV at `offset`, which must end at or before `limit` (definite lengths only, X.690 §10.1). */
+/** Reads the TLV at `offset`, which must end at or before `limit` (definite, minimal lengths only: DER, X.690 §10.1). */
 export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.length): Tlv {
   if (offset + 2 > limit) throw new DerError("truncated element");
   const tag = buf[offset];
@@ -56,8 +56,11 @@ export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.len
     if (n === 0) throw new DerError("indefinite length is not DER");
     if (n > 4) throw new DerError("length too large");
     if (pos + n > limit) throw new DerError("truncated length");
+    // X.690 §10.1: DER lengths are minimal — no leading zero octet, no long form below 128.
+    if (buf[pos] === 0) throw new DerError("non-minimal length (a leading zero length octet is not DER)");
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + buf[pos++];
+    if (length < 0x80) throw new DerError("non-minimal length (the long form for a length below 128 is not DER)");
   }
   const end = pos + length;
   if (end > limit) throw new DerError("element longer than its container");

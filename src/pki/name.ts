@@ -72,14 +72,16 @@ export function validateDnFields(f: DnFields, fieldPrefix: string): Violation[] 
   return out;
 }
 
-/** Encodes fields as a DER Name, one attribute per RDN in the order C, ST, L, O, OU, CN (RFC 5280 §4.1.2.4). */
-export function encodeName(f: DnFields): Uint8Array {
-  const violations = validateDnFields(f, "subject");
+/** Encodes fields as a DER Name, one attribute per RDN in the order C, ST, L, O, OU, CN (RFC 5280 §4.1.2.4); with optionalCommonName, commonName "" leaves the CN out (leaves whose SANs name them). */
+export function encodeName(f: DnFields, opts: { optionalCommonName?: boolean } = {}): Uint8Array {
+  // RFC 5280 §4.1.2.6: a leaf's subject may leave out the CN (even be empty) when its SANs name it.
+  const noCn = opts.optionalCommonName === true && f.commonName === "";
+  const violations = validateDnFields(noCn ? { ...f, commonName: "-" } : f, "subject");
   if (violations.length) throw errors.validation("The distinguished name is invalid.", violations);
   const rdns: Uint8Array[] = [];
   for (const [key, oid] of ORDER) {
     const v = f[key];
-    if (v === undefined) continue;
+    if (v === undefined || (key === "commonName" && noCn)) continue;
     // RFC 5280 §4.1.2.4: UTF8String for new names; countryName is always PrintableString (upper-cased here).
     const value = key === "country" ? derString(TAG.PRINTABLE_STRING, v.toUpperCase()) : derString(TAG.UTF8_STRING, v);
     rdns.push(setOf(seq(derOid(oid), value)));
@@ -123,10 +125,12 @@ function escape(v: string): string {
  * Decodes a DER Name. `fields` holds the first value of each attribute (known types by their
  * DnFields/short key, others by dotted OID; commonName is "" when absent). `text` follows
  * RFC 4514: the LAST RDN first, so a name encoded C, O, CN reads "CN=x, O=y, C=z".
+ * `commonNames` lists every CN value, so callers can refuse a name with more than one.
  */
-export function decodeName(der: Uint8Array): { fields: DnFields & Record<string, string>; text: string } {
+export function decodeName(der: Uint8Array): { fields: DnFields & Record<string, string>; text: string; commonNames: string[] } {
   let rdnTexts: string[];
   const fields: Record<string, string> = {};
+  const commonNames: string[] = [];
   try {
     const root = readRoot(der, TAG.SEQUENCE);
     rdnTexts = childrenOf(der, root, TAG.SEQUENCE).map((rdn) => {
@@ -140,6 +144,7 @@ export function decodeName(der: Uint8Array): { fields: DnFields & Record<string,
           const value = valueText(der, valueT);
           const [key, short] = ATTRS[oid] ?? [oid, oid];
           if (!(key in fields)) fields[key] = value;
+          if (key === "commonName") commonNames.push(value);
           return `${short}=${value.startsWith("#") && !(valueT.tag in STRING_TAGS) ? value : escape(value)}`;
         })
         .join("+");
@@ -147,7 +152,7 @@ export function decodeName(der: Uint8Array): { fields: DnFields & Record<string,
   } catch (e) {
     throw errors.badRequest(`The distinguished name could not be parsed: ${(e as Error).message}.`);
   }
-  return { fields: { commonName: "", ...fields }, text: rdnTexts.reverse().join(", ") };
+  return { fields: { commonName: "", ...fields }, text: rdnTexts.reverse().join(", "), commonNames };
 }
 
 const STRING_TAGS: Record<number, true> = { 0x0c: true, 0x13: true, 0x16: true, 0x12: true, 0x1a: true, 0x14: true, 0x1e: true, 0x1c: true };

@@ -43,8 +43,10 @@ export function pemBlocks(text: string): { label: string; der: Uint8Array }[] {
 /**
  * DER bytes from PEM with `label` (or one of `aliases`), raw DER, or base64 DER text.
  * The first matching PEM block wins; anything else is a bad request naming what was expected.
+ * With `single`, the PEM must hold exactly one block and nothing but whitespace after it, so a
+ * second object (two CSRs pasted together) is refused rather than silently ignored.
  */
-export function derFromPemOrDer(input: string | Uint8Array, label: string, aliases: readonly string[] = []): Uint8Array {
+export function derFromPemOrDer(input: string | Uint8Array, label: string, aliases: readonly string[] = [], opts: { single?: boolean } = {}): Uint8Array {
   const what = label.toLowerCase();
   let text: string;
   if (typeof input === "string") {
@@ -61,6 +63,11 @@ export function derFromPemOrDer(input: string | Uint8Array, label: string, alias
     if (!found) {
       const labels = blocks.map((b) => `"${b.label}"`).join(", ") || "none";
       throw errors.badRequest(`Expected a PEM block labelled "${label}", found ${labels}.`);
+    }
+    if (opts.single) {
+      if (blocks.length > 1) throw errors.badRequest(`Expected one PEM block, found ${blocks.length}; send one ${what} at a time.`);
+      const after = text.slice(text.lastIndexOf("-----END ") + 9).replace(/^[A-Z0-9 #-]*-----/, "");
+      if (after.trim() !== "") throw errors.badRequest(`Unexpected data after the PEM block's END line; send only the ${what}.`);
     }
     return found.der;
   }

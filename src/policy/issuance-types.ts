@@ -47,6 +47,12 @@ export interface CsrFacts {
   requestedKeyUsage?: string[];
   /** Dotted OIDs from the CSR's extensionRequest. */
   requestedEku?: string[];
+  /** Every commonName in the CSR's subject. */
+  commonNames?: string[];
+  /** basicConstraints from the CSR's extensionRequest. */
+  requestedBasicConstraints?: { ca: boolean };
+  /** OIDs of critical extensions requested that Stamp does not know. */
+  unknownCriticalExtensions?: string[];
 }
 
 /** Everything decideIssuance weighs. */

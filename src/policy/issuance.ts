@@ -8,6 +8,7 @@ import { isKeyAlgorithm, KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algori
 import { defaultKeyUsage, type SubjectAltNamesInput } from "../pki/leaf-certificate.js";
 import type { DnFields } from "../pki/name.js";
 import type { IssuanceDecisionInput, IssuanceRequest } from "./issuance-types.js";
+import { CA_KEY_USAGE_BITS, csrRequestViolations } from "./csr-rules.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import {
   dateValue, dedupeSans, enumList, isObject, keyUsageViolations, MAX_SANS, sanEntriesFromCsr, sanEntriesFromList,
@@ -60,7 +61,10 @@ export function decideIssuance(input: IssuanceDecisionInput): { request: Issuanc
   if (csr) {
     keyField = "csr";
     if (!csr.signatureValid) v.push({ field: "csr", code: "bad_signature", message: "The CSR's signature does not verify with the key it carries (RFC 2986 §3)." });
-    if (csr.keyAlgorithm === null) v.push({ field: "csr", code: "unsupported_key", message: `The CSR's key (${csr.keyDescription}) is not supported; use one of ${KEY_ALGORITHMS.join(", ")}.`, value: csr.keyDescription });
+    v.push(...csrRequestViolations(csr));
+    // An id-RSASSA-PSS key (RFC 4055 §1.2) is refused, but a PSS signature by an rsaEncryption key is fine (docs/csr.md).
+    const pssHint = csr.keyDescription.startsWith("RSA-PSS") ? " To sign with RSASSA-PSS, use an ordinary RSA key (openssl req -newkey rsa:2048 -sigopt rsa_padding_mode:pss)." : "";
+    if (csr.keyAlgorithm === null) v.push({ field: "csr", code: "unsupported_key", message: `The CSR's key (${csr.keyDescription}) is not supported; use one of ${KEY_ALGORITHMS.join(", ")}.${pssHint}`, value: csr.keyDescription });
     keyAlgorithm = csr.keyAlgorithm;
     if (keyAlgorithm && isKeyAlgorithm(a.keyAlgorithm as string) && a.keyAlgorithm !== keyAlgorithm) {
       v.push({ field: "attributes.keyAlgorithm", code: "key_algorithm_mismatch", message: `The CSR carries a ${keyAlgorithm} key; keyAlgorithm ${String(a.keyAlgorithm)} cannot change it. Omit keyAlgorithm or send a matching CSR.`, value: a.keyAlgorithm });
@@ -143,6 +147,7 @@ export function decideIssuance(input: IssuanceDecisionInput): { request: Issuanc
     kuField = "csr.keyUsage";
     ku = [];
     for (const bit of csr.requestedKeyUsage) {
+      if (CA_KEY_USAGE_BITS.includes(bit)) continue; // reported by csrRequestViolations
       const name = kuFromRfc(bit);
       if (!name) v.push({ field: kuField, code: "unsupported_key_usage", message: `The CSR asks for unknown key usage ${bit}.`, value: bit });
       else if (!ku.includes(name)) ku.push(name);

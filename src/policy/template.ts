@@ -88,7 +88,8 @@ function list(raw: unknown, path: string, v: Violation[]): unknown[] | undefined
   return raw;
 }
 
-const KIND: Record<SubjectType | SanType, PatternKind> = {
+/** The pattern syntax of each subject attribute and SAN type. */
+export const PATTERN_KIND: Readonly<Record<SubjectType | SanType, PatternKind>> = {
   common_name: "common_name", organization: "subject", organizational_unit: "subject", country: "country", state: "subject", locality: "subject",
   dns_name: "dns", ip_address: "ip", email: "email", uri: "uri",
 };
@@ -110,7 +111,7 @@ function patternSection<T extends SubjectType | SanType>(raw: unknown, section: 
       if (!items) continue;
       const matchers: Matcher[] = [];
       items.forEach((p, j) => {
-        const m = compilePattern(KIND[type], p);
+        const m = compilePattern(PATTERN_KIND[type], p);
         if ("error" in m) v.push({ field: `${path}.${name}[${j}]`, code: "invalid_pattern", message: m.error, value: p });
         else matchers.push(m);
       });

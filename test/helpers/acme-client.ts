@@ -232,12 +232,12 @@ export function startHttp01(port: number): Promise<Http01Server> {
   });
 }
 
-/** A P-256 key and a DER CSR for `names` (CN = the first, SANs = all) made by openssl, without blocking the event loop. */
-export async function makeCsr(names: string[], opts: { cn?: string } = {}): Promise<{ der: Uint8Array; key: KeyObject; keyPem: string }> {
+/** A P-256 key and a DER CSR for `names` (CN = the first, SANs = all, `extra` openssl req arguments) made by openssl, without blocking the event loop. */
+export async function makeCsr(names: string[], opts: { cn?: string; extra?: string[] } = {}): Promise<{ der: Uint8Array; key: KeyObject; keyPem: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-csr-"));
   try {
     const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
-    const args = ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-subj", `/CN=${opts.cn ?? names[0]}`, "-addext", `subjectAltName=${san}`, "-outform", "DER", "-out", "csr.der"];
+    const args = ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-subj", `/CN=${opts.cn ?? names[0]}`, "-addext", `subjectAltName=${san}`, ...(opts.extra ?? []), "-outform", "DER", "-out", "csr.der"];
     await new Promise<void>((resolve, reject) => execFile("openssl", args, { cwd: dir, timeout: 30_000 }, (err, _o, stderr) => (err ? reject(new Error(`openssl req: ${stderr}`)) : resolve())));
     const keyPem = readFileSync(path.join(dir, "k.pem"), "utf8");
     return { der: new Uint8Array(readFileSync(path.join(dir, "csr.der"))), key: createPrivateKey(keyPem), keyPem };

@@ -46,7 +46,7 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
 
   async function prepare(issuer: LeafIssuer, spec: LeafSpec, spki: Uint8Array): Promise<PreparedLeaf> {
     const serialBytes = serialFromRandom(rt.random(20));
-    const subject = encodeName(spec.subject.commonName ? spec.subject : { ...spec.subject, commonName: "" });
+    const subject = encodeName(spec.subject, { optionalCommonName: true });
     if (issuer.kind === "self-signed") {
       const tbs = buildLeafTbs({ serialNumber: serialBytes, subject, issuer: subject, notBefore: spec.notBefore, notAfter: spec.notAfter, spki, issuerSpki: spki, signerAlgorithm: issuer.keyAlgorithm, sans: spec.sans, keyUsage: spec.keyUsage, extendedKeyUsage: spec.extendedKeyUsage, selfSigned: true });
       lint(tbs, spec.notBefore, spec.notAfter, true);

@@ -14,16 +14,16 @@ export function templateRoutes(s: Services): FastifyPluginAsyncZod {
     app.get(`${TEMPLATES}/presets`, { schema: { tags, summary: "Template presets (TLS server, TLS client, …)", response: { 200: z.object({ presets: z.array(c.templatePreset) }) } } }, async (req) => ({
       presets: s.templates.presets(req.ctx),
     }));
-    app.post(TEMPLATES, { schema: { tags, summary: "Create a template (optionally from a preset)", body: c.createTemplateBody, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
-      certificateTemplate: await s.templates.create(req.ctx, req.body),
-    }));
+    app.post(TEMPLATES, { schema: { tags, summary: "Create a template (optionally from a preset, which the rules given narrow)", body: c.createTemplateBody, response: { 200: z.object({ certificateTemplate: c.template, warnings: z.array(c.templateWarning) }) } } }, (req) =>
+      s.templates.create(req.ctx, req.body),
+    );
     app.get(TEMPLATES, { schema: { tags, querystring: z.strictObject({ projectId: uuid }), response: { 200: z.object({ certificateTemplates: z.array(c.template) }) } } }, async (req) => ({
       certificateTemplates: await s.templates.list(req.ctx, req.query.projectId),
     }));
     app.get(`${TEMPLATES}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({
       certificateTemplate: await s.templates.get(req.ctx, req.params.id),
     }));
-    app.patch(`${TEMPLATES}/:id`, { schema: { tags, summary: "Change a template; reports profiles whose defaults it breaks", params: idParams, body: c.updateTemplateBody, response: { 200: z.object({ certificateTemplate: c.template, brokenProfiles: z.array(z.object({ profileId: uuid, slug: z.string(), violations: z.array(violation) })) }) } } }, (req) =>
+    app.patch(`${TEMPLATES}/:id`, { schema: { tags, summary: "Change a template; reports profiles whose defaults it breaks", params: idParams, body: c.updateTemplateBody, response: { 200: z.object({ certificateTemplate: c.template, brokenProfiles: z.array(z.object({ profileId: uuid, slug: z.string(), violations: z.array(violation) })), warnings: z.array(c.templateWarning) }) } } }, (req) =>
       s.templates.update(req.ctx, req.params.id, req.body),
     );
     app.delete(`${TEMPLATES}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificateTemplate: c.template }) } } }, async (req) => ({

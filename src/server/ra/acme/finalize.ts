@@ -71,7 +71,8 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
         if (!issued.certificate) throw new Error("unexpected preview");
         await store.acme.transitionOrder(o.id, ["processing"], "valid", { certificate_id: issued.certificate.certificateId });
       } catch (e) {
-        const detail = isStampError(e) ? e.message : "The certificate could not be issued.";
+        // RFC 8555 §6.7: the reasons go in the detail (clients show it) as well as in subproblems.
+        const detail = !isStampError(e) ? "The certificate could not be issued." : e.violations.length ? `The CSR was refused: ${e.violations.map((x) => x.message).join(" ").slice(0, 2000)}` : e.message;
         await store.acme.transitionOrder(o.id, ["processing"], "invalid", { error: { type: "urn:ietf:params:acme:error:badCSR", detail } });
         if (isStampError(e) && (e.kind === "validation" || e.kind === "bad_request")) throw new StampError("bad_request", detail, { acmeType: "badCSR", violations: e.violations });
         throw e;

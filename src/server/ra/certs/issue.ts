@@ -10,6 +10,8 @@ import { audit } from "../audit.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { requireProfileAccess } from "./access.js";
 import type { LeafPort, LeafSigner } from "./ports.js";
+import type { TemplateInput } from "../../../policy/template.js";
+import { templateWarnings } from "../../../policy/template-narrow.js";
 import { compileTemplate } from "./templates.js";
 import { withoutRoot } from "./view.js";
 import { toPem } from "../../../pki/pem.js";
@@ -120,6 +122,9 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       signatureValid: csr.signatureValid,
       requestedKeyUsage: csr.requestedExtensions.keyUsage,
       requestedEku: csr.requestedExtensions.extendedKeyUsage,
+      commonNames: csr.commonNames,
+      requestedBasicConstraints: csr.requestedExtensions.basicConstraints,
+      unknownCriticalExtensions: csr.requestedExtensions.unknownCritical,
     },
     issuer: issuerFacts,
     now: rt.clock(),
@@ -162,6 +167,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       preview: {
         tbsCertificate: Buffer.from(prepared.tbs).toString("base64"),
         text: { subject: req.subject, altNames, keyUsages, extendedKeyUsages, notBefore: req.notBefore.toISOString(), notAfter: req.notAfter.toISOString(), keyAlgorithm: req.keyAlgorithm, signatureAlgorithm: req.signatureAlgorithm, issuer: ca ? ca.name : "self-signed" },
+        warnings: templateWarnings(templateRow.rules as TemplateInput),
       },
     } as const;
   }

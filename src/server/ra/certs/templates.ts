@@ -2,6 +2,7 @@ import { errors, type Violation } from "../../../errors.js";
 import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
 import { TEMPLATE_PRESETS } from "../../../policy/presets.js";
 import { parseTemplate, type Template, type TemplateInput } from "../../../policy/template.js";
+import { narrowPreset, templateWarnings } from "../../../policy/template-narrow.js";
 import { isUniqueViolation } from "../../store/db.js";
 import type { TemplateRow } from "../../store/cert.repo.js";
 import type { Store } from "../../store/store.js";
@@ -69,10 +70,15 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
       requirePrincipal(ctx);
       return (Object.keys(TEMPLATE_PRESETS) as PresetName[]).map((k) => ({ preset: k, name: TEMPLATE_PRESETS[k].name, description: TEMPLATE_PRESETS[k].description, rules: TEMPLATE_PRESETS[k].template }));
     },
-    /** Creates a template, from a preset when one is named (fields given replace the preset's). */
+    /** Creates a template, from a preset when one is named (fields given narrow the preset's, never widen them). */
     async create(ctx: RequestContext, body: { projectId: string; name: string; description?: string; preset?: PresetName } & Record<string, unknown>) {
       await requireRole(store, ctx, body.projectId, "admin", { type: "Project", id: body.projectId });
-      const rules = { ...(body.preset ? TEMPLATE_PRESETS[body.preset].template : {}), ...rulesOf(body) };
+      let rules = rulesOf(body);
+      if (body.preset) {
+        const narrowed = narrowPreset(body.preset, TEMPLATE_PRESETS[body.preset].template, rules);
+        if ("violations" in narrowed) throw errors.validation(`The rules given would widen the preset ${body.preset}; see violations.`, narrowed.violations);
+        rules = narrowed.rules;
+      }
       parse(rules);
       const id = rt.uuid();
       try {
@@ -84,7 +90,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
         if (isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
         throw e;
       }
-      return templateView((await store.cert.templateById(id))!);
+      return { certificateTemplate: templateView((await store.cert.templateById(id))!), warnings: templateWarnings(rules) };
     },
     /** One template. */
     async get(ctx: RequestContext, id: string) {
@@ -101,7 +107,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
      */
     async update(ctx: RequestContext, id: string, body: { name?: string; description?: string } & Record<string, unknown>) {
       const t = await load(ctx, id, "admin");
-      if (isEmptyPatch(body)) return { certificateTemplate: templateView(t), brokenProfiles: [] };
+      if (isEmptyPatch(body)) return { certificateTemplate: templateView(t), brokenProfiles: [], warnings: templateWarnings(t.rules as TemplateInput) };
       const rules = withoutNulls(mergePatch(t.rules as Record<string, unknown>, rulesOf(body))) as TemplateInput;
       const template = parse(rules);
       const broken = await brokenProfiles(id, template);
@@ -114,7 +120,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
         if (isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
         throw e;
       }
-      return { certificateTemplate: templateView((await store.cert.templateById(id))!), brokenProfiles: broken };
+      return { certificateTemplate: templateView((await store.cert.templateById(id))!), brokenProfiles: broken, warnings: templateWarnings(rules) };
     },
     /** Deletes a template that no profile uses. */
     async remove(ctx: RequestContext, id: string) {
