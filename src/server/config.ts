@@ -15,6 +15,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   bodyLimitBytes: number;
+  /** Client time bounds and connections per address (issue 14, finding 10). */
+  http: { headersTimeoutSeconds: number; requestTimeoutSeconds: number; keepAliveTimeoutSeconds: number; maxConnectionsPerAddress: number };
   backdateSeconds: number;
   crlIntervalSeconds: number;
   ocspValiditySeconds: number;
@@ -60,6 +62,10 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "alert-interval", env: "STAMP_ALERT_INTERVAL", default: "30", help: "seconds between alert delivery passes (5 to 3600); expiration scans run every 10 passes; new events are sent within a second or so" },
   { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
+  { flag: "headers-timeout", env: "STAMP_HEADERS_TIMEOUT", default: "10", help: "seconds a client has to send a request's headers (and finish the TLS handshake) before the connection is closed (1 to 300)" },
+  { flag: "request-timeout", env: "STAMP_REQUEST_TIMEOUT", default: "60", help: "seconds a client has to send a whole request (1 to 3600; not less than --headers-timeout)" },
+  { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "5", help: "seconds an idle keep-alive connection stays open (1 to 600)" },
+  { flag: "max-connections-per-address", env: "STAMP_MAX_CONNECTIONS_PER_ADDRESS", default: "100", help: "open connections one client address may hold; more are closed at once (1 to 100000; behind a proxy, count the proxy's)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -196,6 +202,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (!smtpFrom || !/^[^\s@<>]{1,64}@[^\s@<>]{1,253}$/.test(smtpFrom)) violations.push({ field: "--smtp-from", code: "invalid", message: "--smtp-from must be an email address such as stamp@example.com (and is needed with --smtp-url).", value: smtpFrom });
     if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom };
   }
+  const headersTimeout = intIn("headers-timeout", 1, 300);
+  const requestTimeout = intIn("request-timeout", 1, 3600);
+  if (requestTimeout < headersTimeout) violations.push({ field: "--request-timeout", code: "out_of_range", message: "--request-timeout must not be less than --headers-timeout: the headers are part of the request." });
+  const keepAliveTimeout = intIn("keep-alive-timeout", 1, 600);
+  const maxConnections = intIn("max-connections-per-address", 1, 100_000);
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -215,6 +226,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       accessTokenTtlSeconds: ttl,
       logLevel,
       bodyLimitBytes: 1024 * 1024,
+      http: { headersTimeoutSeconds: headersTimeout, requestTimeoutSeconds: requestTimeout, keepAliveTimeoutSeconds: keepAliveTimeout, maxConnectionsPerAddress: maxConnections },
       backdateSeconds: backdate,
       crlIntervalSeconds: crlInterval,
       ocspValiditySeconds: ocspValidity,

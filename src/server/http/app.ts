@@ -14,6 +14,8 @@ import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
 import type { Services } from "./services.js";
+import { registerSecurityHeaders } from "./security-headers.js";
+import { limitConnectionsPerAddress, serverOptions, tlsOptions, type ConnectionLimits } from "./connections.js";
 
 /** Options for the HTTP front end. */
 export interface AppOptions {
@@ -21,6 +23,8 @@ export interface AppOptions {
   https?: { cert: string; key: string } | null;
   bodyLimitBytes: number;
   publicUrl: string;
+  /** Header/request/keep-alive timeouts and connections per address (defaults: config.ts). */
+  limits: ConnectionLimits;
 }
 
 /** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors. */
@@ -28,7 +32,10 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   const app = Fastify({
     logger: opts.logger,
     bodyLimit: opts.bodyLimitBytes,
-    https: opts.https ?? null,
+    https: opts.https ? { ...opts.https, ...tlsOptions(opts.limits), ...serverOptions(opts.limits) } : null,
+    http: serverOptions(opts.limits),
+    requestTimeout: opts.limits.requestTimeoutMs,
+    keepAliveTimeout: opts.limits.keepAliveTimeoutMs,
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler,
@@ -37,6 +44,8 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerSecurityHeaders(app, { tls: !!opts.https });
+  limitConnectionsPerAddress(app.server, opts.limits.maxConnectionsPerAddress);
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
 
