@@ -345,22 +345,22 @@ describe("ACME protocol against Stamp", () => {
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     try {
       const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/acme-revoked`;
-      const rule = await env.s.api("POST", `/api/v1/projects/${env.s.defaultProjectId}/alert-rules`, { token: env.s.adminToken, body: { name: "acme-revocations", events: ["revoked"], channel: "webhook", webhookUrl: hook, filters: { namePattern: "*.alert.stamp.test" } } });
+      const rule = await env.s.api("POST", `/api/v1/projects/${env.s.defaultProjectId}/alert-rules`, { token: env.s.adminToken, body: { name: "acme-revocations", events: ["revoked"], channel: "webhook", webhookUrl: hook, filters: { namePattern: "alert*.stamp.test" } } });
       expect(rule.status, JSON.stringify(rule.body)).toBe(200);
       const c = await account();
-      const byAccount = await issue(c, ["one.alert.stamp.test"]);
-      const byKey = await issue(c, ["two.alert.stamp.test"]);
+      const byAccount = await issue(c, ["alert1.stamp.test"]);
+      const byKey = await issue(c, ["alert2.stamp.test"]);
       expect((await c.revoke(byAccount.der, { reason: 4 })).status).toBe(200);
       expect((await c.revoke(byKey.der, { reason: 1, key: acmeKey(byKey.key) })).status).toBe(200);
       await env.s.server.jobs.runNow("alert-delivery");
       const events = hits.filter((h) => h.path === "/acme-revoked").map((h) => JSON.parse(h.body));
       expect(events.map((e) => e.type)).toEqual(["dev.stamp.certificate.revoked", "dev.stamp.certificate.revoked"]);
       const byName = Object.fromEntries(events.map((e) => [e.data.certificate.commonName, e]));
-      expect(byName["one.alert.stamp.test"].data.reason).toBe("SUPERSEDED");
-      expect(byName["two.alert.stamp.test"].data.reason).toBe("KEY_COMPROMISE");
+      expect(byName["alert1.stamp.test"].data.reason).toBe("SUPERSEDED");
+      expect(byName["alert2.stamp.test"].data.reason).toBe("KEY_COMPROMISE");
       // Audited once each, as ACME revocations, by the account or by the certificate's key.
       const log = await env.s.api("GET", `/api/v1/projects/${env.s.defaultProjectId}/audit-logs?action=certificate.revoke&limit=100`, { token: env.s.adminToken });
-      const mine = log.body.auditLogs.filter((a: { objectId: string }) => [byName["one.alert.stamp.test"].subject, byName["two.alert.stamp.test"].subject].includes(a.objectId));
+      const mine = log.body.auditLogs.filter((a: { objectId: string }) => [byName["alert1.stamp.test"].subject, byName["alert2.stamp.test"].subject].includes(a.objectId));
       expect(mine.map((a: { actorType: string }) => a.actorType).sort()).toEqual(["acme-account", "acme-certificate-key"]);
       for (const a of mine) expect(a.detail).toMatchObject({ via: "acme" });
     } finally {

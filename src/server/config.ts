@@ -64,7 +64,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
   { flag: "headers-timeout", env: "STAMP_HEADERS_TIMEOUT", default: "10", help: "seconds a client has to send a request's headers (and finish the TLS handshake) before the connection is closed (1 to 300)" },
   { flag: "request-timeout", env: "STAMP_REQUEST_TIMEOUT", default: "60", help: "seconds a client has to send a whole request (1 to 3600; not less than --headers-timeout)" },
-  { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "5", help: "seconds an idle keep-alive connection stays open (1 to 600)" },
+  { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "72", help: "seconds an idle keep-alive connection stays open (1 to 600; keep it above the idle timeout of any load balancer in front, often 60)" },
   { flag: "max-connections-per-address", env: "STAMP_MAX_CONNECTIONS_PER_ADDRESS", default: "100", help: "open connections one client address may hold; more are closed at once (1 to 100000; behind a proxy, count the proxy's)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
