@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -108,7 +109,9 @@ describe("ACME protocol against Stamp", () => {
     const c = await client();
     const created = await c.newAccount({ contact: ["mailto:a@stamp.test"] }, eab);
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ status: "valid", contact: ["mailto:a@stamp.test"], externalAccountBinding: { kid: eab.keyId } });
+    expect(created.body).toMatchObject({ status: "valid", contact: ["mailto:a@stamp.test"] });
+    // RFC 8555 §7.1.2: externalAccountBinding is the client's JWS; echoing anything else breaks clients that re-send the account.
+    expect(created.body).not.toHaveProperty("externalAccountBinding");
     const other = await client();
     const twice = await other.newAccount({}, eab);
     expectProblem(twice, "unauthorized", 403);
@@ -131,12 +134,21 @@ describe("ACME protocol against Stamp", () => {
     expectProblem(await c.post(c.kid!, { contact: ["mailto:not an address"] }), "invalidContact", 400);
     expect((await c.post(c.kid!, "")).body.contact).toEqual(["mailto:b@stamp.test", "mailto:c@stamp.test"]);
 
+    // Re-sending the account object as it was given (python-acme does) changes nothing; other statuses are refused.
+    const resent = await c.post(c.kid!, { ...updated.body });
+    expect(resent.status, resent.text).toBe(200);
+    expect(resent.body.status).toBe("valid");
+    expectProblem(await c.post(c.kid!, { status: "revoked" }), "malformed", 400);
+
     const off = await c.post(c.kid!, { status: "deactivated" });
     expect(off.status, off.text).toBe(200);
     expect(off.body.status).toBe("deactivated");
     expectProblem(await c.post(c.kid!, ""), "unauthorized", 403);
     expectProblem(await c.newOrder(["x.stamp.test"]), "unauthorized", 403);
     expectProblem(await c.post(c.kid!, { status: "valid" }), "unauthorized", 403);
+    // RFC 8555 §7.3.6: newAccount signed by the deactivated account's key is refused too.
+    expectProblem(await again.newAccount({ onlyReturnExisting: true }), "unauthorized", 403);
+    expectProblem(await again.newAccount({}, eab), "unauthorized", 403);
   });
 
   it("fail/ keyChange: the new key works and the old one is refused; a key another account uses is a 409", async () => {
@@ -147,7 +159,11 @@ describe("ACME protocol against Stamp", () => {
     expect(r.status, r.text).toBe(200);
     const read = await c.post(c.kid!, "");
     expect(read.status, read.text).toBe(200);
-    expectProblem(await c.post(c.kid!, "", { key: oldKey }), "malformed", 400);
+    // Signed by the account's old key: not the account's any more (unauthorized, not malformed).
+    const stale = await c.post(c.kid!, "", { key: oldKey });
+    expectProblem(stale, "unauthorized", 403);
+    expect(stale.body.detail).toMatch(/current key/);
+    expectProblem(await c.post(c.dir.newOrder, { identifiers: [{ type: "dns", value: "old.stamp.test" }] }, { key: oldKey }), "unauthorized", 403);
     const byOld = await client(oldKey);
     expectProblem(await byOld.newAccount({ onlyReturnExisting: true }), "accountDoesNotExist", 400);
     const byNew = await client(newKey);
@@ -275,6 +291,17 @@ describe("ACME protocol against Stamp", () => {
     const renewal = await c.newOrder(["ari.stamp.test"], { replaces: certId });
     expect(renewal.status, renewal.text).toBe(201);
     expect(renewal.body.replaces).toBe(certId);
+    // RFC 9773 §5: one live replacement per certificate.
+    const twice = await c.newOrder(["ari.stamp.test"], { replaces: certId });
+    expectProblem(twice, "alreadyReplaced", 409);
+    expect(twice.body.detail).toContain(renewal.headers.location);
+    // Once that order has failed (its authorization deactivated), the certificate may be replaced again.
+    expect((await c.post(renewal.body.authorizations[0], { status: "deactivated" })).status).toBe(200);
+    const retry = await c.newOrder(["ari.stamp.test"], { replaces: certId });
+    expect(retry.status, retry.text).toBe(201);
+    expectProblem(await c.newOrder(["ari.stamp.test"], { replaces: certId }), "alreadyReplaced", 409);
+    // An order that replaces nothing is still fine.
+    expect((await c.newOrder(["ari.stamp.test"])).status).toBe(201);
 
     const madeUp = `${b64u(randomBytes(20))}.${b64u(Buffer.from([0x12, 0x34, 0x56]))}`;
     expectProblem(await c.newOrder(["ari.stamp.test"], { replaces: madeUp }), "malformed", 400);
@@ -301,6 +328,56 @@ describe("ACME protocol against Stamp", () => {
     expect(list.body.certificates.map((x: { status: string }) => x.status)).toEqual(["revoked"]);
     // A certificate this server did not issue.
     expectProblem(await c.revoke(firstDer(env.rootPem)), "malformed", 404);
+  });
+
+  it("fail/ POSTs that are not application/jose+json answer 415 malformed with a fresh nonce (RFC 8555 §6.2)", async () => {
+    const c = await account();
+    const signed = async (url: string, payload: unknown) => JSON.stringify(jws(c.key, { nonce: await c.nonce(), url, kid: c.kid }, payload));
+    for (const [url, payload] of [[c.dir.newOrder, { identifiers: [{ type: "dns", value: "json.stamp.test" }] }], [c.kid!, ""], [c.dir.newAccount, {}], [c.dir.revokeCert, { certificate: "AA" }]] as const) {
+      for (const type of ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded"]) {
+        const r = await c.call("POST", url, await signed(url, payload), { "content-type": type });
+        expectProblem(r, "malformed", 415);
+        expect(r.body.detail).toContain("application/jose+json");
+      }
+      const none = await httpsCall(url, { method: "POST", ca, agent, body: await signed(url, payload) });
+      expect(none.status, none.text).toBe(415);
+    }
+    // The same request as application/jose+json is served.
+    const ok = await c.call("POST", c.dir.newOrder, await signed(c.dir.newOrder, { identifiers: [{ type: "dns", value: "json.stamp.test" }] }), { "content-type": "application/jose+json" });
+    expect(ok.status, ok.text).toBe(201);
+  });
+
+  it("ok/ a revocation through ACME raises the revoked alert, like a REST revocation", async () => {
+    const hits: { path: string; body: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString("utf8")));
+      req.on("end", () => (hits.push({ path: req.url ?? "", body }), res.end("ok")));
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    try {
+      const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/acme-revoked`;
+      const rule = await env.s.api("POST", `/api/v1/projects/${env.s.defaultProjectId}/alert-rules`, { token: env.s.adminToken, body: { name: "acme-revocations", events: ["revoked"], channel: "webhook", webhookUrl: hook, filters: { namePattern: "alert*.stamp.test" } } });
+      expect(rule.status, JSON.stringify(rule.body)).toBe(200);
+      const c = await account();
+      const byAccount = await issue(c, ["alert1.stamp.test"]);
+      const byKey = await issue(c, ["alert2.stamp.test"]);
+      expect((await c.revoke(byAccount.der, { reason: 4 })).status).toBe(200);
+      expect((await c.revoke(byKey.der, { reason: 1, key: acmeKey(byKey.key) })).status).toBe(200);
+      await env.s.server.jobs.runNow("alert-delivery");
+      const events = hits.filter((h) => h.path === "/acme-revoked").map((h) => JSON.parse(h.body));
+      expect(events.map((e) => e.type)).toEqual(["dev.stamp.certificate.revoked", "dev.stamp.certificate.revoked"]);
+      const byName = Object.fromEntries(events.map((e) => [e.data.certificate.commonName, e]));
+      expect(byName["alert1.stamp.test"].data.reason).toBe("SUPERSEDED");
+      expect(byName["alert2.stamp.test"].data.reason).toBe("KEY_COMPROMISE");
+      // Audited once each, as ACME revocations, by the account or by the certificate's key.
+      const log = await env.s.api("GET", `/api/v1/projects/${env.s.defaultProjectId}/audit-logs?action=certificate.revoke&limit=100`, { token: env.s.adminToken });
+      const mine = log.body.auditLogs.filter((a: { objectId: string }) => [byName["alert1.stamp.test"].subject, byName["alert2.stamp.test"].subject].includes(a.objectId));
+      expect(mine.map((a: { actorType: string }) => a.actorType).sort()).toEqual(["acme-account", "acme-certificate-key"]);
+      for (const a of mine) expect(a.detail).toMatchObject({ via: "acme" });
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 
   it("fail/ fuzz: 10,000+ mutated JWS bodies on new-account, new-order and an order URL answer < 500, problem+json when ≥ 400", { timeout: 180_000 }, async () => {

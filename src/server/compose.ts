@@ -52,6 +52,12 @@ export interface Composed {
   close(): Promise<void>;
 }
 
+/** The HTTP front end's client bounds, in the milliseconds Node wants. */
+function httpLimits(config: Config) {
+  const h = config.clientLimits;
+  return { headersTimeoutMs: h.headersTimeoutSeconds * 1000, requestTimeoutMs: h.requestTimeoutSeconds * 1000, keepAliveTimeoutMs: h.keepAliveTimeoutSeconds * 1000, maxConnectionsPerAddress: h.maxConnectionsPerAddress };
+}
+
 /** The composition root: store → keys → CA → RA → HTTP (ARCHITECTURE.md). */
 export async function compose(config: Config, opts: { logger: FastifyServerOptions["logger"]; rt?: Partial<Runtime>; onJobError?: (msg: string, err: unknown) => void; onNotice?: (msg: string) => void }): Promise<Composed> {
   const rt: Runtime = { clock: () => new Date(), random: (n) => randomBytes(n), uuid: randomUUID, ...opts.rt };
@@ -149,9 +155,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     }
 
     const auth = { verify: tokens.verify, user: users.principal, identity: identities.principal };
-    const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
+    const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, limits: httpLimits(config) });
     closers.unshift(() => app.close());
-    const httpApp = config.http ? await buildRevocationApp(services, { logger: opts.logger }) : null;
+    const httpApp = config.http ? await buildRevocationApp(services, { logger: opts.logger, limits: httpLimits(config) }) : null;
     if (httpApp) closers.unshift(() => httpApp.close());
     return {
       app,

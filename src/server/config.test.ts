@@ -84,6 +84,14 @@ describe("config", () => {
     if (!("violations" in orphan)) throw new Error("expected violations");
     expect(orphan.violations[0]).toMatchObject({ field: "--http-public-url", code: "without_listener" });
   });
+  it("ok/ client time bounds and connections per address: defaults, and a request timeout below the header timeout is refused", () => {
+    const r = parseConfig([], {});
+    if (!("config" in r)) throw new Error(JSON.stringify(r));
+    expect(r.config.clientLimits).toEqual({ headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 72, maxConnectionsPerAddress: 100 });
+    const bad = parseConfig(["--headers-timeout", "30", "--request-timeout", "10", "--max-connections-per-address", "0"], {});
+    if (!("violations" in bad)) throw new Error("expected violations");
+    expect(bad.violations.map((v) => v.field).sort()).toEqual(["--max-connections-per-address", "--request-timeout"]);
+  });
   it("ok/ README.md documents every option and its environment variable", () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
     const missing = OPTIONS.filter((o) => !readme.includes(`\`--${o.flag}\``) || !readme.includes(`\`${o.env}\``)).map((o) => o.flag);

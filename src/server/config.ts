@@ -24,6 +24,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   bodyLimitBytes: number;
+  /** Client time bounds and connections per address (issue 14, finding 10). */
+  clientLimits: { headersTimeoutSeconds: number; requestTimeoutSeconds: number; keepAliveTimeoutSeconds: number; maxConnectionsPerAddress: number };
   backdateSeconds: number;
   crlIntervalSeconds: number;
   ocspValiditySeconds: number;
@@ -76,6 +78,10 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
   { flag: "egress-allow", env: "STAMP_EGRESS_ALLOW", help: "comma-separated CIDRs, addresses, host names and *.suffix names that webhooks, SMTP and ACME validation may reach although private or loopback (docs/egress.md)" },
+  { flag: "headers-timeout", env: "STAMP_HEADERS_TIMEOUT", default: "10", help: "seconds a client has to send a request's headers (and finish the TLS handshake) before the connection is closed (1 to 300)" },
+  { flag: "request-timeout", env: "STAMP_REQUEST_TIMEOUT", default: "60", help: "seconds a client has to send a whole request (1 to 3600; not less than --headers-timeout)" },
+  { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "72", help: "seconds an idle keep-alive connection stays open (1 to 600; keep it above the idle timeout of any load balancer in front, often 60)" },
+  { flag: "max-connections-per-address", env: "STAMP_MAX_CONNECTIONS_PER_ADDRESS", default: "100", help: "open connections one client address may hold; more are closed at once (1 to 100000; behind a proxy, count the proxy's)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
 ];
 
@@ -223,6 +229,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   // The SMTP relay goes through the egress policy too: a refused literal is caught now, not at the first alert.
   const smtpRefusal = smtp && createEgress({ allow: egressAllow }).hostRefusal(new URL(smtp.url).hostname);
   if (smtpRefusal) violations.push({ field: "--smtp-url", code: "egress_refused", message: `--smtp-url: ${refusalMessage(smtpRefusal)}`, value: smtp!.url });
+  const headersTimeout = intIn("headers-timeout", 1, 300);
+  const requestTimeout = intIn("request-timeout", 1, 3600);
+  if (requestTimeout < headersTimeout) violations.push({ field: "--request-timeout", code: "out_of_range", message: "--request-timeout must not be less than --headers-timeout: the headers are part of the request." });
+  const keepAliveTimeout = intIn("keep-alive-timeout", 1, 600);
+  const maxConnections = intIn("max-connections-per-address", 1, 100_000);
   const logLevel = get("log-level") as Config["logLevel"];
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
@@ -246,6 +257,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       accessTokenTtlSeconds: ttl,
       logLevel,
       bodyLimitBytes: 1024 * 1024,
+      clientLimits: { headersTimeoutSeconds: headersTimeout, requestTimeoutSeconds: requestTimeout, keepAliveTimeoutSeconds: keepAliveTimeout, maxConnectionsPerAddress: maxConnections },
       backdateSeconds: backdate,
       crlIntervalSeconds: crlInterval,
       ocspValiditySeconds: ocspValidity,

@@ -47,6 +47,8 @@ export async function startAcmeEnv(opts: { eabRequired?: boolean; templateDns?: 
       STAMP_ACME_TLS_ALPN01_PORT: String(ports.tlsAlpn01),
       STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${ports.dns}`,
       STAMP_ACME_ALLOW_PRIVATE_ADDRESSES: "true",
+      // Webhook receivers of the alert tests listen on 127.0.0.1 too.
+      STAMP_EGRESS_ALLOW: "127.0.0.1",
       ...opts.env,
     },
   });

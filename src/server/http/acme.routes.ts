@@ -49,17 +49,26 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
       if (safeId(req.params.profileId)) reply.header("link", `<${publicUrl}/api/v1/cert-manager/acme/profiles/${encodeURIComponent(req.params.profileId)}/directory>;rel="index"`);
       reply.header("cache-control", "no-store");
     };
+    const problem = async (req: FastifyRequest, reply: FastifyReply, status: number, type: string, detail: string, extra: Record<string, unknown> = {}) => {
+      await common(req as Req, reply).catch(() => undefined);
+      return reply.code(status).type("application/problem+json").send({ type: `urn:ietf:params:acme:error:${type}`, detail, status, ...extra });
+    };
     app.setErrorHandler(async (err: FastifyError, req, reply) => {
       const e = err instanceof StampError ? err : err.statusCode === 413 ? new StampError("payload_too_large", "The request body is too large.") : err.statusCode && err.statusCode < 500 ? new StampError("bad_request", err.message) : new StampError("internal", "Internal error; the server log has the details.");
       if (!(err instanceof StampError) && e.kind === "internal") req.log.error({ err }, "ACME internal error");
       const [status, type] = ACME_STATUS[e.kind];
-      await common(req as Req, reply).catch(() => undefined);
       if (e.retryAfterSeconds) reply.header("retry-after", String(e.retryAfterSeconds));
       const subproblems = s.acme.subproblems(e);
-      return reply
-        .code(status)
-        .type("application/problem+json")
-        .send({ type: `urn:ietf:params:acme:error:${e.acmeType ?? type}`, detail: e.message, status, ...(subproblems ? { subproblems } : {}) });
+      return problem(req, reply, status, e.acmeType ?? type, e.message, subproblems ? { subproblems } : {});
+    });
+    // RFC 8555 §6.2: a POST must be application/jose+json; anything else (application/json
+    // included) is 415 with a malformed problem, before the body is parsed.
+    app.addHook("onRequest", async (req, reply) => {
+      if (req.method !== "POST") return;
+      const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+      if (type === "application/jose+json") return;
+      reply.header("accept-post", "application/jose+json");
+      return problem(req, reply, 415, "malformed", `ACME requests must be sent as application/jose+json, not ${type ? type.slice(0, 100) : "without a Content-Type"} (RFC 8555 §6.2).`);
     });
 
     const send = async (req: Req, reply: FastifyReply, r: { status: number; body?: unknown; headers?: Record<string, string>; pem?: string }) => {

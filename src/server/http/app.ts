@@ -1,8 +1,7 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { errorHandler, frameworkErrorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
+import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
 import { projectRoutes } from "./projects.routes.js";
@@ -14,6 +13,8 @@ import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
 import type { Services } from "./services.js";
+import type { ConnectionLimits } from "./connections.js";
+import { baseApp } from "./base-app.js";
 
 /** Options for the HTTP front end. */
 export interface AppOptions {
@@ -21,24 +22,13 @@ export interface AppOptions {
   https?: { cert: string; key: string } | null;
   bodyLimitBytes: number;
   publicUrl: string;
+  /** Header/request/keep-alive timeouts and connections per address (defaults: config.ts). */
+  limits: ConnectionLimits;
 }
 
 /** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors. */
 export async function buildApp(services: Services, auth: Authenticator, opts: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: opts.logger,
-    bodyLimit: opts.bodyLimitBytes,
-    https: opts.https ?? null,
-    trustProxy: false,
-    routerOptions: { maxParamLength: 200 },
-    frameworkErrors: frameworkErrorHandler,
-  } as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(zodValidatorCompiler as never);
-  app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
-  app.removeContentTypeParser("text/plain");
+  const app = baseApp(opts);
 
   await app.register(swagger, {
     openapi: {

@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { baseApp } from "./base-app.js";
+import type { ConnectionLimits } from "./connections.js";
 import { caIssuersRoute } from "./ca.routes.js";
 import { crlPublicRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
-import { errorHandler, frameworkErrorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
 import type { Services } from "./services.js";
 
 /**
@@ -12,13 +12,9 @@ import type { Services } from "./services.js";
  * TLS would need the very revocation data being fetched), and OpenSSL, GnuTLS and nginx refuse
  * https:// ones. Everything else answers 404, so no token or key ever crosses plain HTTP.
  */
-export async function buildRevocationApp(services: Services, opts: { logger: FastifyServerOptions["logger"] }): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger, bodyLimit: 1024 * 1024, trustProxy: false, routerOptions: { maxParamLength: 200 }, frameworkErrors: frameworkErrorHandler } as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(zodValidatorCompiler as never);
-  app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  app.removeContentTypeParser("text/plain");
+export async function buildRevocationApp(services: Services, opts: { logger: FastifyServerOptions["logger"]; limits: ConnectionLimits }): Promise<FastifyInstance> {
+  // OCSP requests are small: 64 KiB is plenty.
+  const app = baseApp({ logger: opts.logger, https: null, bodyLimitBytes: 64 * 1024, limits: opts.limits });
   await app.register(crlPublicRoutes(services));
   await app.register(ocspRoutes(services));
   await app.register(caIssuersRoute(services));

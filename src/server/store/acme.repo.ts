@@ -84,6 +84,12 @@ export function acmeRepo(db: Kysely<Database>) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
+    /** An account's orders that name a certificate they replace and have not failed (RFC 9773 §5). */
+    ordersReplacing: (accountId: string) => db.selectFrom("acme_orders").select(["id", "status", "expires_at", "replaces"]).where("account_id", "=", accountId).where("replaces", "is not", null).where("status", "<>", "invalid").execute(),
+    /** Locks an order row until the transaction ends (serializes replacements of its certificate). */
+    async lockOrder(id: string) {
+      await db.selectFrom("acme_orders").select("id").where("id", "=", id).forUpdate().execute();
+    },
     /** The order that produced a certificate. */
     orderByCertificate: (certificateId: string) => db.selectFrom("acme_orders").selectAll().where("certificate_id", "=", certificateId).executeTakeFirst(),
 

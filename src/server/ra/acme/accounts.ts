@@ -56,6 +56,8 @@ export function acmeAccounts(deps: AcmeDeps) {
       const jwk = auth.jwk!;
       const thumbprint = jwkThumbprint(jwk);
       const existing = await store.acme.accountByThumbprint(p.id, thumbprint);
+      // RFC 8555 §7.3.6: nothing signed by a deactivated account's key is accepted, newAccount included.
+      if (existing && existing.status !== "valid") throw acmeError("forbidden", "unauthorized", `The account for this key is ${existing.status}; create a new account with a new key.`);
       if (existing) return { status: 200, body: accountView(existing, u), headers: { location: u.account(existing.id) } };
       if (payload.onlyReturnExisting === true) throw acmeError("bad_request", "accountDoesNotExist", "No account exists for this key.");
       const contact = checkContact(payload.contact);
@@ -107,7 +109,8 @@ export function acmeAccounts(deps: AcmeDeps) {
       if (isObject(payload)) {
         const set: { contact?: string[]; status?: "deactivated" } = {};
         if (payload.contact !== undefined) set.contact = checkContact(payload.contact);
-        if (payload.status !== undefined) {
+        // Clients re-send the account object they were given (python-acme does): its current status is no change.
+        if (payload.status !== undefined && payload.status !== auth.account!.status) {
           if (payload.status !== "deactivated") throw acmeError("bad_request", "malformed", 'The only status a client may set is "deactivated".');
           set.status = "deactivated";
         }

@@ -63,6 +63,9 @@ export async function authenticate(deps: AcmeDeps, profile: ProfileRow, body: un
     if (account.status !== "valid") throw acmeError("forbidden", "unauthorized", `The account is ${account.status}.`);
     key = jwkToKeyObject(account.jwk);
   }
+  // A request naming an account but not signed by its current key (e.g. by the key it had
+  // before a keyChange, RFC 8555 §7.3.5) is not the account's: unauthorized, not malformed.
+  if (account && (algForKey(key) !== h.alg || !verifyJws(jws, key))) throw acmeError("forbidden", "unauthorized", "The request is not signed by this account's current key; after a key change, sign with the new key.");
   if (algForKey(key) !== h.alg) throw acmeError("bad_request", "badSignatureAlgorithm", `The algorithm ${String(h.alg)} does not match the key (use ${algForKey(key) ?? "ES256"}).`);
   if (!verifyJws(jws, key)) throw acmeError("bad_request", "malformed", "The JWS signature does not verify.");
   return { jws, key, jwk: h.jwk as Record<string, unknown> | undefined, account };

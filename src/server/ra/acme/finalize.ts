@@ -6,8 +6,8 @@ import { parseCsr } from "../../../pki/csr.js";
 import { toPem } from "../../../pki/pem.js";
 import { parseIp } from "../../../policy/san-syntax.js";
 import { normaliseDns } from "../../../policy/san-syntax.js";
-import { audit } from "../audit.js";
 import { issueCertificate } from "../certs/issue.js";
+import { revokeCertificate } from "../certs/revoke.js";
 import { acmeProfile, authenticate } from "./auth.js";
 import { acmeUrls, type AcmeDeps, type AcmeReply } from "./deps.js";
 import { findByAriId, type acmeOrders } from "./orders.js";
@@ -118,14 +118,14 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
         }
       })();
       if (!byAccount && !byKey) throw acmeError("forbidden", "unauthorized", "Only the account that ordered the certificate, or its own key, may revoke it.");
-      if (row.status === "revoked") throw acmeError("bad_request", "alreadyRevoked", "The certificate is already revoked.");
-      const name = ACME_REASONS[reason];
-      await store.transaction(async (tx) => {
-        const seq = row.ca_id ? await tx.cert.nextRevocationSeq(row.ca_id) : null;
-        await tx.cert.revoke(row.id, { at: rt.clock(), reason: name, invalidityDate: null, seq });
-        await audit(tx, rt, { principal: null, sourceIp: ip, actor: { type: auth.account ? "acme-account" : "acme-certificate-key", id: auth.account?.id ?? jwkThumbprint(auth.jwk!) } }, { projectId: p.project_id, action: "certificate.revoke", objectType: "certificate", objectId: row.id, outcome: "success", detail: { reason: name, serial: row.serial, via: "acme" } });
-      });
-      if (row.ca_id) deps.certs.onRevocationChange?.(row.ca_id);
+      const actor = { type: auth.account ? "acme-account" : "acme-certificate-key", id: auth.account?.id ?? jwkThumbprint(auth.jwk!) };
+      try {
+        await revokeCertificate(deps.certs, { principal: null, sourceIp: ip, actor }, row, { reason: ACME_REASONS[reason], detail: { via: "acme" } });
+      } catch (e) {
+        // RFC 8555 §7.6: revoking a revoked certificate is alreadyRevoked (a hold may still become final).
+        if (isStampError(e, "conflict")) throw acmeError("bad_request", "alreadyRevoked", e.message);
+        throw e;
+      }
       return { status: 200 };
     },
     /** GET renewal-info/:certId: when to renew (RFC 9773 §4.2); revoked certificates: now. */

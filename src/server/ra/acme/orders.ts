@@ -2,7 +2,7 @@ import { acmeError, isStampError, StampError, type Violation } from "../../../er
 import { decideIssuance, type ProfileDefaults } from "../../../policy/issuance.js";
 import { normaliseDns, parseIp } from "../../../policy/san-syntax.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
-import { fromBase64url } from "../../../pki/acme-crypto.js";
+import { fromBase64url, parseAriCertId } from "../../../pki/acme-crypto.js";
 import type { AcmeOrderRow } from "../../store/acme.repo.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import { compileTemplate } from "../certs/templates.js";
@@ -117,12 +117,18 @@ export function acmeOrders(deps: AcmeDeps) {
       const notBefore = date(payload.notBefore, "notBefore");
       const notAfter = date(payload.notAfter, "notAfter");
       let replaces: string | null = null;
+      let replacedOrderId: string | null = null;
       if (payload.replaces !== undefined) {
         if (typeof payload.replaces !== "string") throw acmeError("bad_request", "malformed", '"replaces" must be an ARI certificate identifier.');
         const old = await findByAriId(deps, payload.replaces);
         const oldOrder = old ? await store.acme.orderByCertificate(old.id) : undefined;
         if (!old || !oldOrder || oldOrder.account_id !== account.id) throw acmeError("bad_request", "malformed", '"replaces" names no certificate this account was issued (RFC 9773 §5).');
         replaces = payload.replaces;
+        replacedOrderId = oldOrder.id;
+        // Bring earlier replacements up to date first: one whose authorization failed is invalid and no longer counts.
+        for (const x of await store.acme.ordersReplacing(account.id)) {
+          if (x.status === "pending" && ariKey(x.replaces!) === ariKey(replaces)) await refresh((await store.acme.orderById(x.id))!);
+        }
       }
       const now = rt.clock();
       const orderId = rt.uuid();
@@ -140,9 +146,17 @@ export function acmeOrders(deps: AcmeDeps) {
           challenges: types.map((type) => ({ id: rt.uuid(), type, token: rt.random(32).toString("base64url") })),
         };
       });
-      await store.transaction((tx) =>
-        tx.acme.insertOrder({ id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces }, authzs),
-      );
+      await store.transaction(async (tx) => {
+        if (replaces && replacedOrderId) {
+          // RFC 9773 §5: one live replacement per certificate. The lock on the replaced
+          // certificate's order makes two concurrent replacements take turns.
+          await tx.acme.lockOrder(replacedOrderId);
+          const key = ariKey(replaces);
+          const live = (await tx.acme.ordersReplacing(account.id)).filter((x) => ariKey(x.replaces!) === key && (x.status === "valid" || new Date(x.expires_at) > now));
+          if (live.length) throw acmeError("conflict", "alreadyReplaced", `The certificate ${replaces} is already replaced by order ${acmeUrls(deps.publicUrl, p.id).order(live[0].id)}; finalize that order, or let it fail, instead of ordering again.`);
+        }
+        await tx.acme.insertOrder({ id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces }, authzs);
+      });
       const r = await view((await store.acme.orderById(orderId))!, p.id);
       return { ...r, status: 201 };
     },
@@ -156,6 +170,12 @@ export function acmeOrders(deps: AcmeDeps) {
       return view(o, p.id);
     },
   };
+}
+
+/** An ARI identifier in one spelling (base64url without padding), to compare two of them. */
+function ariKey(certId: string): string {
+  const p = parseAriCertId(certId);
+  return p ? `${Buffer.from(p.aki).toString("base64url")}.${Buffer.from(p.serial).toString("base64url")}` : certId;
 }
 
 /** The certificate an ARI identifier names (RFC 9773 §4.1: AKI keyIdentifier . serial). */

@@ -4,9 +4,13 @@ import { acmeUrls } from "./deps.js";
 type Urls = ReturnType<typeof acmeUrls>;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined);
 
-/** An account object (RFC 8555 §7.1.2). */
+/**
+ * An account object (RFC 8555 §7.1.2). `externalAccountBinding` is left out: the RFC defines
+ * it as the JWS the client sent, and clients that re-send the account object (python-acme)
+ * choke on anything else. The binding stays recorded and audited on the server.
+ */
 export function accountView(a: AcmeAccountRow, urls: Urls) {
-  return { status: a.status, contact: a.contact, orders: urls.orders(a.id), ...(a.eab_key_id ? { externalAccountBinding: { kid: a.eab_key_id } } : {}) };
+  return { status: a.status, contact: a.contact, orders: urls.orders(a.id) };
 }
 
 /** An order object (RFC 8555 §7.1.3). */

@@ -1,7 +1,6 @@
 import { errors, isStampError } from "../../../errors.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
 import { parseCertificate } from "../../../pki/certificate-parse.js";
-import { reasonCode } from "../../../pki/revocation-reasons.js";
 import { pemBlocks, toPem } from "../../../pki/pem.js";
 import type { IssuanceAttributes } from "../../../policy/issuance.js";
 import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
@@ -10,6 +9,7 @@ import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
 import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
+import { liftHold, revokeCertificate } from "./revoke.js";
 import { certificatePem, certificateStatus, certificateView } from "./view.js";
 import { isEmptyPatch } from "../merge-patch.js";
 
@@ -129,31 +129,12 @@ export function createCertificates(deps: CertDeps) {
     /** Revokes with an RFC 5280 reason; CERTIFICATE_HOLD can be lifted later. */
     async revoke(ctx: RequestContext, id: string, body: { revocationReason: string; invalidityDate?: string }) {
       const { c } = await loadForChange(ctx, id);
-      if (c.status === "revoked" && c.revocation_reason !== "CERTIFICATE_HOLD") throw errors.conflict(`The certificate is already revoked (${c.revocation_reason}).`);
-      const now = rt.clock();
-      const invalidityDate = body.invalidityDate ? new Date(body.invalidityDate) : null;
-      if (invalidityDate && invalidityDate > now) throw errors.validation("The invalidity date is in the future.", [{ field: "invalidityDate", code: "in_the_future", message: "The invalidity date says when the key was (or is suspected to have been) compromised; it cannot be in the future.", value: body.invalidityDate }]);
-      await store.transaction(async (tx) => {
-        const seq = c.ca_id ? await tx.cert.nextRevocationSeq(c.ca_id) : null;
-        await tx.cert.revoke(id, { at: now, reason: body.revocationReason, invalidityDate, seq });
-        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: id, outcome: "success", detail: { reason: body.revocationReason, reasonCode: reasonCode(body.revocationReason), serial: c.serial } });
-      });
-      if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
-      await deps.onEvent?.({ type: "revoked", certificateId: id, reason: body.revocationReason });
-      return certificateView((await store.cert.certificateById(id))!, now);
+      return certificateView(await revokeCertificate(deps, ctx, c, { reason: body.revocationReason, invalidityDate: body.invalidityDate }), rt.clock());
     },
     /** Lifts a certificateHold: the certificate is valid again. */
     async liftHold(ctx: RequestContext, id: string) {
       const { c } = await loadForChange(ctx, id);
-      if (c.status !== "revoked" || c.revocation_reason !== "CERTIFICATE_HOLD") throw errors.conflict("Only a certificate on hold (CERTIFICATE_HOLD) can be released.");
-      const now = rt.clock();
-      await store.transaction(async (tx) => {
-        const seq = c.ca_id ? await tx.cert.nextRevocationSeq(c.ca_id) : null;
-        await tx.cert.releaseHold(id, now, seq);
-        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.lift-hold", objectType: "certificate", objectId: id, outcome: "success", detail: { serial: c.serial } });
-      });
-      if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
-      return certificateView((await store.cert.certificateById(id))!, now);
+      return certificateView(await liftHold(deps, ctx, c), rt.clock());
     },
     /** Certificate, chain and — when the caller may read it — the private key. */
     async bundle(ctx: RequestContext, id: string) {

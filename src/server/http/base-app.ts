@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { errorHandler, frameworkErrorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
+import { registerSecurityHeaders } from "./security-headers.js";
+import { limitConnectionsPerAddress, serverOptions, tlsOptions, type ConnectionLimits } from "./connections.js";
+
+/** What every Stamp listener shares: the logger, TLS (or none), body size, client bounds. */
+export interface BaseAppOptions {
+  logger: FastifyServerOptions["logger"];
+  https?: { cert: string; key: string } | null;
+  bodyLimitBytes: number;
+  limits: ConnectionLimits;
+}
+
+/**
+ * A Fastify app with the house transport rules, for the API listener and the plain-HTTP
+ * revocation listener alike: zod validation, problem+json errors, security headers, bounded
+ * client time and connections per address, JSON bodies only.
+ */
+export function baseApp(opts: BaseAppOptions) {
+  const app = Fastify({
+    logger: opts.logger,
+    bodyLimit: opts.bodyLimitBytes,
+    https: opts.https ? { ...opts.https, ...tlsOptions(opts.limits), ...serverOptions(opts.limits) } : null,
+    http: serverOptions(opts.limits),
+    requestTimeout: opts.limits.requestTimeoutMs,
+    keepAliveTimeout: opts.limits.keepAliveTimeoutMs,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
+  } as FastifyServerOptions).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidatorCompiler as never);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  registerSecurityHeaders(app, { tls: !!opts.https });
+  limitConnectionsPerAddress(app.server, opts.limits.maxConnectionsPerAddress);
+  // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
+  app.removeContentTypeParser("text/plain");
+  return app as unknown as FastifyInstance & ReturnType<FastifyInstance["withTypeProvider"]>;
+}
