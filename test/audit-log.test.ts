@@ -15,7 +15,8 @@ let viewerToken = "";
 
 beforeAll(async () => {
   db = await freshDatabase();
-  s = await startServer({ db });
+  // The viewer creates a project of its own below: open project creation to every user.
+  s = await startServer({ db, env: { STAMP_PROJECT_CREATION: "users" } });
 });
 afterAll(async () => {
   if (!stopped) await s?.close();

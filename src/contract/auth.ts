@@ -5,6 +5,9 @@ export const loginBody = z.object({ email: z.string().trim().min(1).max(254), pa
 export const universalAuthLoginBody = z.object({ clientId: uuid, clientSecret: z.string().min(1).max(256) });
 export const tokenResponse = z.object({ accessToken: z.string(), expiresIn: z.number().int(), tokenType: z.literal("Bearer") });
 
+export const logoutBody = z.object({ allSessions: z.boolean().optional().describe("true ends every access token of the caller, not only this one") });
+export const changePasswordBody = z.object({ currentPassword: z.string().min(1).max(256), newPassword: password });
+
 export const createUserBody = z.object({ email, password, isServerAdmin: z.boolean().optional() });
 export const userResponse = z.object({ user: z.object({ id: uuid, email: z.string(), isServerAdmin: z.boolean() }) });
 export const meResponse = z.object({ type: z.enum(["user", "identity"]), id: uuid, label: z.string(), isServerAdmin: z.boolean() });

@@ -22,6 +22,7 @@ import { createCrls } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
+import { createSessions } from "./ra/auth/sessions.js";
 import { createUsers } from "./ra/users.js";
 import { createProjects } from "./ra/projects.js";
 import { createIdentities } from "./ra/identities.js";
@@ -101,8 +102,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const va = createVa({ ...config.acme.va, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
+      sessions: createSessions(loginDeps),
       users,
-      projects: createProjects({ store, rt }),
+      projects: createProjects({ store, rt, projectCreation: config.projectCreation }),
       identities,
       auditLog: createAuditLog({ store }),
       cas: createCaService({ store, rt, ca, onCaChange: (caId) => ocsp.invalidate(caId) }),

@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
 import type { Database, Role } from "./schema.js";
+import { sessionRepo } from "./session.repo.js";
 
 /** Users, machine identities, their client secrets, projects and memberships. */
 export function identityRepo(db: Kysely<Database>) {
   return {
+    ...sessionRepo(db),
     /** Inserts a user. */
     async insertUser(u: { id: string; email: string; passwordHash: string; isServerAdmin: boolean }) {
       await db.insertInto("users").values({ id: u.id, email: u.email, password_hash: u.passwordHash, is_server_admin: u.isServerAdmin }).execute();

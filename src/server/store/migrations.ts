@@ -6,11 +6,12 @@ import { revocation } from "./migrations/0003-revocation.js";
 import { acme } from "./migrations/0004-acme.js";
 import { autoRenew } from "./migrations/0005-auto-renew.js";
 import { alerts } from "./migrations/0006-alerts.js";
+import { sessions } from "./migrations/0009-sessions.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, sessions];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"
