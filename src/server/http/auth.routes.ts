@@ -14,8 +14,8 @@ export function authRoutes(s: Services): FastifyPluginAsyncZod {
     app.post("/api/v1/auth/universal-auth/login", { schema: { tags: ["auth"], summary: "Log in as a machine identity (client id + secret)", body: c.universalAuthLoginBody, response: { 200: c.tokenResponse, ...errs } } }, (req) =>
       s.login.identity(req.ctx, req.body.clientId, req.body.clientSecret),
     );
-    app.post("/api/v1/auth/logout", { schema: { tags: ["auth"], summary: "Log out: revoke this access token (or, with allSessions, every token of the caller) on every server", body: c.logoutBody, response: { 204: z.null(), 400: problem, 401: problem } } }, async (req, reply) => {
-      await s.sessions.logout(req.ctx, req.body);
+    app.post("/api/v1/auth/logout", { schema: { tags: ["auth"], summary: "Log out: revoke this access token (or, with allSessions, every token of the caller) on every server", body: c.logoutBody.nullish(), response: { 204: z.null(), 400: problem, 401: problem } } }, async (req, reply) => {
+      await s.sessions.logout(req.ctx, req.body ?? {});
       return reply.code(204).send(null);
     });
     app.post("/api/v1/auth/password", { schema: { tags: ["auth"], summary: "Change your password; every other session ends, a fresh token is returned", body: c.changePasswordBody, response: { 200: c.tokenResponse, 400: problem, 401: problem, 403: problem, 422: problem, 429: problem } } }, (req) =>

@@ -30,7 +30,7 @@ export function createUsers(deps: { store: Store; rt: Runtime }) {
         // Project admins may have added this email before the account existed: those
         // invitations become memberships now, keeping their ids.
         for (const inv of await tx.identity.takeInvitations(email)) {
-          await tx.identity.upsertMembership({ id: inv.id, projectId: inv.project_id, type: "user", principalId: id, role: inv.role, profiles: inv.profiles, canReadPrivateKeys: inv.can_read_private_keys });
+          await tx.identity.upsertMembership({ id: inv.id, projectId: inv.project_id, type: "user", principalId: id, role: inv.role, profiles: inv.profiles, canReadPrivateKeys: inv.can_read_private_keys, createdAt: inv.created_at });
           await audit(tx, rt, ctx, { projectId: inv.project_id, action: "membership.activate", objectType: "membership", objectId: inv.id, outcome: "success", detail: { email, role: inv.role } });
         }
       });

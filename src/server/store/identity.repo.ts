@@ -38,10 +38,10 @@ export function identityRepo(db: Kysely<Database>) {
         .execute(),
 
     /** Adds or replaces a membership. */
-    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null; canReadPrivateKeys?: boolean }) {
+    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null; canReadPrivateKeys?: boolean; createdAt?: Date }) {
       return db
         .insertInto("memberships")
-        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false })
+        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false, ...(m.createdAt ? { created_at: m.createdAt } : {}) })
         .onConflict((oc) => oc.columns(["project_id", "principal_type", "principal_id"]).doUpdateSet({ role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false }))
         .returningAll()
         .executeTakeFirstOrThrow();
