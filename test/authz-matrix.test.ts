@@ -37,6 +37,7 @@ const PUBLIC = new Set([
 /** Real ids and values of the default project's objects. */
 interface Fixture {
   projectId: string;
+  adminUserId: string;
   otherProjectId: string;
   rootId: string;
   pendingId: string;
@@ -86,6 +87,7 @@ const MATRIX: Record<string, RouteCase> = {
   "POST /api/v1/auth/logout": { need: "any", okStatus: 204, revokes: true, body: () => ({}) },
   // A permitted caller reaches the password check: a wrong current password is 422, not 403.
   "POST /api/v1/auth/password": { need: "user", okStatus: 422, body: () => ({ currentPassword: "not my password", newPassword: "a new long password" }) },
+  "POST /api/v1/users/{id}/revoke-tokens": { need: "server-admin", params: (f) => ({ id: f.adminUserId }) },
   "POST /api/v1/users": { need: "server-admin", body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@example.com`, password: "a long enough password" }) },
   // By default only server admins create projects (--project-creation users opens it to
   // every user; machine identities never): the caller becomes its admin.
@@ -227,6 +229,7 @@ beforeAll(async () => {
 
   f = {
     projectId: s.defaultProjectId,
+    adminUserId: (await ok(s.api("GET", "/api/v1/auth/me", { token: t }), "me")).id,
     otherProjectId: other.id,
     rootId: root.id,
     pendingId: pending.id,
@@ -359,6 +362,7 @@ describe("admin of another project: 404 for everything in the default project, a
   });
   it("routes that are not project-scoped do not show the default project", async () => {
     expectStatus(await call("POST /api/v1/users", tokens.otherAdmin), 403, "POST /api/v1/users", "other project's admin");
+    expectStatus(await call("POST /api/v1/users/{id}/revoke-tokens", tokens.otherAdmin), 403, "POST /api/v1/users/{id}/revoke-tokens", "other project's admin");
     const list = await s.api("GET", "/api/v1/projects", { token: tokens.otherAdmin });
     expect(list.status).toBe(200);
     expect(list.body.projects.map((p: { id: string }) => p.id)).not.toContain(f.projectId);

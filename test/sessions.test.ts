@@ -141,6 +141,20 @@ describe("logout", () => {
   });
 });
 
+describe("a server admin ends another user's sessions", () => {
+  it("ok/ POST /users/:id/revoke-tokens ends every token of that user; a new login works", async () => {
+    const HAL = { email: "hal@example.com", password: "hal's long password" };
+    const id = (await s.api("POST", "/api/v1/users", { token: s.adminToken, body: HAL })).body.user.id;
+    const [a, b] = [await session(HAL.email, HAL.password), await session(HAL.email, HAL.password)];
+    expect((await s.api("POST", `/api/v1/users/${id}/revoke-tokens`, { token: a })).status).toBe(403);
+    expect((await s.api("POST", `/api/v1/users/${id}/revoke-tokens`, { token: s.adminToken })).status).toBe(204);
+    expect([(await me(a)).status, (await me(b)).status]).toEqual([401, 401]);
+    expect((await me(s.adminToken)).status).toBe(200);
+    expect((await me(await session(HAL.email, HAL.password))).status).toBe(200);
+    expect((await s.api("POST", `/api/v1/users/${crypto.randomUUID()}/revoke-tokens`, { token: s.adminToken })).status).toBe(404);
+  });
+});
+
 describe("the first admin", () => {
   it("ok/ changes the bootstrap password; the old one stops working", async () => {
     const r = await s.api("POST", "/api/v1/auth/password", { token: s.adminToken, body: { currentPassword: ADMIN_PASSWORD, newPassword: "the admin's new passphrase" } });

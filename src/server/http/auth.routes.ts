@@ -25,6 +25,10 @@ export function authRoutes(s: Services): FastifyPluginAsyncZod {
     app.post("/api/v1/users", { schema: { tags: ["users"], summary: "Create a user (server admins)", body: c.createUserBody, response: { 200: c.userResponse, 400: problem, 401: problem, 403: problem, 409: problem } } }, async (req) => ({
       user: await s.users.create(req.ctx, req.body),
     }));
+    app.post("/api/v1/users/:id/revoke-tokens", { schema: { tags: ["users"], summary: "End every access token of a user, on every server (server admins)", params: idParams, response: { 204: z.null(), 401: problem, 403: problem, 404: problem } } }, async (req, reply) => {
+      await s.users.revokeTokens(req.ctx, req.params.id);
+      return reply.code(204).send(null);
+    });
 
     app.post("/api/v1/identities", { schema: { tags: ["identities"], summary: "Create a machine identity in a project", body: c.createIdentityBody, response: { 200: z.object({ identity: c.identity }) } } }, async (req) => ({
       identity: await s.identities.create(req.ctx, req.body),

@@ -36,6 +36,14 @@ export function createUsers(deps: { store: Store; rt: Runtime }) {
       });
       return { id, email, isServerAdmin: input.isServerAdmin ?? false };
     },
+    /** Ends every access token of a user at once, on every server (server admins: a lost laptop, a leaver). */
+    async revokeTokens(ctx: RequestContext, userId: string) {
+      const p = requirePrincipal(ctx);
+      if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can revoke another user's tokens; to end your own sessions, POST /api/v1/auth/logout with allSessions: true.");
+      if (!(await store.identity.userById(userId))) throw errors.notFound("User", userId);
+      await store.identity.bumpUserGeneration(userId);
+      await audit(store, rt, ctx, { projectId: null, action: "user.tokens.revoke", objectType: "user", objectId: userId, outcome: "success" });
+    },
     /** The caller's own account. */
     async me(ctx: RequestContext) {
       const p = requirePrincipal(ctx);
