@@ -15,7 +15,8 @@ let viewerToken = "";
 
 beforeAll(async () => {
   db = await freshDatabase();
-  s = await startServer({ db });
+  // The viewer creates a project of its own below: open project creation to every user.
+  s = await startServer({ db, env: { STAMP_PROJECT_CREATION: "users" } });
 });
 afterAll(async () => {
   if (!stopped) await s?.close();
@@ -80,7 +81,7 @@ describe("ok/ audit log", () => {
     expect(e[1]).toMatchObject({ actorType: "identity", actorId: ids.identity, objectType: "ca", objectId: ids.ca, detail: { keyAlgorithm: "EC_prime256v1", type: "root" } });
     expect(e[2]).toMatchObject({ actorType: "identity", actorId: ids.identity, objectType: "identity", objectId: ids.identity });
     expect(e[3].detail).toEqual({ clientSecretId: secret.body.clientSecretData.id });
-    expect(e[6]).toMatchObject({ actorType: "user", actorId: ids.admin, objectType: "membership", detail: { principalType: "user", principalId: ids.viewer, role: "viewer" } });
+    expect(e[6]).toMatchObject({ actorType: "user", actorId: ids.admin, objectType: "membership", detail: { principalType: "user", email: "viewer@example.com", role: "viewer" } });
     expect(e[7]).toMatchObject({ actorType: "user", actorId: ids.admin, objectType: "project", objectId: ids.project, detail: { name: "audited" } });
     // No secret is ever written to the log.
     expect(JSON.stringify(all.body)).not.toContain(secret.body.clientSecret);

@@ -37,6 +37,7 @@ const PUBLIC = new Set([
 /** Real ids and values of the default project's objects. */
 interface Fixture {
   projectId: string;
+  adminUserId: string;
   otherProjectId: string;
   rootId: string;
   pendingId: string;
@@ -69,6 +70,10 @@ interface RouteCase {
   params?: (f: Fixture) => Record<string, string>;
   query?: (f: Fixture) => Record<string, string>;
   body?: (f: Fixture) => unknown;
+  /** The status a permitted caller gets (default 200). */
+  okStatus?: number;
+  /** The call ends the caller's token. */
+  revokes?: boolean;
 }
 
 const id = (pick: (f: Fixture) => string) => (f: Fixture) => ({ id: pick(f) });
@@ -78,10 +83,15 @@ const later = (days: number) => new Date(Date.now() + days * 86400_000).toISOStr
 /** Every non-public route, with a request that passes validation. */
 const MATRIX: Record<string, RouteCase> = {
   "GET /api/v1/auth/me": { need: "any" },
+  // Logging out revokes the token used: the walk logs that caller in again afterwards.
+  "POST /api/v1/auth/logout": { need: "any", okStatus: 204, revokes: true, body: () => ({}) },
+  // A permitted caller reaches the password check: a wrong current password is 422, not 403.
+  "POST /api/v1/auth/password": { need: "user", okStatus: 422, body: () => ({ currentPassword: "not my password", newPassword: "a new long password" }) },
+  "POST /api/v1/users/{id}/revoke-tokens": { need: "server-admin", params: (f) => ({ id: f.adminUserId }) },
   "POST /api/v1/users": { need: "server-admin", body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@example.com`, password: "a long enough password" }) },
-  // Creating a project only needs a principal: the caller becomes its admin.
-  // Users create projects; machine identities are added to them.
-  "POST /api/v1/projects": { need: "user", body: () => ({ name: "someone's own project" }) },
+  // By default only server admins create projects (--project-creation users opens it to
+  // every user; machine identities never): the caller becomes its admin.
+  "POST /api/v1/projects": { need: "server-admin", body: () => ({ name: "someone's own project" }) },
   "GET /api/v1/projects": { need: "any" },
   "GET /api/v1/projects/{id}": { need: "viewer", params: id((f) => f.projectId) },
   "GET /api/v1/projects/{id}/memberships": { need: "admin", params: id((f) => f.projectId) },
@@ -154,6 +164,7 @@ let s: TestServer;
 let f: Fixture;
 let expiredToken: string;
 const tokens: Record<"viewer" | "viewerIdentity" | "member" | "otherAdmin", string> = {} as never;
+const relogin: Partial<Record<keyof typeof tokens, () => Promise<string>>> = {};
 let docRoutes: { key: string; method: string; path: string }[];
 
 async function login(email: string, password: string) {
@@ -198,7 +209,12 @@ beforeAll(async () => {
   tokens.otherAdmin = await login("matrix-other-admin@example.com", pw);
   const ua = await ok(s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId: identity.clientId, clientSecret: secret.clientSecret } }), "identity login");
   tokens.viewerIdentity = ua.accessToken;
-  const other = (await ok(s.api("POST", "/api/v1/projects", { token: tokens.otherAdmin, body: { name: "elsewhere" } }), "other project")).project;
+  relogin.viewer = () => login("matrix-viewer@example.com", pw);
+  relogin.member = () => login("matrix-member@example.com", pw);
+  relogin.viewerIdentity = async () => (await ok(s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId: identity.clientId, clientSecret: secret.clientSecret } }), "identity login")).accessToken;
+  // Only server admins create projects (the default): the admin makes one for the other admin.
+  const other = (await ok(s.api("POST", "/api/v1/projects", { token: t, body: { name: "elsewhere" } }), "other project")).project;
+  await ok(s.api("POST", `/api/v1/projects/${other.id}/memberships`, { token: t, body: { email: "matrix-other-admin@example.com", role: "admin" } }), "other admin");
 
   const tpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-template-gnu", preset: "tls-server" } }), "template")).certificateTemplate;
   const spareTpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-template", preset: "tls-client" } }), "spare template")).certificateTemplate;
@@ -213,6 +229,7 @@ beforeAll(async () => {
 
   f = {
     projectId: s.defaultProjectId,
+    adminUserId: (await ok(s.api("GET", "/api/v1/auth/me", { token: t }), "me")).id,
     otherProjectId: other.id,
     rootId: root.id,
     pendingId: pending.id,
@@ -318,12 +335,16 @@ describe("no token and expired token → 401 problem+json", () => {
 });
 
 describe("members below the role: 200 on reads they may make, 403 on the rest", () => {
-  const expected = (need: Need, who: "viewer" | "viewerIdentity" | "member") =>
-    need === "any" || need === "viewer" || (need === "user" && who !== "viewerIdentity") || (need === "member" && who === "member") ? 200 : 403;
+  const expected = (c: RouteCase, who: "viewer" | "viewerIdentity" | "member") =>
+    c.need === "any" || c.need === "viewer" || (c.need === "user" && who !== "viewerIdentity") || (c.need === "member" && who === "member") ? (c.okStatus ?? 200) : 403;
   for (const who of ["viewer", "viewerIdentity", "member"] as const) {
     it(`${who}`, async () => {
       for (const [key, c] of Object.entries(MATRIX)) {
-        expectStatus(await call(key, tokens[who]), expected(c.need, who), key, who);
+        expectStatus(await call(key, tokens[who]), expected(c, who), key, who);
+        if (c.revokes) {
+          expectStatus(await s.api("GET", "/api/v1/auth/me", { token: tokens[who] }), 401, "GET /api/v1/auth/me after logout", who);
+          tokens[who] = await relogin[who]!();
+        }
       }
     });
   }
@@ -341,6 +362,7 @@ describe("admin of another project: 404 for everything in the default project, a
   });
   it("routes that are not project-scoped do not show the default project", async () => {
     expectStatus(await call("POST /api/v1/users", tokens.otherAdmin), 403, "POST /api/v1/users", "other project's admin");
+    expectStatus(await call("POST /api/v1/users/{id}/revoke-tokens", tokens.otherAdmin), 403, "POST /api/v1/users/{id}/revoke-tokens", "other project's admin");
     const list = await s.api("GET", "/api/v1/projects", { token: tokens.otherAdmin });
     expect(list.status).toBe(200);
     expect(list.body.projects.map((p: { id: string }) => p.id)).not.toContain(f.projectId);

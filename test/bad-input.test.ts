@@ -267,7 +267,8 @@ describe("fail/ transport", () => {
 });
 
 describe("fail/ login", () => {
-  // Each attempt comes from its own loopback address, so only the per-account limit counts.
+  // Each case uses its own loopback addresses (no header can fake them): limits count per
+  // (account, address) and per address.
   const login = (from: string, email: string, password: string) => requestFrom(from, `${s.url}/api/v1/auth/login`, "POST", { email, password });
   it("a wrong password → 401", async () => {
     const res = await login("127.0.0.2", "admin@example.com", "not the password");
@@ -275,20 +276,44 @@ describe("fail/ login", () => {
     expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(JSON.stringify(res.body)).not.toContain("not the password");
   });
-  it("the 11th failed login for one account within the window → 429 with Retry-After", async () => {
+  it("the 11th failed login for one account from one address → 429 with Retry-After; the owner logs in from another address", async () => {
     const email = "limited@example.com";
     const password = "limited user password";
     await must(s.api("POST", "/api/v1/users", { token: t, body: { email, password } }), "limited user");
-    for (let i = 1; i <= 10; i++) expect((await login(`127.0.1.${i}`, email, `wrong ${i}`)).status, `attempt ${i}`).toBe(401);
-    const res = await login("127.0.1.11", email, "wrong 11");
+    for (let i = 1; i <= 10; i++) expect((await login("127.0.1.1", email, `wrong ${i}`)).status, `attempt ${i}`).toBe(401);
+    const res = await login("127.0.1.1", email, "wrong 11");
     expect(res.status).toBe(429);
     expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
     const retry = Number(res.headers["retry-after"]);
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(300);
-    // The right password does not get through the limit either, and other accounts are not affected.
-    expect((await login("127.0.1.12", email, password)).status).toBe(429);
-    expect((await login("127.0.1.13", "admin@example.com", "correct horse battery staple")).status).toBe(200);
+    // From the locked-out address not even the right password gets through...
+    expect((await login("127.0.1.1", email, password)).status).toBe(429);
+    // ...but the owner, from any other address, logs in: a guesser locks out only itself.
+    expect((await login("127.0.1.2", email, password)).status).toBe(200);
+    // Another account from the locked-out address is not affected either.
+    expect((await login("127.0.1.1", "admin@example.com", "correct horse battery staple")).status).toBe(200);
+  });
+  it("one address failing on many accounts hits the per-address limit (30 per window); other addresses do not", async () => {
+    for (let i = 1; i <= 30; i++) expect((await login("127.0.2.1", `sprayed-${i}@example.com`, "Summer2026!!")).status, `attempt ${i}`).toBe(401);
+    const res = await login("127.0.2.1", "sprayed-31@example.com", "Summer2026!!");
+    expect(res.status).toBe(429);
+    expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await login("127.0.2.1", "admin@example.com", "correct horse battery staple")).status).toBe(429);
+    expect((await login("127.0.2.2", "admin@example.com", "correct horse battery staple")).status).toBe(200);
+  });
+  it("machine identities: 10 failures for a client id lock out that address only", async () => {
+    const ident = await must(s.api("POST", "/api/v1/identities", { token: t, body: { projectId: s.defaultProjectId, name: "limited-robot", role: "viewer" } }), "identity");
+    const sec = await must(s.api("POST", `/api/v1/identities/${ident.identity.id}/universal-auth/client-secrets`, { token: t, body: {} }), "secret");
+    const ua = (from: string, clientSecret: string) => requestFrom(from, `${s.url}/api/v1/auth/universal-auth/login`, "POST", { clientId: ident.identity.clientId, clientSecret });
+    for (let i = 1; i <= 10; i++) expect((await ua("127.0.3.1", "f".repeat(64))).status, `attempt ${i}`).toBe(401);
+    const locked = await ua("127.0.3.1", sec.clientSecret);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await ua("127.0.3.2", sec.clientSecret)).status).toBe(200);
+  });
+  it("successful logins do not count: 15 in a row from one address all succeed", async () => {
+    for (let i = 1; i <= 15; i++) expect((await login("127.0.4.1", "limited@example.com", "limited user password")).status, `login ${i}`).toBe(200);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { requestFrom } from "./helpers/from-address.js";
 import { verifyChain } from "./helpers/openssl.js";
 
 const CA = "/api/v1/cert-manager/ca/internal";
@@ -54,5 +55,42 @@ describe.skipIf(dbKind !== "postgres")("two Stamp servers on one PostgreSQL", ()
     expect([x.status, y.status].sort()).toEqual([200, 422]);
     const loser = x.status === 422 ? x : y;
     expect(loser.body.violations[0]).toMatchObject({ field: "name", code: "duplicate" });
+  });
+
+  it("fail/ a token logged out, password-changed away or whose client secret was revoked on A is refused by B", async () => {
+    const pw = "multi server password";
+    expect((await a.api("POST", "/api/v1/users", { token: a.adminToken, body: { email: "ms-user@example.com", password: pw } })).status).toBe(200);
+    const login = async () => (await b.api("POST", "/api/v1/auth/login", { body: { email: "ms-user@example.com", password: pw } })).body.accessToken as string;
+    const me = (srv: TestServer, token: string) => srv.api("GET", "/api/v1/auth/me", { token }).then((r) => r.status);
+
+    const t1 = await login();
+    expect([await me(a, t1), await me(b, t1)]).toEqual([200, 200]);
+    expect((await a.api("POST", "/api/v1/auth/logout", { token: t1, body: {} })).status).toBe(204);
+    expect(await me(b, t1)).toBe(401);
+
+    const t2 = await login();
+    const changed = await a.api("POST", "/api/v1/auth/password", { token: await login(), body: { currentPassword: pw, newPassword: "multi server password 2" } });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(await me(b, t2)).toBe(401);
+    expect(await me(b, changed.body.accessToken)).toBe(200);
+
+    const ident = (await a.api("POST", "/api/v1/identities", { token: a.adminToken, body: { projectId: a.defaultProjectId, name: "ms-robot", role: "viewer" } })).body.identity;
+    const sec = (await a.api("POST", `/api/v1/identities/${ident.id}/universal-auth/client-secrets`, { token: a.adminToken, body: {} })).body;
+    const it1 = (await b.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId: ident.clientId, clientSecret: sec.clientSecret } })).body.accessToken;
+    expect(await me(b, it1)).toBe(200);
+    expect((await a.api("POST", `/api/v1/identities/${ident.id}/universal-auth/client-secrets/${sec.clientSecretData.id}/revoke`, { token: a.adminToken })).status).toBe(200);
+    expect(await me(b, it1)).toBe(401);
+  });
+
+  it("fail/ failed logins on A and B add up per (account, address); the owner's own address is unaffected", async () => {
+    const pw = "lockout across servers";
+    expect((await a.api("POST", "/api/v1/users", { token: a.adminToken, body: { email: "ms-locked@example.com", password: pw } })).status).toBe(200);
+    const attempt = (srv: TestServer, from: string, password: string) => requestFrom(from, `${srv.url}/api/v1/auth/login`, "POST", { email: "ms-locked@example.com", password });
+    for (let i = 0; i < 10; i++) expect((await attempt(i % 2 ? a : b, "127.0.5.1", `wrong ${i}`)).status).toBe(401);
+    const locked = await attempt(a, "127.0.5.1", pw);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await attempt(b, "127.0.5.1", pw)).status).toBe(429);
+    expect((await attempt(b, "127.0.5.2", pw)).status).toBe(200);
   });
 });

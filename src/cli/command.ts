@@ -13,6 +13,8 @@ export type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
 export interface CliEnv {
   STAMP_CONFIG?: string;
   STAMP_PASSWORD?: string;
+  /** The new password for `stamp passwd`. */
+  STAMP_NEW_PASSWORD?: string;
   STAMP_CLIENT_SECRET?: string;
   XDG_CONFIG_HOME?: string;
   /** Any other variable a command is configured to read (the agent's clientSecretEnv). */

@@ -14,12 +14,14 @@ import { certRevoke } from "./cert-revoke.js";
 import { parseCommandArgs, str, type CliEnv, type Command, type Ctx } from "./command.js";
 import { CliError, EXIT, reportError, UsageError } from "./errors.js";
 import { login } from "./login.js";
+import { logout } from "./logout.js";
+import { passwd } from "./passwd.js";
 import { profileCreate } from "./profile-create.js";
 import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, agentCommand];
+export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 
@@ -142,9 +144,9 @@ async function readStdin(): Promise<string> {
 
 /** The process entry: reads the environment, runs, sets the exit code. The only CLI code touching process.env. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  const { STAMP_CONFIG, STAMP_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME } = process.env;
+  const { STAMP_CONFIG, STAMP_PASSWORD, STAMP_NEW_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME } = process.env;
   process.exitCode = await runCli(argv, {
-    env: { STAMP_CONFIG, STAMP_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME, lookup: (name) => process.env[name] },
+    env: { STAMP_CONFIG, STAMP_PASSWORD, STAMP_NEW_PASSWORD, STAMP_CLIENT_SECRET, XDG_CONFIG_HOME, lookup: (name) => process.env[name] },
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     readStdin,

@@ -99,6 +99,10 @@ export function createClient(opts: ClientOptions) {
     identityLogin: (clientId: string, clientSecret: string) => call<T.TokenResponse>("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } }),
     /** Who the token belongs to. */
     me: () => call<T.Me>("GET", "/api/v1/auth/me"),
+    /** Revokes this client's token on the server (with `allSessions`, every token of its principal). */
+    logout: (o: { allSessions?: boolean } = {}) => call<void>("POST", "/api/v1/auth/logout", { body: o.allSessions ? { allSessions: true } : {} }),
+    /** Changes the caller's password; every earlier token ends, and a fresh one is returned. */
+    changePassword: (currentPassword: string, newPassword: string) => call<T.TokenResponse>("POST", "/api/v1/auth/password", { body: { currentPassword, newPassword } }),
     projects: {
       /** Projects the caller belongs to. */
       list: () => call<{ projects: T.Project[] }>("GET", "/api/v1/projects"),

@@ -5,6 +5,9 @@ export const loginBody = z.strictObject({ email: oneLine(z.string().trim().min(1
 export const universalAuthLoginBody = z.strictObject({ clientId: uuid, clientSecret: z.string().min(1).max(256) });
 export const tokenResponse = z.object({ accessToken: z.string(), expiresIn: z.number().int(), tokenType: z.literal("Bearer") });
 
+export const logoutBody = z.strictObject({ allSessions: z.boolean().optional().describe("true ends every access token of the caller, not only this one") });
+export const changePasswordBody = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: password });
+
 export const createUserBody = z.strictObject({ email, password, isServerAdmin: z.boolean().optional() });
 export const userResponse = z.object({ user: z.object({ id: uuid, email: z.string(), isServerAdmin: z.boolean() }) });
 export const meResponse = z.object({ type: z.enum(["user", "identity"]), id: uuid, label: z.string(), isServerAdmin: z.boolean() });

@@ -6,7 +6,7 @@ export const createProjectBody = z.strictObject({ name });
 export const membership = z.object({
   id: uuid,
   principalType: z.enum(["user", "identity"]),
-  principalId: uuid,
+  principalId: uuid.optional().describe("the machine identity's id; users are named by email only, so a project admin cannot tell an account from an invitation"),
   email: z.string().optional(),
   identityName: z.string().optional(),
   role,

@@ -24,6 +24,7 @@ import { createCrls, type CrlFailure } from "./ra/revocation/crls.js";
 import type { Runtime } from "./ra/context.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
+import { createSessions } from "./ra/auth/sessions.js";
 import { createUsers } from "./ra/users.js";
 import { createProjects } from "./ra/projects.js";
 import { createIdentities } from "./ra/identities.js";
@@ -129,8 +130,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
+      sessions: createSessions(loginDeps),
       users,
-      projects: createProjects({ store, rt }),
+      projects: createProjects({ store, rt, projectCreation: config.projectCreation }),
       identities,
       auditLog: createAuditLog({ store }),
       cas: createCaService({ store, rt, ca, revocationUrl, onCaChange: (caId) => ocsp.invalidate(caId) }),

@@ -92,6 +92,23 @@ describe("config", () => {
     if (!("violations" in bad)) throw new Error("expected violations");
     expect(bad.violations.map((v) => v.field).sort()).toEqual(["--max-connections-per-address", "--request-timeout"]);
   });
+  it("ok/ project creation: server admins only by default, every user with --project-creation users", () => {
+    const def = parseConfig([], {});
+    const open = parseConfig([], { STAMP_PROJECT_CREATION: "users" });
+    if (!("config" in def) || !("config" in open)) throw new Error("expected configs");
+    expect([def.config.projectCreation, open.config.projectCreation]).toEqual(["admins", "users"]);
+    const bad = parseConfig(["--project-creation", "everyone"], {});
+    if (!("violations" in bad)) throw new Error("expected violations");
+    expect(bad.violations).toEqual([expect.objectContaining({ field: "--project-creation", code: "invalid" })]);
+  });
+  it("fail/ a bootstrap password that is the email, its local part or one repeated character", () => {
+    for (const [password, code] of [["Root.Admin@Example.com", "same_as_email"], ["root.admin.1", "same_as_email"], ["xxxxxxxxxxxxxxxx", "repeated_character"]]) {
+      const r = parseConfig([], { STAMP_BOOTSTRAP_EMAIL: password === "root.admin.1" ? "Root.Admin.1@example.com" : "root.admin@example.com", STAMP_BOOTSTRAP_PASSWORD: password });
+      if (!("violations" in r)) throw new Error(`expected violations for ${password}`);
+      expect(r.violations).toEqual([expect.objectContaining({ field: "STAMP_BOOTSTRAP_PASSWORD", code })]);
+      expect(JSON.stringify(r.violations)).not.toContain(password);
+    }
+  });
   it("ok/ README.md documents every option and its environment variable", () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
     const missing = OPTIONS.filter((o) => !readme.includes(`\`--${o.flag}\``) || !readme.includes(`\`${o.env}\``)).map((o) => o.flag);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Violation } from "../errors.js";
 import { createEgress, parseEgressAllow, refusalMessage } from "./va/egress.js";
+import { passwordViolations } from "./ra/auth/password-rules.js";
 
 /** The server's whole configuration, parsed from flags and environment. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   bootstrap: { email: string | null; password: string | null };
   pkcs11: { modulePath: string; tokenLabel: string; pin: string } | null;
   accessTokenTtlSeconds: number;
+  /** Who may create projects: server admins only (default) or every user. */
+  projectCreation: "admins" | "users";
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   bodyLimitBytes: number;
   /** Client time bounds and connections per address (issue 14, finding 10). */
@@ -62,6 +65,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "pkcs11-module", env: "STAMP_PKCS11_MODULE", help: "path of a PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so) to keep CA keys in a token" },
   { flag: "pkcs11-token-label", env: "STAMP_PKCS11_TOKEN_LABEL", help: "label of the PKCS#11 token" },
   { flag: "pkcs11-pin", env: "STAMP_PKCS11_PIN", help: "user PIN of the PKCS#11 token" },
+  { flag: "project-creation", env: "STAMP_PROJECT_CREATION", default: "admins", help: "who may create projects: 'admins' (server admins only) or 'users' (every user; machine identities never)" },
   { flag: "access-token-ttl", env: "STAMP_ACCESS_TOKEN_TTL", default: "3600", help: "lifetime of access tokens, in seconds (60 to 86400)" },
   { flag: "backdate", env: "STAMP_BACKDATE", default: "60", help: "seconds certificates are backdated against clock skew (0 to 3600)" },
   { flag: "crl-interval", env: "STAMP_CRL_INTERVAL", default: "30", help: "seconds between CRL publishing passes (5 to 3600); revocations also trigger one within a second" },
@@ -157,6 +161,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (password !== null && password.length < 12) {
     violations.push({ field: "STAMP_BOOTSTRAP_PASSWORD", code: "too_short", message: "The bootstrap password must have at least 12 characters." });
   }
+
+  if (email !== null && password !== null) violations.push(...passwordViolations(email, password, "STAMP_BOOTSTRAP_PASSWORD"));
+  const projectCreation = get("project-creation")!;
+  if (projectCreation !== "admins" && projectCreation !== "users") violations.push({ field: "--project-creation", code: "invalid", message: "--project-creation must be admins (server admins only) or users (every user).", value: projectCreation });
 
   const p11 = [get("pkcs11-module"), get("pkcs11-token-label"), get("pkcs11-pin")];
   let pkcs11: Config["pkcs11"] = null;
@@ -255,6 +263,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       bootstrap: { email, password },
       pkcs11,
       accessTokenTtlSeconds: ttl,
+      projectCreation: projectCreation as Config["projectCreation"],
       logLevel,
       bodyLimitBytes: 1024 * 1024,
       clientLimits: { headersTimeoutSeconds: headersTimeout, requestTimeoutSeconds: requestTimeout, keepAliveTimeoutSeconds: keepAliveTimeout, maxConnectionsPerAddress: maxConnections },

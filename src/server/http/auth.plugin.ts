@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "../../errors.js";
 import type { Principal, RequestContext } from "../ra/context.js";
+import type { TokenClaims } from "../ra/auth/tokens.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -10,15 +11,17 @@ declare module "fastify" {
 
 /** How the auth hook turns a token into a principal. */
 export interface Authenticator {
-  verify(token: string): { sub: string; typ: "user" | "identity" };
-  user(id: string): Promise<Principal | null>;
-  identity(id: string): Promise<Principal | null>;
+  verify(token: string): TokenClaims;
+  /** The principal behind a verified token, or null when the account is gone or the token was revoked. */
+  user(claims: TokenClaims): Promise<Principal | null>;
+  identity(claims: TokenClaims): Promise<Principal | null>;
 }
 
 /**
  * Reads `Authorization: Bearer …` on every request and sets `req.ctx`. No header means an
  * anonymous caller (use cases that need one answer 401); a bad or expired token is a 401 at
- * once, as is a token whose user or identity was deleted.
+ * once, as is a token whose user or identity was deleted or that was revoked (logout, password
+ * change, client secret revoked): the principal's one query per request checks both.
  */
 export function registerAuth(app: FastifyInstance, auth: Authenticator) {
   app.decorateRequest("ctx", null as unknown as RequestContext);
@@ -29,8 +32,9 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw errors.unauthenticated("The Authorization header must be 'Bearer <access token>'.");
     const claims = auth.verify(m[1]);
-    const principal = claims.typ === "user" ? await auth.user(claims.sub) : await auth.identity(claims.sub);
-    if (!principal) throw errors.unauthenticated("The account behind this access token no longer exists.");
+    const principal = claims.typ === "user" ? await auth.user(claims) : await auth.identity(claims);
+    if (!principal) throw errors.unauthenticated("This access token was revoked (logout, password change or client secret revoked) or its account no longer exists; log in again.");
     req.ctx.principal = principal;
+    req.ctx.token = { id: claims.jti, expiresAt: claims.exp };
   });
 }

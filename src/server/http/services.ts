@@ -2,6 +2,7 @@ import type { RequestContext } from "../ra/context.js";
 import type { createProjects } from "../ra/projects.js";
 import type { createIdentities } from "../ra/identities.js";
 import type { createUsers } from "../ra/users.js";
+import type { createSessions } from "../ra/auth/sessions.js";
 import type { createAuditLog } from "../ra/audit-log.js";
 import type { createCaService } from "../ra/cas/service.js";
 import type { createTemplates } from "../ra/certs/templates.js";
@@ -18,6 +19,7 @@ export interface Services {
     user(ctx: RequestContext, email: string, password: string): Promise<{ accessToken: string; expiresIn: number; tokenType: "Bearer" }>;
     identity(ctx: RequestContext, clientId: string, clientSecret: string): Promise<{ accessToken: string; expiresIn: number; tokenType: "Bearer" }>;
   };
+  sessions: ReturnType<typeof createSessions>;
   users: ReturnType<typeof createUsers>;
   projects: ReturnType<typeof createProjects>;
   identities: ReturnType<typeof createIdentities>;

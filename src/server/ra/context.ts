@@ -13,6 +13,8 @@ export interface RequestContext {
   /** Who acted when it is not a token holder (an ACME account, authorized by its key); for the audit log. */
   actor?: { type: string; id: string };
   sourceIp: string | null;
+  /** The access token the caller presented (its id and expiry, seconds since 1970), so logout can revoke it. */
+  token?: { id: string; expiresAt: number };
 }
 
 /** Injected time and randomness (house rule 11). */

@@ -4,6 +4,7 @@ import { audit } from "./audit.js";
 import { requirePrincipal, requireRole } from "./authz.js";
 import { hashClientSecret } from "./auth/passwords.js";
 import type { RequestContext, Runtime } from "./context.js";
+import type { TokenClaims } from "./auth/tokens.js";
 
 type IdentityRow = NonNullable<Awaited<ReturnType<Store["identity"]["identityById"]>>>;
 type SecretRow = Awaited<ReturnType<Store["identity"]["clientSecretsOf"]>>[number];
@@ -97,10 +98,12 @@ export function createIdentities(deps: { store: Store; rt: Runtime; defaultTtl: 
       const s = (await store.identity.clientSecretsOf(i.id)).find((x) => x.id === secretId)!;
       return secretView(s);
     },
-    /** Resolves the principal behind an identity token (null when the identity is gone). */
-    async principal(identityId: string) {
-      const i = await store.identity.identityById(identityId);
-      return i ? { type: "identity" as const, id: i.id, label: i.name, isServerAdmin: false } : null;
+    /** Resolves the principal behind an identity token: null when the identity is gone, or the token or its client secret was revoked (one query). */
+    async principal(claims: TokenClaims) {
+      if (!claims.sid) return null;
+      const i = await store.identity.identityForToken(claims.sub, claims.sid, claims.jti);
+      if (!i || i.token_revoked || !i.secret_live || (claims.gen ?? 0) !== i.token_generation) return null;
+      return { type: "identity" as const, id: i.id, label: i.name, isServerAdmin: false };
     },
     /** Used by requirePrincipal callers that only need the caller's kind. */
     requirePrincipal,

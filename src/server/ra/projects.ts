@@ -7,13 +7,21 @@ import type { RequestContext, Runtime } from "./context.js";
 
 type MembershipRow = Awaited<ReturnType<Repos["identity"]["membershipsOf"]>>[number];
 
-function membershipView(m: MembershipRow) {
+type InvitationRow = Awaited<ReturnType<Repos["identity"]["invitationsOf"]>>[number];
+
+/**
+ * A membership as project admins see it. Users are named by email only, never by account id,
+ * and an invitation (an email no account has yet) looks exactly like a membership: a project
+ * admin cannot learn from this whether an account exists.
+ */
+function membershipView(m: MembershipRow | (InvitationRow & { principal_type: "user" })) {
+  const isIdentity = m.principal_type === "identity";
   return {
     id: m.id,
     principalType: m.principal_type,
-    principalId: m.principal_id,
+    principalId: isIdentity ? (m as MembershipRow).principal_id : undefined,
     email: m.email ?? undefined,
-    identityName: m.name ?? undefined,
+    identityName: isIdentity ? ((m as MembershipRow).name ?? undefined) : undefined,
     role: m.role,
     profiles: m.profiles,
     canReadPrivateKeys: m.can_read_private_keys,
@@ -21,8 +29,15 @@ function membershipView(m: MembershipRow) {
   };
 }
 
+/** Active and invited admins: an invited admin counts, so the answer never depends on whether the account exists. */
+async function adminCount(tx: Repos, projectId: string) {
+  return (await tx.identity.countAdmins(projectId)) + (await tx.identity.countInvitedAdmins(projectId));
+}
+
+const LAST_ADMIN = "A project needs at least one admin; make someone else admin first.";
+
 /** Projects (the tenancy boundary) and their memberships. */
-export function createProjects(deps: { store: Store; rt: Runtime }) {
+export function createProjects(deps: { store: Store; rt: Runtime; projectCreation: "admins" | "users" }) {
   const { store, rt } = deps;
   const view = (p: { id: string; name: string; created_at: Date }, role?: Role) => ({ id: p.id, name: p.name, createdAt: new Date(p.created_at).toISOString(), role });
 
@@ -31,6 +46,11 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
     async create(ctx: RequestContext, name: string) {
       const p = requirePrincipal(ctx);
       if (p.type === "identity") throw errors.forbidden("Machine identities cannot create projects; a user creates the project and adds the identity to it.");
+      if (deps.projectCreation === "admins" && !p.isServerAdmin) {
+        throw errors.forbidden(
+          "Only server admins can create projects on this server. Ask a server admin to create the project and add you as its admin, or ask the operator to start Stamp with --project-creation users (STAMP_PROJECT_CREATION=users) so every user may create projects.",
+        );
+      }
       const project = await store.transaction(async (tx) => {
         const row = await tx.identity.insertProject({ id: rt.uuid(), name });
         await tx.identity.upsertMembership({ id: rt.uuid(), projectId: row.id, type: p.type, principalId: p.id, role: "admin", profiles: null });
@@ -51,55 +71,66 @@ export function createProjects(deps: { store: Store; rt: Runtime }) {
       if (!row) throw errors.notFound("Project", projectId);
       return view(row, access.role);
     },
-    /** Memberships of a project (admins only: it lists who can do what). */
+    /** Memberships of a project, invitations included (admins only: it lists who can do what). */
     async listMembers(ctx: RequestContext, projectId: string) {
       await requireRole(store, ctx, projectId, "admin", { type: "Project", id: projectId });
-      return (await store.identity.membershipsOf(projectId)).map(membershipView);
+      const active = await store.identity.membershipsOf(projectId);
+      const invited = (await store.identity.invitationsOf(projectId)).map((i) => ({ ...i, principal_type: "user" as const }));
+      return [...active, ...invited].sort((x, y) => new Date(x.created_at).getTime() - new Date(y.created_at).getTime()).map(membershipView);
     },
-    /** Adds (or changes) a user's or a machine identity's membership. */
+    /**
+     * Adds (or changes) a user's or a machine identity's membership. A user is added by email,
+     * whether or not an account has it yet: an unknown email becomes an invitation that turns
+     * into a membership when a server admin creates that user. Both answer the same.
+     */
     async addMember(ctx: RequestContext, projectId: string, input: { email?: string; identityId?: string; role: Role; profiles?: string[] | null; canReadPrivateKeys?: boolean }) {
       await requireRole(store, ctx, projectId, "admin", { type: "Project", id: projectId });
-      let type: "user" | "identity";
-      let principalId: string;
-      let label: { email: string | null; name: string | null };
+      type Existing = { role: Role; profiles: string[] | null; can_read_private_keys: boolean } | undefined;
+      // Changing a membership keeps what the body leaves out (profiles, canReadPrivateKeys): PATCH-like.
+      const grantOver = (existing: Existing) => ({
+        role: input.role,
+        profiles: input.profiles !== undefined ? input.profiles : (existing?.profiles ?? null),
+        canReadPrivateKeys: input.canReadPrivateKeys ?? existing?.can_read_private_keys ?? false,
+      });
+      const keepAdmin = async (tx: Repos, existing: Existing) => {
+        if (existing?.role === "admin" && input.role !== "admin" && (await adminCount(tx, projectId)) <= 1) throw errors.conflict(LAST_ADMIN);
+        return grantOver(existing);
+      };
       if (input.email) {
-        const u = await store.identity.userByEmail(input.email.trim().toLowerCase());
-        if (!u) throw errors.validation("No user has that email.", [{ field: "email", code: "unknown_user", message: "No user has this email; a server admin creates users with POST /api/v1/users.", value: input.email }]);
-        type = "user";
-        principalId = u.id;
-        label = { email: u.email, name: null };
-      } else {
-        const i = input.identityId ? await store.identity.identityById(input.identityId) : undefined;
-        // An identity owned by a project the caller does not administer is invisible to it.
-        const owner = i ? await store.identity.membership(i.project_id, requirePrincipal(ctx).type, requirePrincipal(ctx).id) : undefined;
-        if (!i || !owner || owner.role !== "admin") throw errors.validation("No such machine identity.", [{ field: "identityId", code: "unknown_identity", message: "No machine identity with this id in a project you administer.", value: input.identityId }]);
-        type = "identity";
-        principalId = i.id;
-        label = { email: null, name: i.name };
+        const email = input.email.trim().toLowerCase();
+        const user = await store.identity.userByEmail(email);
+        const row = await store.transaction(async (tx) => {
+          const grant = await keepAdmin(tx, user ? await tx.identity.membership(projectId, "user", user.id) : await tx.identity.invitation(projectId, email));
+          const m = user
+            ? await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type: "user", principalId: user.id, ...grant })
+            : await tx.identity.upsertInvitation({ id: rt.uuid(), projectId, email, ...grant });
+          // The audit log is readable by project admins: name the user by email, as the API does.
+          await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: "user", email, ...grant } });
+          return m;
+        });
+        return membershipView({ ...row, email, principal_type: "user" } as InvitationRow & { principal_type: "user" });
       }
+      const i = input.identityId ? await store.identity.identityById(input.identityId) : undefined;
+      // An identity owned by a project the caller does not administer is invisible to it.
+      const owner = i ? await store.identity.membership(i.project_id, requirePrincipal(ctx).type, requirePrincipal(ctx).id) : undefined;
+      if (!i || !owner || owner.role !== "admin") throw errors.validation("No such machine identity.", [{ field: "identityId", code: "unknown_identity", message: "No machine identity with this id in a project you administer.", value: input.identityId }]);
       const row = await store.transaction(async (tx) => {
-        const existing = await tx.identity.membership(projectId, type, principalId);
-        if (existing?.role === "admin" && input.role !== "admin" && (await tx.identity.countAdmins(projectId)) <= 1) {
-          throw errors.conflict("A project needs at least one admin; make someone else admin first.");
-        }
-        // Changing a membership keeps what the body leaves out (profiles, canReadPrivateKeys).
-        const profiles = input.profiles !== undefined ? input.profiles : (existing?.profiles ?? null);
-        const canReadPrivateKeys = input.canReadPrivateKeys ?? existing?.can_read_private_keys;
-        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type, principalId, role: input.role, profiles, canReadPrivateKeys });
-        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: type, principalId, role: input.role, profiles, canReadPrivateKeys: canReadPrivateKeys ?? false } });
+        const grant = await keepAdmin(tx, await tx.identity.membership(projectId, "identity", i.id));
+        const m = await tx.identity.upsertMembership({ id: rt.uuid(), projectId, type: "identity", principalId: i.id, ...grant });
+        await audit(tx, rt, ctx, { projectId, action: "membership.upsert", objectType: "membership", objectId: m.id, outcome: "success", detail: { principalType: "identity", principalId: i.id, ...grant } });
         return m;
       });
-      // The stored email (normalised) or identity name, as the membership list shows them.
-      return membershipView({ ...row, ...label } as MembershipRow);
+      return membershipView({ ...row, email: null, name: i.name } as MembershipRow);
     },
-    /** Removes a membership (never the last admin). */
+    /** Removes a membership or an invitation (never the last admin). */
     async removeMember(ctx: RequestContext, projectId: string, membershipId: string) {
       await requireRole(store, ctx, projectId, "admin", { type: "Project", id: projectId });
       await store.transaction(async (tx) => {
-        const m = await tx.identity.membershipById(projectId, membershipId);
+        const m = (await tx.identity.membershipById(projectId, membershipId)) ?? (await tx.identity.invitationById(projectId, membershipId));
         if (!m) throw errors.notFound("Membership", membershipId);
-        if (m.role === "admin" && (await tx.identity.countAdmins(projectId)) <= 1) throw errors.conflict("A project needs at least one admin; make someone else admin first.");
-        await tx.identity.deleteMembership(projectId, membershipId);
+        if (m.role === "admin" && (await adminCount(tx, projectId)) <= 1) throw errors.conflict(LAST_ADMIN);
+        if ("principal_id" in m) await tx.identity.deleteMembership(projectId, membershipId);
+        else await tx.identity.deleteInvitation(projectId, membershipId);
         await audit(tx, rt, ctx, { projectId, action: "membership.delete", objectType: "membership", objectId: membershipId, outcome: "success" });
       });
     },

@@ -2,6 +2,8 @@ import { errors } from "../../errors.js";
 import type { Store } from "../store/store.js";
 import { audit } from "./audit.js";
 import { hashPassword } from "./auth/passwords.js";
+import { passwordViolations } from "./auth/password-rules.js";
+import type { TokenClaims } from "./auth/tokens.js";
 import { requirePrincipal } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
 
@@ -17,30 +19,49 @@ export function createUsers(deps: { store: Store; rt: Runtime }) {
       const p = requirePrincipal(ctx);
       if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can create users.");
       const email = input.email.trim().toLowerCase();
+      const weak = passwordViolations(email, input.password);
+      if (weak.length) throw errors.validation("The password is too easy to guess.", weak);
       if (await store.identity.userByEmail(email)) throw errors.conflict("A user with this email already exists.", [{ field: "email", code: "duplicate", message: "A user with this email already exists.", value: email }]);
       const id = rt.uuid();
       const hash = await hashPassword(input.password);
       await store.transaction(async (tx) => {
         await tx.identity.insertUser({ id, email, passwordHash: hash, isServerAdmin: input.isServerAdmin ?? false });
         await audit(tx, rt, ctx, { projectId: null, action: "user.create", objectType: "user", objectId: id, outcome: "success", detail: { email } });
+        // Project admins may have added this email before the account existed: those
+        // invitations become memberships now, keeping their ids.
+        for (const inv of await tx.identity.takeInvitations(email)) {
+          await tx.identity.upsertMembership({ id: inv.id, projectId: inv.project_id, type: "user", principalId: id, role: inv.role, profiles: inv.profiles, canReadPrivateKeys: inv.can_read_private_keys, createdAt: inv.created_at });
+          await audit(tx, rt, ctx, { projectId: inv.project_id, action: "membership.activate", objectType: "membership", objectId: inv.id, outcome: "success", detail: { email, role: inv.role } });
+        }
       });
       return { id, email, isServerAdmin: input.isServerAdmin ?? false };
+    },
+    /** Ends every access token of a user at once, on every server (server admins: a lost laptop, a leaver). */
+    async revokeTokens(ctx: RequestContext, userId: string) {
+      const p = requirePrincipal(ctx);
+      if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can revoke another user's tokens; to end your own sessions, POST /api/v1/auth/logout with allSessions: true.");
+      if (!(await store.identity.userById(userId))) throw errors.notFound("User", userId);
+      await store.identity.bumpUserGeneration(userId);
+      await audit(store, rt, ctx, { projectId: null, action: "user.tokens.revoke", objectType: "user", objectId: userId, outcome: "success" });
     },
     /** The caller's own account. */
     async me(ctx: RequestContext) {
       const p = requirePrincipal(ctx);
       return { type: p.type, id: p.id, label: p.label, isServerAdmin: p.isServerAdmin };
     },
-    /** Resolves the principal behind a user token (null when the user is gone). */
-    async principal(userId: string) {
-      const u = await store.identity.userById(userId);
-      return u ? { type: "user" as const, id: u.id, label: u.email, isServerAdmin: u.is_server_admin } : null;
+    /** Resolves the principal behind a user token: null when the user is gone or the token was revoked (one query). */
+    async principal(claims: TokenClaims) {
+      const u = await store.identity.userForToken(claims.sub, claims.jti);
+      if (!u || u.token_revoked || (claims.gen ?? 0) !== u.token_generation) return null;
+      return { type: "user" as const, id: u.id, label: u.email, isServerAdmin: u.is_server_admin };
     },
     /**
      * First start: creates the first admin and the `default` project, once. Returns null when
      * users already exist (another server may have won the race).
      */
     async bootstrap(email: string, password: string) {
+      const weak = passwordViolations(email, password, "STAMP_BOOTSTRAP_PASSWORD");
+      if (weak.length) throw errors.validation(weak.map((v) => v.message).join(" "), weak);
       const hash = await hashPassword(password);
       return store.transaction(async (tx) => {
         await tx.misc.xactLock(BOOTSTRAP_LOCK);

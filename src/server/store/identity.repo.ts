@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
 import type { Database, Role } from "./schema.js";
+import { sessionRepo } from "./session.repo.js";
 
 /** Users, machine identities, their client secrets, projects and memberships. */
 export function identityRepo(db: Kysely<Database>) {
   return {
+    ...sessionRepo(db),
     /** Inserts a user. */
     async insertUser(u: { id: string; email: string; passwordHash: string; isServerAdmin: boolean }) {
       await db.insertInto("users").values({ id: u.id, email: u.email, password_hash: u.passwordHash, is_server_admin: u.isServerAdmin }).execute();
@@ -36,10 +38,10 @@ export function identityRepo(db: Kysely<Database>) {
         .execute(),
 
     /** Adds or replaces a membership. */
-    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null; canReadPrivateKeys?: boolean }) {
+    async upsertMembership(m: { id: string; projectId: string; type: "user" | "identity"; principalId: string; role: Role; profiles: string[] | null; canReadPrivateKeys?: boolean; createdAt?: Date }) {
       return db
         .insertInto("memberships")
-        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false })
+        .values({ id: m.id, project_id: m.projectId, principal_type: m.type, principal_id: m.principalId, role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false, ...(m.createdAt ? { created_at: m.createdAt } : {}) })
         .onConflict((oc) => oc.columns(["project_id", "principal_type", "principal_id"]).doUpdateSet({ role: m.role, profiles: JSON.stringify(m.profiles), can_read_private_keys: m.canReadPrivateKeys ?? false }))
         .returningAll()
         .executeTakeFirstOrThrow();

@@ -7,11 +7,12 @@ import { acme } from "./migrations/0004-acme.js";
 import { autoRenew } from "./migrations/0005-auto-renew.js";
 import { alerts } from "./migrations/0006-alerts.js";
 import { crlHealth } from "./migrations/0007-crl-health.js";
+import { sessions } from "./migrations/0009-sessions.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, sessions];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

@@ -30,6 +30,15 @@ export function miscRepo(db: Kysely<Database>) {
       return r.rows[0];
     },
 
+    /** Takes back one hit (a login that succeeded does not count against its address). */
+    async unhit(key: string) {
+      await db.updateTable("rate_limits").set((eb) => ({ count: sql<number>`greatest(${eb.ref("count")} - 1, 0)` })).where("key", "=", key).execute();
+    },
+    /** Forgets a key's hits (a successful login clears its account's failures from that address). */
+    async clearHits(key: string) {
+      await db.deleteFrom("rate_limits").where("key", "=", key).execute();
+    },
+
     /** Appends an audit event. */
     async audit(e: {
       projectId: string | null;

@@ -9,8 +9,8 @@ export type Bytes = Uint8Array;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface ProjectsTable { id: string; name: string; created_at: Created }
-export interface UsersTable { id: string; email: string; password_hash: string; is_server_admin: boolean; created_at: Created }
-export interface IdentitiesTable { id: string; project_id: string; name: string; client_id: string; access_token_ttl: number; created_at: Created }
+export interface UsersTable { id: string; email: string; password_hash: string; is_server_admin: boolean; created_at: Created; token_generation: ColumnType<number, number | undefined, number> }
+export interface IdentitiesTable { id: string; project_id: string; name: string; client_id: string; access_token_ttl: number; created_at: Created; token_generation: ColumnType<number, number | undefined, number> }
 export interface IdentityClientSecretsTable {
   id: string;
   identity_id: string;
@@ -28,6 +28,16 @@ export interface MembershipsTable {
   project_id: string;
   principal_type: "user" | "identity";
   principal_id: string;
+  role: Role;
+  profiles: Json<string[] | null>;
+  can_read_private_keys: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Created;
+}
+export interface RevokedTokensTable { token_id: string; expires_at: Date }
+export interface MembershipInvitationsTable {
+  id: string;
+  project_id: string;
+  email: string;
   role: Role;
   profiles: Json<string[] | null>;
   can_read_private_keys: ColumnType<boolean, boolean | undefined, boolean>;
@@ -300,6 +310,8 @@ export interface Database {
   memberships: MembershipsTable;
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
+  revoked_tokens: RevokedTokensTable;
+  membership_invitations: MembershipInvitationsTable;
   cas: CasTable;
   ca_keys: CaKeysTable;
   ca_certificates: CaCertificatesTable;

@@ -9,6 +9,10 @@ export interface TokenClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** The principal's token generation when issued; a later generation ends this token. */
+  gen?: number;
+  /** The client secret a machine identity logged in with; revoking it ends this token. */
+  sid?: string;
 }
 
 const PREFIX = "stamp.";
@@ -22,9 +26,9 @@ export function createTokenService(key: Buffer, clock: () => Date, newId: () => 
   const mac = (body: string) => createHmac("sha256", key).update(body).digest();
   return {
     /** Issues a token for a principal that lives `ttlSeconds`. */
-    issue(type: Principal["type"], id: string, ttlSeconds: number): { accessToken: string; expiresIn: number } {
+    issue(type: Principal["type"], id: string, ttlSeconds: number, bind: { gen: number; sid?: string }): { accessToken: string; expiresIn: number } {
       const now = Math.floor(clock().getTime() / 1000);
-      const claims: TokenClaims = { sub: id, typ: type, iat: now, exp: now + ttlSeconds, jti: newId() };
+      const claims: TokenClaims = { sub: id, typ: type, iat: now, exp: now + ttlSeconds, jti: newId(), gen: bind.gen, ...(bind.sid ? { sid: bind.sid } : {}) };
       const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
       return { accessToken: `${PREFIX}${body}.${mac(body).toString("base64url")}`, expiresIn: ttlSeconds };
     },
@@ -45,6 +49,9 @@ export function createTokenService(key: Buffer, clock: () => Date, newId: () => 
       }
       if (typeof claims.exp !== "number" || claims.exp <= Math.floor(clock().getTime() / 1000)) throw bad();
       if (claims.typ !== "user" && claims.typ !== "identity") throw bad();
+      if (typeof claims.sub !== "string" || typeof claims.jti !== "string") throw bad();
+      // Machine identity tokens name their client secret, so revoking the secret ends them.
+      if (claims.typ === "identity" && typeof claims.sid !== "string") throw bad();
       return claims;
     },
   };
