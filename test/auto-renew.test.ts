@@ -90,6 +90,52 @@ describe("server-driven renewal", () => {
   });
 });
 
+describe("auto-renewal converges", () => {
+  const time = movableClock();
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ rt: { clock: time.clock } });
+  });
+  afterAll(async () => s?.close());
+
+  it("fail/ under a 10-day window a 5-day (or 10-day) certificate is refused with 422; an 11-day one is issued and renewed once, not again", async () => {
+    const { profileId } = await setup(s, "conv", { autoRenew: true, renewBeforeDays: 10 });
+    const t = await relogin(s);
+    for (const ttl of ["5d", "10d"]) {
+      for (const path of [CERTS, `${CERTS}/preview`]) {
+        const r = await s.api("POST", path, { token: t, body: { profileId, attributes: { commonName: "short.conv.test", ttl } } });
+        expect(r.status, `${path} ${ttl}`).toBe(422);
+        expect(r.body.violations).toEqual([expect.objectContaining({ field: "attributes.ttl", code: "not_longer_than_renewal_window" })]);
+        expect(r.body.violations[0].message).toContain("not longer than the renewal window of 10 days");
+      }
+    }
+    const ok = await s.api("POST", CERTS, { token: t, body: { profileId, attributes: { commonName: "ok.conv.test", ttl: "11d" } } });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    time.advance(2 * DAY);
+    await s.server.jobs.runNow("auto-renew");
+    await s.server.jobs.runNow("auto-renew");
+    const t2 = await relogin(s);
+    const list = (await s.api("GET", `${CERTS}?projectId=${s.defaultProjectId}&profileId=${profileId}&limit=50`, { token: t2 })).body.certificates as { id: string; renewedFromCertificateId: string | null }[];
+    // One renewal of the one certificate: the renewal (11 days again) is outside its window.
+    expect(list).toHaveLength(2);
+    expect(list.filter((c) => c.renewedFromCertificateId === ok.body.certificate.certificateId)).toHaveLength(1);
+  });
+
+  it("fail/ a profile whose default ttl or template maximum is not longer than its window is refused", async () => {
+    const t = await relogin(s);
+    const p = s.defaultProjectId;
+    const ca = await s.api("POST", "/api/v1/cert-manager/ca/internal", { token: t, body: { projectId: p, name: "convp-root", configuration: { type: "root", commonName: "ConvP Root", keyAlgorithm: "EC_prime256v1" } } });
+    const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: p, name: "convp-tpl", preset: "tls-server", validity: { max: "7d" } } });
+    expect(tpl.status, JSON.stringify(tpl.body)).toBe(200);
+    const r = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", {
+      token: t,
+      body: { projectId: p, slug: "convp", templateId: tpl.body.certificateTemplate.id, caId: ca.body.id, defaults: { ttl: "5d" }, apiConfig: { autoRenew: true, renewBeforeDays: 10 } },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`).sort()).toEqual(["apiConfig.renewBeforeDays:not_longer_than_renewal_window", "defaults.ttl:not_longer_than_renewal_window"]);
+  });
+});
+
 describe.skipIf(dbKind !== "postgres")("server-driven renewal on two servers", () => {
   it("ok/ both run the job at once: every certificate renewed exactly once", async () => {
     const db = await freshDatabase();

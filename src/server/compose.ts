@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { schemeNotices, type Config } from "./config.js";
 import { openDb, untilDatabaseAnswers, type Db } from "./store/db.js";
@@ -79,6 +80,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     });
     const store = createStore(db.db, db.kind);
 
+    // A lost root key must not be replaced by a new one: nothing sealed before could be opened.
+    if (!existsSync(config.rootKeyFile) && (await store.misc.hasSealedSecrets())) {
+      throw new Error(`the root key file ${config.rootKeyFile} is missing, but this database holds keys sealed under a root key: restore the file from your backup (or point --root-key-file at it); a new key could not open them`);
+    }
     const root = await loadOrCreateRootKey(config.rootKeyFile);
     if (root.created) notices.push(`Created the root encryption key at ${config.rootKeyFile} (mode 0600). Back it up: without it no CA key can be used.`);
     notices.push(...root.warnings);

@@ -69,7 +69,23 @@ async function bootstrap(config: Config, server: Awaited<ReturnType<typeof compo
   console.log(`stamp: created the first admin; its one-time credentials are in ${file} (mode 0600). Log in, then delete the file.`);
 }
 
+/** A thrown value as one line: its message, never `[object Object]`. */
+function describe(e: unknown): string {
+  if (e instanceof Error && e.message) return e.message;
+  if (typeof e === "object" && e !== null) {
+    const o = e as { message?: unknown; name?: unknown; code?: unknown };
+    const text = [o.name, o.code, o.message].filter((x) => typeof x === "string" || typeof x === "number").join(": ");
+    if (text) return text;
+    try {
+      return JSON.stringify(e).slice(0, 300);
+    } catch {
+      /* fall through */
+    }
+  }
+  return String(e);
+}
+
 main().catch((e) => {
-  console.error(`stamp: failed to start: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`stamp: failed to start: ${describe(e)}`);
   process.exit(1);
 });

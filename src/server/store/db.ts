@@ -3,7 +3,10 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteDialect } from "./pglite-dialect.js";
-import { lockDataDir } from "./data-dir-lock.js";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
+import { assertWritable, embeddedOpenError } from "./startup-errors.js";
 import { pgliteStorage } from "./pglite-durable-fs.js";
 import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
@@ -26,10 +29,18 @@ pg.types.setTypeParser(20, (v) => v);
 /** Opens the configured database. */
 export async function openDb(cfg: DbConfig): Promise<Db> {
   if (cfg.kind === "pglite") {
-    await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
-    // One writer per embedded data dir, taken before PGlite opens it: two processes on one
-    // PGlite directory lose each other's commits and corrupt it.
-    const lock = lockDataDir(cfg.dataDir, cfg.listen ?? "(not listening)");
+    const existed = existsSync(path.join(cfg.dataDir, "PG_VERSION"));
+    let lock: ReturnType<typeof lockDataDir>;
+    try {
+      assertWritable(cfg.dataDir);
+      await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
+      // One writer per embedded data dir, taken before PGlite opens it: two processes on one
+      // PGlite directory lose each other's commits and corrupt it.
+      lock = lockDataDir(cfg.dataDir, cfg.listen ?? "(not listening)");
+    } catch (e) {
+      if (e instanceof DataDirLockedError) throw e;
+      throw embeddedOpenError(e, cfg.dataDir, existed);
+    }
     const notices = lock.tookOverFrom ? [`took over the data directory lock left by PID ${lock.tookOverFrom.pid} (${lock.tookOverFrom.listen}), which no longer runs`] : [];
     try {
       // int8 as string, as with pg below: the same rows from both stores.
@@ -49,7 +60,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
       };
     } catch (e) {
       lock.release();
-      throw e;
+      throw embeddedOpenError(e, cfg.dataDir, existed);
     }
   }
   // A connection attempt to a database that is down or black-holed gives up after 3 s.

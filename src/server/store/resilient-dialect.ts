@@ -1,5 +1,6 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from "kysely";
 import { StampError } from "../../errors.js";
+import { isNoSpace } from "./startup-errors.js";
 
 /**
  * SQLSTATE classes and codes that mean "the database went away or is full", not "this query is
@@ -16,24 +17,18 @@ const TRANSIENT_MESSAGE = /Connection terminated|connection is closed|Client has
 export function isTransientDbError(e: unknown): boolean {
   if (e instanceof StampError) return e.kind === "unavailable";
   if (typeof e !== "object" || e === null) return false;
+  if (isNoSpace(e)) return true;
   const code = (e as { code?: unknown }).code;
   if (typeof code === "string" && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NODE.has(code))) return true;
   const msg = (e as { message?: unknown }).message;
   return typeof msg === "string" && TRANSIENT_MESSAGE.test(msg);
 }
 
-/** True when `e` is PostgreSQL's "disk full" (53100) or the OS's ENOSPC. */
-export function isDiskFull(e: unknown): boolean {
-  const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
-  const msg = typeof e === "object" && e !== null ? String((e as { message?: unknown }).message ?? "") : "";
-  return code === "53100" || code === "ENOSPC" || /no space left on device/i.test(msg);
-}
-
 /** Seconds a client is told to wait before retrying while the database is away. */
 export const DB_RETRY_AFTER_SECONDS = 2;
 
 function unavailable(cause: unknown): StampError {
-  const message = isDiskFull(cause)
+  const message = isNoSpace(cause)
     ? "The database's disk is full; the operator must free space. Nothing was changed; retry later."
     : "The database is unavailable (restarting or unreachable); retry shortly.";
   return new StampError("unavailable", message, { retryAfterSeconds: DB_RETRY_AFTER_SECONDS, cause });

@@ -1,3 +1,4 @@
+import { renewalWindowViolation } from "../../../policy/renewal-window.js";
 import { errors, isStampError, type Violation } from "../../../errors.js";
 import { isKeyAlgorithm, type KeyAlgorithm } from "../../../pki/algorithms.js";
 import { parseCsr, type ParsedCsr } from "../../../pki/csr.js";
@@ -133,6 +134,15 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   if ("violations" in decided) violations.push(...decided.violations);
   if (opts.reuseKey && "request" in decided && decided.request.keyAlgorithm !== opts.reuseKey.keyAlgorithm) {
     violations.push({ field: "renewalKeySource", code: "key_algorithm_changed", message: `The profile now asks for ${decided.request.keyAlgorithm} keys; renew with a new key.`, value: opts.reuseKey.keyAlgorithm });
+  }
+  // A server-made key under auto-renewal must outlive its window, or renewal never converges.
+  if ("request" in decided && !csr) {
+    const api = profile.api_config as { autoRenew?: boolean; renewBeforeDays?: number | null };
+    const autoRenew = opts.renewedFrom?.auto_renew ?? api.autoRenew ?? false;
+    const window = opts.renewedFrom?.renew_before_days ?? api.renewBeforeDays ?? null;
+    const lifetime = decided.request.notAfter.getTime() - rt.clock().getTime();
+    const v = autoRenew && window ? renewalWindowViolation(lifetime, window, "attributes.ttl", "The certificate would live") : null;
+    if (v) violations.push(v);
   }
   if (violations.length || !("request" in decided)) {
     await auditFailure(violations);

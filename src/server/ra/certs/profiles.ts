@@ -9,6 +9,8 @@ import { requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { compileTemplate } from "./templates.js";
 import { isEmptyPatch, mergePatch, withoutNulls } from "../merge-patch.js";
+import { renewalWindowViolation } from "../../../policy/renewal-window.js";
+import { parseDuration } from "../../../policy/duration.js";
 
 /** What a profile is made of, as the API sends it. */
 export interface ProfileInput {
@@ -78,6 +80,15 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
     // Profile defaults must satisfy the template (checked on save).
     if (t && t.project_id === projectId) v.push(...checkDefaults(compileTemplate(t), p.defaults as ProfileDefaults).map((x) => ({ ...x, field: x.field.replace(/^attributes\./, "defaults.") })));
     if (p.apiConfig.autoRenew && !p.apiConfig.renewBeforeDays) v.push({ field: "apiConfig.renewBeforeDays", code: "required", message: "autoRenew needs renewBeforeDays (how many days before expiry to renew)." });
+    // Auto-renewal must converge: the default lifetime and the template's longest one must outlive the window.
+    const window = p.apiConfig.autoRenew ? p.apiConfig.renewBeforeDays : null;
+    if (window) {
+      const ttl = typeof p.defaults.ttl === "string" ? parseDuration(p.defaults.ttl) : null;
+      const fromTtl = ttl && "ms" in ttl ? renewalWindowViolation(ttl.ms, window, "defaults.ttl", "The default ttl gives certificates") : null;
+      const maxMs = t && t.project_id === projectId ? compileTemplate(t).validity.maxMs : undefined;
+      const fromTemplate = maxMs !== undefined ? renewalWindowViolation(maxMs, window, "apiConfig.renewBeforeDays", "The template lets certificates live at most") : null;
+      for (const x of [fromTtl, fromTemplate]) if (x) v.push(x);
+    }
     return v;
   }
   async function load(ctx: RequestContext, id: string, need: "viewer" | "admin") {
