@@ -116,6 +116,18 @@ describe("ok/ key custody", () => {
     caIds.outside = ext.body.id;
   });
 
+  it("a certificate issued with a server-made key under an Idempotency-Key: the answer kept for replays holds the key only sealed", async () => {
+    const t = s.adminToken;
+    const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: s.defaultProjectId, name: "custody-tpl", preset: "tls-server" } });
+    const prof = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: s.defaultProjectId, slug: "custody", templateId: tpl.body.certificateTemplate.id, caId: caIds.EC_prime256v1 } });
+    const body = { profileId: prof.body.certificateProfile.id, attributes: { commonName: "custody.example.com", ttl: "1d" } };
+    const first = await s.api("POST", "/api/v1/cert-manager/certificates", { token: t, body, headers: { "idempotency-key": "custody-1" } });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.certificate.privateKey).toMatch(/PRIVATE KEY/);
+    const again = await s.api("POST", "/api/v1/cert-manager/certificates", { token: t, body, headers: { "idempotency-key": "custody-1" } });
+    expect(again.body.certificate.privateKey).toBe(first.body.certificate.privateKey);
+  });
+
   it("the root key file is mode 0600", async () => {
     const st = await stat(rootKeyFile);
     expect((st.mode & 0o777).toString(8)).toBe("600");
@@ -126,7 +138,8 @@ describe("ok/ key custody", () => {
     stopped = true;
     const rootKey = parseRootKey(await readFile(rootKeyFile, "utf8"), rootKeyFile);
     const dump = await dumpDatabase();
-    expect(dump.tables).toEqual(expect.arrayContaining(["audit_log", "ca_certificates", "ca_keys", "cas", "server_secrets", "users"]));
+    expect(dump.tables).toEqual(expect.arrayContaining(["audit_log", "ca_certificates", "ca_keys", "cas", "server_secrets", "users", "idempotency_keys"]));
+    expect(dump.rows.idempotency_keys).toHaveLength(1);
     const haystack = Buffer.concat([...dump.binary, Buffer.from(dump.text, "utf8"), ...decodedRuns(dump.text)]);
     const textLower = dump.text.toLowerCase();
 

@@ -27,7 +27,18 @@ interface CallOptions {
   /** Expect a binary (PKCS#12, DER) or text (PEM) answer instead of JSON. */
   binary?: boolean;
   text?: boolean;
+  /**
+   * Send an Idempotency-Key and retry a dropped connection or a 503 with the same key, so a
+   * signing or revoking call that reached the server is never done twice.
+   */
+  idempotent?: boolean;
 }
+
+/** Connection failures after which the request may have reached the server: worth a retry with the same key. */
+const RETRYABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+/** Attempts of an idempotent call, and the pause before a retry when the server names none. */
+const IDEMPOTENT_ATTEMPTS = 3;
+const RETRY_PAUSE_MS = 1000;
 
 const CA = "/api/v1/cert-manager/ca/internal";
 const TEMPLATES = "/api/v1/cert-manager/certificate-templates";
@@ -79,7 +90,26 @@ export function createClient(opts: ClientOptions) {
       body = JSON.stringify(o.body);
       headers["content-type"] = "application/json";
     }
-    const res = await getTransport()({ method, url, headers, body, timeoutMs });
+    if (o.idempotent) headers["idempotency-key"] = globalThis.crypto.randomUUID();
+    let res: Awaited<ReturnType<Transport>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await getTransport()({ method, url, headers, body, timeoutMs });
+      } catch (e) {
+        if (!o.idempotent || attempt >= IDEMPOTENT_ATTEMPTS || !(e instanceof StampConnectionError && RETRYABLE_CODES.has(e.code))) throw e;
+        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+        continue;
+      }
+      // 503: the database is away; 409 with this key: the first attempt is still running.
+      if (o.idempotent && attempt < IDEMPOTENT_ATTEMPTS && (res.status === 503 || res.status === 409)) {
+        const after = Number(res.retryAfter ?? NaN);
+        if (res.status === 503 || Number.isFinite(after)) {
+          await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(after) ? after * 1000 : RETRY_PAUSE_MS, 10_000)));
+          continue;
+        }
+      }
+      break;
+    }
     if (res.status >= 400) throw new StampApiError(problemOf(res.status, res.contentType, res.body));
     if (o.binary) return new Uint8Array(res.body) as R;
     if (o.text) return res.body.toString("utf8") as R;
@@ -165,7 +195,7 @@ export function createClient(opts: ClientOptions) {
     },
     certificates: {
       /** Issues a certificate from a profile, for a CSR or with a key the server makes. */
-      issue: (body: T.IssueBody) => call<{ certificate: T.IssuedCertificate }>("POST", CERTS, { body }),
+      issue: (body: T.IssueBody) => call<{ certificate: T.IssuedCertificate }>("POST", CERTS, { body, idempotent: true }),
       /** What `issue` would sign, without signing. */
       preview: (body: T.IssueBody) => call<{ preview: T.PreviewResponse }>("POST", `${CERTS}/preview`, { body }),
       /** A page of a project's certificates; pass `nextCursor` back as `cursor`. */
@@ -173,9 +203,9 @@ export function createClient(opts: ClientOptions) {
       /** One certificate's record. */
       get: (certId: string) => call<{ certificate: T.CertificateView }>("GET", `${CERTS}/${id(certId)}`),
       /** Renews with a new key (default), the same key, or a new CSR. */
-      renew: (certId: string, body: T.RenewBody = {}) => call<{ certificate: T.IssuedCertificate }>("POST", `${CERTS}/${id(certId)}/renew`, { body }),
+      renew: (certId: string, body: T.RenewBody = {}) => call<{ certificate: T.IssuedCertificate }>("POST", `${CERTS}/${id(certId)}/renew`, { body, idempotent: true }),
       /** Revokes a certificate. */
-      revoke: (certId: string, body: T.RevokeBody) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/revoke`, { body }),
+      revoke: (certId: string, body: T.RevokeBody) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/revoke`, { body, idempotent: true }),
       /** Releases a CERTIFICATE_HOLD. */
       liftHold: (certId: string) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/lift-hold`),
       /** The certificate alone: PEM text, or DER bytes with `der`. */

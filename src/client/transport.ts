@@ -14,6 +14,8 @@ export interface RawResponse {
   status: number;
   contentType: string;
   body: Buffer;
+  /** The Retry-After header (seconds), when the server sent one. */
+  retryAfter?: string;
 }
 export type Transport = (req: RawRequest) => Promise<RawResponse>;
 
@@ -48,7 +50,7 @@ export function nodeTransport(ca?: string): Transport {
         res.on("error", (e) => fail(e));
         res.on("end", () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks) });
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks), retryAfter: res.headers["retry-after"] });
         });
       });
       const fail = (e: NodeJS.ErrnoException) => {
@@ -68,7 +70,7 @@ export function fetchTransport(fetchFn: typeof fetch): Transport {
     let res: Response;
     try {
       res = await fetchFn(r.url, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(r.timeoutMs) });
-      return { status: res.status, contentType: res.headers.get("content-type") ?? "", body: Buffer.from(await res.arrayBuffer()) };
+      return { status: res.status, contentType: res.headers.get("content-type") ?? "", body: Buffer.from(await res.arrayBuffer()), retryAfter: res.headers.get("retry-after") ?? undefined };
     } catch (e) {
       const err = e as Error & { cause?: NodeJS.ErrnoException; code?: string };
       if (err.name === "TimeoutError") throw connectionError(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" }), url);

@@ -36,6 +36,7 @@ import { createProfiles } from "./ra/certs/profiles.js";
 import { createCertificates } from "./ra/certs/certificates.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
+import { createIdempotency } from "./ra/idempotency.js";
 import { createAlertSender } from "./alerts/sender.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
@@ -102,6 +103,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       [
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
         { name: "acme-nonces", intervalMs: 600_000, run: () => store.acme.pruneNonces(rt.clock()) },
+        { name: "idempotency-keys", intervalMs: 3_600_000, run: () => idempotency.prune() },
         { name: "auto-renew", intervalMs: config.renewalIntervalSeconds * 1000, run: () => autoRenewal.run() },
         { name: "alert-delivery", intervalMs: config.alerts.intervalSeconds * 1000, run: () => alerts.deliverDue() },
         { name: "alert-expiry", intervalMs: config.alerts.intervalSeconds * 10_000, run: () => alerts.scanExpiring() },
@@ -122,6 +124,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
     const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
+    const idempotency = createIdempotency({ store, rt, secrets });
     const egress = createEgress({ allow: config.egressAllow }); // webhooks and SMTP; the VA builds its own from the same list
     const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname }, egress);
     const alerts = createAlerts({ store, rt, sender, secrets, publicUrl: config.publicUrl, onQueued: () => jobs.poke("alert-delivery", 1000), log: (m, e) => opts.onJobError?.(m, e) });
@@ -144,6 +147,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       certificates: createCertificates(certDeps),
+      idempotency,
       crls: createCrls({ store, rt, crl, revocationUrl }),
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),

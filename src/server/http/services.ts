@@ -12,6 +12,7 @@ import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
 import type { createAlertRules } from "../ra/alerts/rules.js";
+import type { createIdempotency } from "../ra/idempotency.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -28,6 +29,7 @@ export interface Services {
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
   certificates: ReturnType<typeof createCertificates>;
+  idempotency: ReturnType<typeof createIdempotency>;
   crls: ReturnType<typeof createCrls>;
   ocsp: ReturnType<typeof createOcsp>;
   acme: ReturnType<typeof createAcme>;

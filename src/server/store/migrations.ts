@@ -8,11 +8,12 @@ import { autoRenew } from "./migrations/0005-auto-renew.js";
 import { alerts } from "./migrations/0006-alerts.js";
 import { crlHealth } from "./migrations/0007-crl-health.js";
 import { sessions } from "./migrations/0009-sessions.js";
+import { idempotency } from "./migrations/0014-idempotency.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, sessions];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, sessions, idempotency];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

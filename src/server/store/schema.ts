@@ -34,6 +34,17 @@ export interface MembershipsTable {
   created_at: Created;
 }
 export interface RevokedTokensTable { token_id: string; expires_at: Date }
+export interface IdempotencyKeysTable {
+  principal_type: string;
+  principal_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  state: "pending" | "done";
+  response_sealed: Json<unknown> | null;
+  claimed_at: Date;
+  created_at: Date;
+}
 export interface MembershipInvitationsTable {
   id: string;
   project_id: string;
@@ -311,6 +322,7 @@ export interface Database {
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
   revoked_tokens: RevokedTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
   membership_invitations: MembershipInvitationsTable;
   cas: CasTable;
   ca_keys: CaKeysTable;

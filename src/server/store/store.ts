@@ -7,6 +7,7 @@ import { certRepo } from "./cert.repo.js";
 import { revocationRepo } from "./revocation.repo.js";
 import { acmeRepo } from "./acme.repo.js";
 import { alertRepo } from "./alert.repo.js";
+import { idempotencyRepo } from "./idempotency.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -17,6 +18,7 @@ export interface Repos {
   revocation: ReturnType<typeof revocationRepo>;
   acme: ReturnType<typeof acmeRepo>;
   alert: ReturnType<typeof alertRepo>;
+  idempotency: ReturnType<typeof idempotencyRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -35,7 +37,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */
