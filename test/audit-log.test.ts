@@ -51,13 +51,14 @@ describe("ok/ audit log", () => {
     ids.ca = ca.body.id;
     const dup = await s.api("POST", CA, { token: s.adminToken, body: { projectId: ids.project, name: "root", configuration: cfg } });
     expect(dup.status).toBe(422);
-    // A viewer is refused before any use case runs (403).
+    // A viewer is refused (403), and the refusal is audited in the project's log.
     expect((await s.api("POST", CA, { token: viewerToken, body: { projectId: ids.project, name: "v", configuration: cfg } })).status).toBe(403);
 
     const all = await logs();
     expect(all.status, JSON.stringify(all.body)).toBe(200);
     const e = all.body.auditLogs;
     expect(e.map((x) => `${x.action}:${x.outcome}`)).toEqual([
+      `POST ${CA}:denied`,
       "ca.create:failure",
       "ca.create:success",
       "auth.universal-auth.login:denied",
@@ -76,6 +77,8 @@ describe("ok/ audit log", () => {
       expect(x.sourceIp).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
       expect(Math.abs(Date.parse(x.createdAt) - Date.now())).toBeLessThan(120_000);
     }
+    expect(e[0]).toMatchObject({ actorType: "user", actorId: ids.viewer, objectType: "project", objectId: ids.project, detail: { need: "admin", role: "viewer" } });
+    e.shift();
     expect(e[0]).toMatchObject({ actorType: "user", actorId: ids.admin, objectType: "ca", objectId: null, detail: { name: "root", violations: ["duplicate"] } });
     expect(e[1]).toMatchObject({ actorType: "identity", actorId: ids.identity, objectType: "ca", objectId: ids.ca, detail: { keyAlgorithm: "EC_prime256v1", type: "root" } });
     expect(e[2]).toMatchObject({ actorType: "identity", actorId: ids.identity, objectType: "identity", objectId: ids.identity });
@@ -91,7 +94,7 @@ describe("ok/ audit log", () => {
     const act = async (q: string) => (await logs(q)).body.auditLogs.map((x) => `${x.action}:${x.outcome}`);
     expect(await act("?action=ca.create")).toEqual(["ca.create:failure", "ca.create:success"]);
     expect(await act("?outcome=failure")).toEqual(["ca.create:failure"]);
-    expect(await act("?outcome=denied")).toEqual(["auth.universal-auth.login:denied"]);
+    expect(await act("?outcome=denied")).toEqual([`POST ${CA}:denied`, "auth.universal-auth.login:denied"]);
     expect(await act(`?actorId=${ids.identity}`)).toEqual(["ca.create:success", "auth.universal-auth.login:denied", "auth.universal-auth.login:success"]);
     expect(await act(`?actorId=${ids.identity}&outcome=success&action=ca.create`)).toEqual(["ca.create:success"]);
     expect(await act(`?objectId=${ids.ca}`)).toEqual(["ca.create:success"]);

@@ -54,7 +54,15 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
   const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db` });
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {
-    await migrate(db.db);
+    if (config.migrationDatabaseUrl) {
+      // Migrations as the schema's owner; the server itself runs as a role without DDL rights.
+      const owner = await openDb({ kind: "postgres", url: config.migrationDatabaseUrl, poolSize: 1 });
+      try {
+        await migrate(owner.db);
+      } finally {
+        await owner.close();
+      }
+    } else await migrate(db.db);
     const store = createStore(db.db, db.kind);
 
     const root = await loadOrCreateRootKey(config.rootKeyFile);
@@ -104,7 +112,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       users,
       projects: createProjects({ store, rt }),
       identities,
-      auditLog: createAuditLog({ store }),
+      auditLog: createAuditLog({ store, rt }),
       cas: createCaService({ store, rt, ca, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),

@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   rootKeyFile: string;
   databaseUrl: string | null;
+  /** A role that owns the schema, used only to run migrations (docs/security.md: the app role cannot alter audit_log). */
+  migrationDatabaseUrl: string | null;
   publicUrl: string;
   tls: { mode: "off" } | { mode: "auto" } | { mode: "files"; certFile: string; keyFile: string };
   bootstrap: { email: string | null; password: string | null };
@@ -36,6 +38,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "data-dir", env: "STAMP_DATA_DIR", default: "./data", help: "directory for the embedded database and the root key" },
   { flag: "root-key-file", env: "STAMP_ROOT_KEY_FILE", help: "file holding the root encryption key (created 0600 on first start); servers sharing a database must share it (default <data-dir>/root.key)" },
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
+  { flag: "migration-database-url", env: "STAMP_MIGRATION_DATABASE_URL", help: "postgres://… of the role that owns the schema: migrations run with it, then the server works with --database-url (a role without DDL rights)" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
   { flag: "tls", env: "STAMP_TLS", default: "auto", help: "'auto' (Stamp issues its own server certificate), 'off' (plain HTTP), or 'files' with --tls-cert/--tls-key" },
   { flag: "tls-cert", env: "STAMP_TLS_CERT", help: "PEM certificate chain file for HTTPS (implies --tls files)" },
@@ -112,6 +115,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const databaseUrl = get("database-url") ?? null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     violations.push({ field: "--database-url", code: "invalid", message: "--database-url must start with postgres:// or postgresql://." });
+  }
+  const migrationDatabaseUrl = get("migration-database-url") ?? null;
+  if (migrationDatabaseUrl && (!databaseUrl || !/^postgres(ql)?:\/\//.test(migrationDatabaseUrl))) {
+    violations.push({ field: "--migration-database-url", code: "invalid", message: "--migration-database-url must be a postgres:// URL, and needs --database-url for the server's own role." });
   }
 
   const scheme = tls.mode === "off" ? "http" : "https";
@@ -208,6 +215,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       dataDir: path.resolve(get("data-dir")!),
       rootKeyFile: path.resolve(get("root-key-file") ?? path.join(get("data-dir")!, "root.key")),
       databaseUrl,
+      migrationDatabaseUrl,
       publicUrl,
       tls,
       bootstrap: { email, password },

@@ -13,6 +13,8 @@ import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
+import { auditRoutes } from "./audit.routes.js";
+import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 
 /** Options for the HTTP front end. */
@@ -53,6 +55,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
 
   registerAuth(app, auth);
+  registerRefusalAudit(app, services);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
@@ -69,5 +72,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));
   await app.register(alertRoutes(services));
+  await app.register(auditRoutes(services));
   return app;
 }

@@ -2,7 +2,7 @@ import { errors } from "../../errors.js";
 import type { Store } from "../store/store.js";
 import { audit } from "./audit.js";
 import { hashPassword } from "./auth/passwords.js";
-import { requirePrincipal } from "./authz.js";
+import { requirePrincipal, requireServerAdmin } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
 
 // pg_advisory_xact_lock key: two servers starting on an empty database bootstrap once.
@@ -14,8 +14,7 @@ export function createUsers(deps: { store: Store; rt: Runtime }) {
   return {
     /** Creates a user (server admins only). */
     async create(ctx: RequestContext, input: { email: string; password: string; isServerAdmin?: boolean }) {
-      const p = requirePrincipal(ctx);
-      if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can create users.");
+      requireServerAdmin(ctx, "Only a server admin can create users.", { objectType: "user", objectId: null });
       const email = input.email.trim().toLowerCase();
       if (await store.identity.userByEmail(email)) throw errors.conflict("A user with this email already exists.", [{ field: "email", code: "duplicate", message: "A user with this email already exists.", value: email }]);
       const id = rt.uuid();
