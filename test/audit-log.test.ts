@@ -125,6 +125,57 @@ describe("ok/ audit log", () => {
   });
 });
 
+describe("ok/ the server-wide audit log (server admins)", () => {
+  type ServerEntry = Entry & { projectId: string | null; prevHash: string; hash: string };
+  const server = async (query = "", token = s.adminToken) => s.api<{ auditLogs: ServerEntry[]; nextCursor: string | null; chainHead: { id: string | null; hash: string | null } }>("GET", `/api/v1/audit-log${query}`, { token });
+
+  it("shows failed logins, which belong to no project, with every project's entries", async () => {
+    const failed = await s.api("POST", "/api/v1/auth/login", { body: { email: "viewer@example.com", password: "not the viewer's password" } });
+    expect(failed.status).toBe(401);
+    const logins = await server("?projectId=none&action=auth.login&outcome=denied");
+    expect(logins.status, JSON.stringify(logins.body)).toBe(200);
+    expect(logins.body.auditLogs[0]).toMatchObject({ projectId: null, actorType: "anonymous", objectType: "user", objectId: ids.viewer, outcome: "denied", detail: { email: "viewer@example.com" } });
+    expect(JSON.stringify(logins.body)).not.toContain("not the viewer's password");
+    const all = await server("?limit=500");
+    const projects = new Set(all.body.auditLogs.map((e) => e.projectId));
+    expect(projects.has(null) && projects.has(ids.project)).toBe(true);
+    // One project's entries are the project's own view, with their place in the chain.
+    const one = await server(`?projectId=${ids.project}&limit=500`);
+    expect(one.body.auditLogs.map((e) => e.id)).toEqual((await logs("?limit=500")).body.auditLogs.map((e) => e.id));
+    for (const e of one.body.auditLogs) expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("order=asc walks the chain oldest first: each entry names the previous one's hash; the head is the newest", async () => {
+    const seen: ServerEntry[] = [];
+    let cursor = "";
+    let head: { id: string | null; hash: string | null } = { id: null, hash: null };
+    for (let i = 0; i < 50; i++) {
+      const r = await server(`?order=asc&limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(r.status).toBe(200);
+      if (!cursor) head = r.body.chainHead;
+      seen.push(...r.body.auditLogs);
+      if (!r.body.nextCursor) break;
+      cursor = r.body.nextCursor;
+    }
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen[0].prevHash).toBe("0".repeat(64));
+    for (let i = 1; i < seen.length; i++) {
+      expect(BigInt(seen[i].id)).toBe(BigInt(seen[i - 1].id) + 1n);
+      expect(seen[i].prevHash).toBe(seen[i - 1].hash);
+    }
+    expect(seen.find((e) => e.id === head.id)?.hash).toBe(head.hash);
+  });
+
+  it("anyone but a server admin gets 403, and the refusal is itself audited server-wide", async () => {
+    expect((await server("", viewerToken)).status).toBe(403);
+    expect((await server("", "")).status).toBe(401);
+    const refused = await server(`?projectId=none&outcome=denied&actorId=${ids.viewer}&action=${encodeURIComponent("GET /api/v1/audit-log")}`);
+    expect(refused.body.auditLogs).toHaveLength(1);
+    expect(refused.body.auditLogs[0]).toMatchObject({ projectId: null, actorType: "user", objectType: "audit-log", detail: { need: "server admin" } });
+    for (const bad of ["?order=sideways", "?projectId=abc", "?cursor=x", "?limit=501"]) expect((await server(bad)).status, bad).toBe(400);
+  });
+});
+
 describe("fail/ audit log", () => {
   it("a viewer gets 403, anonymous 401, another project's caller 404; bad queries 400", async () => {
     expect((await logs("", viewerToken)).status).toBe(403);
