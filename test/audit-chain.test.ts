@@ -113,6 +113,22 @@ describe("ok/ the hash chain", () => {
     expect((await verify(["--expect", "nonsense"])).code).toBe(2);
   });
 
+  it("stamp audit list: a project's log, and the whole server's with --server", async () => {
+    await verify();
+    const project = await runStamp(["audit", "list", "--project", "chained"], { config: config() });
+    expect(project.code, project.stderr).toBe(0);
+    expect(project.stdout).toMatch(/^ID\s+TIME\s+OUTCOME\s+ACTION\s+ACTOR\s+OBJECT\n/);
+    expect(project.stdout).toContain("project.create");
+    expect(project.stdout).not.toContain("auth.login");
+    const server = await runStamp(["audit", "list", "--server", "--project", "none", "--outcome", "denied", "--all", "--json"], { config: config() });
+    expect(server.code, server.stderr).toBe(0);
+    const entries = JSON.parse(server.stdout).auditLogs as { id: string; projectId: string | null; action: string }[];
+    expect(entries.map((e) => e.id)).toContain("1");
+    expect(entries.every((e) => e.projectId === null)).toBe(true);
+    const bad = await runStamp(["audit", "list", "--outcome", "maybe"], { config: config() });
+    expect(bad.code).toBe(2);
+  });
+
   it.skipIf(dbKind !== "postgres")("two servers on one PostgreSQL append one chain", async () => {
     const at = shift;
     const s2 = await startServer({ db, rt: { clock: () => new Date(Date.now() + at) } });
