@@ -2,7 +2,7 @@ import type { AuditEntry } from "../client/client.js";
 import { auditQuery } from "../contract/projects.js";
 import { flag, int, oneOf, str, type Command } from "./command.js";
 import { table, when } from "./output.js";
-import { resolveProject } from "./resolve.js";
+import { isId, resolveProject } from "./resolve.js";
 
 /** `stamp audit list`: a project's audit log, or the whole server's with --server. */
 export const auditList: Command = {
@@ -50,7 +50,8 @@ Examples:
     const client = await ctx.client();
     const server = flag(v, "server");
     const project = str(v, "project");
-    const projectId = server ? (project && project !== "none" ? await resolveProject(client, project) : project) : await resolveProject(client, project);
+    // A server admin may name any project by id, also one they are not a member of.
+    const projectId = server ? (project && project !== "none" && !isId(project) ? await resolveProject(client, project) : project) : await resolveProject(client, project);
     const entries: (AuditEntry & { projectId?: string | null })[] = [];
     let cursor = str(v, "cursor");
     let nextCursor: string | null = null;
