@@ -125,6 +125,28 @@ describe("ok/ audit log", () => {
   });
 });
 
+describe("ok/ refusals past the role check are audited too", () => {
+  it("a membership narrowed to another profile, and a profile with API enrollment off", async () => {
+    const t = s.adminToken;
+    const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: ids.project, name: "web", preset: "tls-server" } });
+    const mk = (slug: string, extra = {}) => s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: ids.project, slug, templateId: tpl.body.certificateTemplate.id, caId: ids.ca, ...extra } });
+    const web = (await mk("web")).body.certificateProfile;
+    const other = (await mk("other")).body.certificateProfile;
+    const acmeOnly = (await mk("acme-only", { enrollmentMethods: ["acme"] })).body.certificateProfile;
+    expect(web && other && acmeOnly).toBeTruthy();
+    const narrow = await s.api("POST", "/api/v1/users", { token: t, body: { email: "narrow@example.com", password: "narrow's long password" } });
+    await s.api("POST", `/api/v1/projects/${ids.project}/memberships`, { token: t, body: { email: "narrow@example.com", role: "member", profiles: ["other"] } });
+    const nt = (await s.api("POST", "/api/v1/auth/login", { body: { email: "narrow@example.com", password: "narrow's long password" } })).body.accessToken;
+    const issue = (profileId: string, token: string) => s.api("POST", "/api/v1/cert-manager/certificates", { token, body: { profileId, attributes: { commonName: "x.example.com" } } });
+    expect((await issue(web.id, nt)).status).toBe(403);
+    expect((await issue(acmeOnly.id, t)).status).toBe(403);
+    const denied = (await logs(`?outcome=denied&action=${encodeURIComponent("POST /api/v1/cert-manager/certificates")}`)).body.auditLogs;
+    expect(denied).toHaveLength(2);
+    expect(denied[1]).toMatchObject({ actorId: narrow.body.user.id, objectType: "certificate-profile", objectId: web.id, detail: { profile: "web", reason: "membership limited to other profiles" } });
+    expect(denied[0]).toMatchObject({ actorId: ids.admin, objectType: "certificate-profile", objectId: acmeOnly.id, detail: { reason: "API enrollment is off" } });
+  });
+});
+
 describe("ok/ the server-wide audit log (server admins)", () => {
   type ServerEntry = Entry & { projectId: string | null; prevHash: string; hash: string };
   const server = async (query = "", token = s.adminToken) => s.api<{ auditLogs: ServerEntry[]; nextCursor: string | null; chainHead: { id: string | null; hash: string | null } }>("GET", `/api/v1/audit-log${query}`, { token });
