@@ -36,11 +36,22 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
 }
 
-/** The exact bytes an entry's hash covers: a JSON array of a version tag and every field. */
-export function canonicalEntry(e: ChainedFields): string {
+/** The first elements of the encoding: the version tag, then the id and prevHash as JSON strings. */
+export const CANONICAL_PREFIX = '["stamp-audit-v1",';
+
+/**
+ * The encoding after `prevHash`: `projectId,…,detail]`. The server's append puts the prefix, the
+ * id and the previous hash in front inside the database (they are known only under the lock).
+ */
+export function canonicalTail(e: Omit<ChainedFields, "id" | "prevHash">): string {
   // detail goes through JSON first, as the database stores it (undefined dropped, Dates as strings).
   const detail = JSON.parse(JSON.stringify(e.detail ?? {})) as unknown;
-  return canonicalJson(["stamp-audit-v1", e.id, e.prevHash, e.projectId, e.actorType, e.actorId, e.action, e.objectType, e.objectId, e.outcome, e.sourceIp, e.createdAt, detail]);
+  return canonicalJson([e.projectId, e.actorType, e.actorId, e.action, e.objectType, e.objectId, e.outcome, e.sourceIp, e.createdAt, detail]).slice(1);
+}
+
+/** The exact bytes an entry's hash covers: a JSON array of a version tag and every field. */
+export function canonicalEntry(e: ChainedFields): string {
+  return `${CANONICAL_PREFIX}${JSON.stringify(e.id)},${JSON.stringify(e.prevHash)},${canonicalTail(e)}`;
 }
 
 /** The entry's hash: lowercase hex SHA-256 of the UTF-8 canonical encoding. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { entryHash } from "../../contract/audit-chain.js";
+import { CANONICAL_PREFIX, canonicalTail } from "../../contract/audit-chain.js";
 import type { Database } from "./schema.js";
 
 /** One audit event as the store writes it. */
@@ -29,35 +29,32 @@ export interface AuditFilters {
 /**
  * The audit log: a server-wide hash chain (docs/security.md). Each append locks the one
  * `audit_chain_head` row, so appends from every server form one chain in id order; the lock
- * is held from that read to the end of the caller's transaction, which is why use cases
- * write their audit entry last.
+ * is held to the end of the caller's transaction, which is why use cases write their audit
+ * entry last.
  */
 export function auditRepo(db: Kysely<Database>) {
-  async function append(tx: Kysely<Database>, e: AuditInsert) {
-    const head = await sql<{ last_id: string | null; last_hash: string }>`select last_id::text as last_id, last_hash from audit_chain_head where id = 1 for update`.execute(tx);
-    const h = head.rows[0];
-    // Ids come from the head, not the sequence: one more than the last, so a gap is a deletion.
-    const id = String(BigInt(h.last_id ?? "0") + 1n);
+  /**
+   * One statement: lock the head, take the next id, hash (the id and previous hash spliced into
+   * the canonical encoding the caller built), move the head and insert. The lock is held from
+   * here to the commit; outside a transaction that is this statement alone.
+   */
+  async function append(ex: Kysely<Database>, e: AuditInsert) {
     const detail = JSON.parse(JSON.stringify(e.detail)) as Record<string, unknown>;
-    const fields = {
-      id,
-      prevHash: h.last_hash,
-      projectId: e.projectId,
-      actorType: e.actorType,
-      actorId: e.actorId,
-      action: e.action,
-      objectType: e.objectType,
-      objectId: e.objectId,
-      outcome: e.outcome,
-      sourceIp: e.sourceIp,
-      createdAt: e.at.toISOString(),
-      detail,
-    };
-    const hash = entryHash(fields);
+    const createdAt = e.at.toISOString();
+    const tail = canonicalTail({ projectId: e.projectId, actorType: e.actorType, actorId: e.actorId, action: e.action, objectType: e.objectType, objectId: e.objectId, outcome: e.outcome, sourceIp: e.sourceIp, createdAt, detail });
     await sql`
-      with head as (update audit_chain_head set last_id = ${id}::bigint, last_hash = ${hash} where id = 1)
+      with h as (
+        -- Ids come from the head, not the sequence: one more than the last, so a gap is a deletion.
+        select coalesce(last_id, 0) + 1 as id, last_hash as prev from audit_chain_head where id = 1 for update
+      ), n as (
+        select h.id, h.prev, encode(sha256(convert_to(${CANONICAL_PREFIX}::text || '"' || h.id::text || '","' || h.prev || '",' || ${tail}::text, 'UTF8')), 'hex') as hash from h
+      ), moved as (
+        update audit_chain_head c set last_id = n.id, last_hash = n.hash from n where c.id = 1
+      )
       insert into audit_log (id, project_id, actor_type, actor_id, action, object_type, object_id, outcome, source_ip, detail, created_at, prev_hash, hash)
-      values (${id}::bigint, ${e.projectId}, ${e.actorType}, ${e.actorId}, ${e.action}, ${e.objectType}, ${e.objectId}, ${e.outcome}, ${e.sourceIp}, ${JSON.stringify(detail)}::jsonb, ${e.at}, ${h.last_hash}, ${hash})`.execute(tx);
+      select n.id, ${e.projectId}::uuid, ${e.actorType}::text, ${e.actorId}::text, ${e.action}::text, ${e.objectType}::text, ${e.objectId}::text, ${e.outcome}::text,
+        ${e.sourceIp}::text, ${JSON.stringify(detail)}::jsonb, ${createdAt}::timestamptz, n.prev, n.hash
+      from n`.execute(ex);
   }
 
   function filtered<Q extends { where: (...a: any[]) => Q }>(s: Q, q: AuditFilters): Q {
@@ -73,8 +70,7 @@ export function auditRepo(db: Kysely<Database>) {
   return {
     /** Appends an audit event to the chain (in the caller's transaction, or its own). */
     async audit(e: AuditInsert) {
-      if (db.isTransaction) await append(db, e);
-      else await db.transaction().execute((tx) => append(tx, e));
+      await append(db, e);
     },
     /** A page of a project's audit log, newest first, keyset-paginated by id. */
     auditPage(q: AuditFilters & { projectId: string; before?: string; limit: number }) {
