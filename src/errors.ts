@@ -25,6 +25,18 @@ export interface Violation {
   value?: unknown;
 }
 
+/**
+ * A refused request, for the audit log: the use case that refuses names the project and the
+ * object; the HTTP edge writes one `denied` entry for it (docs/security.md, "Refusals").
+ */
+export interface Refusal {
+  /** The project whose log gets the entry; null puts it in the server-wide log only. */
+  projectId: string | null;
+  objectType: string;
+  objectId: string | null;
+  detail?: Record<string, unknown>;
+}
+
 /** A Stamp error: a kind, a caller-facing message, and the violations when there are several. */
 export class StampError extends Error {
   readonly kind: ErrorKind;
@@ -32,13 +44,16 @@ export class StampError extends Error {
   readonly retryAfterSeconds?: number;
   /** The ACME problem type (RFC 8555 §6.7) when an ACME edge should say more than the kind does. */
   readonly acmeType?: string;
-  constructor(kind: ErrorKind, message: string, opts: { violations?: Violation[]; retryAfterSeconds?: number; cause?: unknown; acmeType?: string } = {}) {
+  /** Set when the refusal must be audited (a 403, or a 404 that hides another project's object). */
+  readonly refusal?: Refusal;
+  constructor(kind: ErrorKind, message: string, opts: { violations?: Violation[]; retryAfterSeconds?: number; cause?: unknown; acmeType?: string; refusal?: Refusal } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "StampError";
     this.kind = kind;
     this.violations = opts.violations ?? [];
     this.retryAfterSeconds = opts.retryAfterSeconds;
     this.acmeType = opts.acmeType;
+    this.refusal = opts.refusal;
   }
 }
 
@@ -47,9 +62,10 @@ export const errors = {
   badRequest: (message: string, violations?: Violation[]) => new StampError("bad_request", message, { violations }),
   validation: (message: string, violations: Violation[]) => new StampError("validation", message, { violations }),
   unauthenticated: (message = "Authentication is required: send a Bearer access token.") => new StampError("unauthenticated", message),
-  forbidden: (message: string) => new StampError("forbidden", message),
+  /** 403; `refusal` names the project and object for the audit entry. */
+  forbidden: (message: string, refusal?: Refusal) => new StampError("forbidden", message, { refusal }),
   /** RFC-style 404; also used for other projects' objects (house rule 6). */
-  notFound: (what: string, id?: string) => new StampError("not_found", id ? `${what} ${id} was not found.` : `${what} was not found.`),
+  notFound: (what: string, id?: string, refusal?: Refusal) => new StampError("not_found", id ? `${what} ${id} was not found.` : `${what} was not found.`, { refusal }),
   conflict: (message: string, violations?: Violation[]) => new StampError("conflict", message, { violations }),
   rateLimited: (message: string, retryAfterSeconds: number) => new StampError("rate_limited", message, { retryAfterSeconds }),
   unavailable: (message: string) => new StampError("unavailable", message),

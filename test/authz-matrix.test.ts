@@ -99,6 +99,7 @@ const MATRIX: Record<string, RouteCase> = {
   "DELETE /api/v1/projects/{id}/memberships/{membershipId}": { need: "admin", params: (f) => ({ id: f.projectId, membershipId: f.memberMembershipId }) },
   "GET /api/v1/projects/{id}/identities": { need: "admin", params: id((f) => f.projectId) },
   "GET /api/v1/projects/{id}/audit-logs": { need: "admin", params: id((f) => f.projectId), query: () => ({ limit: "5" }) },
+  "GET /api/v1/audit-log": { need: "server-admin", query: () => ({ limit: "5" }) },
   "POST /api/v1/identities": { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky identity", role: "admin" }) },
   "GET /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
   "DELETE /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
@@ -383,6 +384,65 @@ describe("admin of another project: 404 for everything in the default project, a
     expect(add.status, JSON.stringify(add.body)).toBe(422);
     expect(add.body.violations[0].code).toBe("unknown_identity");
     expect(JSON.stringify(add.body)).not.toContain("lynx");
+  });
+});
+
+describe("every refusal is audited (issue 14 finding 6)", () => {
+  type Entry = { action: string; actorId: string; outcome: string; projectId: string | null; objectType: string; objectId: string | null; detail: Record<string, unknown> };
+  /** The whole log through the server admin's view, newest first. */
+  async function wholeLog(): Promise<Entry[]> {
+    const all: Entry[] = [];
+    let cursor = "";
+    for (let i = 0; i < 100; i++) {
+      const r = await s.api("GET", `/api/v1/audit-log?limit=500&outcome=denied${cursor ? `&cursor=${cursor}` : ""}`, { token: s.adminToken });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      all.push(...r.body.auditLogs);
+      if (!r.body.nextCursor) return all;
+      cursor = r.body.nextCursor;
+    }
+    throw new Error("too many pages");
+  }
+  const fastifyRoute = (key: string) => key.replace(/\{(\w+)\}/g, ":$1");
+
+  it("each 403 a member got left one denied entry: in the project's log for project routes, server-wide otherwise", async () => {
+    const log = await wholeLog();
+    for (const who of ["viewer", "viewerIdentity", "member"] as const) {
+      const me = (await s.api("GET", "/api/v1/auth/me", { token: tokens[who] })).body.id as string;
+      for (const [key, c] of Object.entries(MATRIX)) {
+        const refused = !(c.need === "any" || c.need === "viewer" || (c.need === "user" && who !== "viewerIdentity") || (c.need === "member" && who === "member"));
+        const hits = log.filter((e) => e.actorId === me && e.action === fastifyRoute(key));
+        if (!refused) {
+          expect(hits, `${who} → ${key} was allowed but audited as denied`).toEqual([]);
+          continue;
+        }
+        expect(hits.length, `${who} → ${key}: no denied entry`).toBeGreaterThanOrEqual(1);
+        const projectScoped = !["any", "user", "server-admin"].includes(c.need);
+        for (const e of hits) expect(e.projectId, `${who} → ${key}`).toBe(projectScoped ? f.projectId : null);
+      }
+    }
+    // The entries name the object: the member's refused CA delete and private-key read.
+    const member = (await s.api("GET", "/api/v1/auth/me", { token: tokens.member })).body.id;
+    const del = log.find((e) => e.actorId === member && e.action === `DELETE ${CA}/:id`)!;
+    expect(del).toMatchObject({ objectType: "ca", objectId: f.rootId, detail: { need: "admin", role: "member" } });
+    const key = log.find((e) => e.actorId === member && e.action === `GET ${CERT}/:id/private-key`)!;
+    expect(key).toMatchObject({ objectType: "certificate", objectId: f.certId, detail: { need: "canReadPrivateKeys", role: "member" } });
+    // A project admin sees them in the project's own log.
+    const project = await s.api("GET", `/api/v1/projects/${f.projectId}/audit-logs?limit=500&outcome=denied&actorId=${member}`, { token: s.adminToken });
+    expect(project.body.auditLogs.map((e: Entry) => e.action)).toContain(`POST /api/v1/projects/:id/memberships`);
+  });
+
+  it("an outsider's 404s are audited server-wide only, never in the project's log", async () => {
+    const other = (await s.api("GET", "/api/v1/auth/me", { token: tokens.otherAdmin })).body.id;
+    const log = (await wholeLog()).filter((e) => e.actorId === other);
+    const routes = Object.entries(MATRIX).filter(([, c]) => !["any", "user", "server-admin"].includes(c.need));
+    for (const [key] of routes) {
+      const hit = log.find((e) => e.action === fastifyRoute(key));
+      expect(hit, `outsider → ${key}: no server-wide entry`).toBeDefined();
+      expect(hit!.projectId).toBeNull();
+      expect(hit!.detail).toMatchObject({ projectId: f.projectId, reason: "not a member of the project" });
+    }
+    const project = await s.api("GET", `/api/v1/projects/${f.projectId}/audit-logs?limit=500&actorId=${other}`, { token: s.adminToken });
+    expect(project.body.auditLogs).toEqual([]);
   });
 });
 

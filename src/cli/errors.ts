@@ -20,7 +20,7 @@ export class CliError extends Error {
 }
 
 /** Exit codes (docs/cli.md). */
-export const EXIT = { ok: 0, refused: 1, usage: 2, unauthenticated: 3, notFound: 4, unreachable: 5, serverError: 6 } as const;
+export const EXIT = { ok: 0, refused: 1, usage: 2, unauthenticated: 3, notFound: 4, unreachable: 5, serverError: 6, tampered: 7 } as const;
 
 /** The exit code for an HTTP error status. */
 export function exitCodeForStatus(status: number): number {

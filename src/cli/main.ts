@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "../client/client.js";
 import { acmeEabCreate, acmeEabList, acmeEabRevoke } from "./acme-eab.js";
 import { agentCommand } from "./agent.js";
+import { auditList } from "./audit-list.js";
+import { auditVerify } from "./audit-verify.js";
 import { caCreate } from "./ca-create.js";
 import { caGet } from "./ca-get.js";
 import { caList } from "./ca-list.js";
@@ -21,7 +23,7 @@ import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, agentCommand];
+export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, auditList, auditVerify, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 
@@ -35,7 +37,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join("\n")}
 Every command takes --json (print the API response), --config FILE (the session file;
 default ~/.config/stamp/session.json or STAMP_CONFIG) and --help.
 Exit codes: 0 ok, 1 refused by the server, 2 usage error, 3 not logged in, 4 not found,
-5 server unreachable or TLS failure, 6 server error.`;
+5 server unreachable or TLS failure, 6 server error, 7 audit log not intact.`;
 }
 
 /** Edit distance, to suggest a command for a typo. */

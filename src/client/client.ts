@@ -218,6 +218,12 @@ export function createClient(opts: ClientOptions) {
       /** Certificate, chain and key as PKCS#12 (DER bytes) under `password`. */
       pkcs12: (certId: string, password: string) => call<Uint8Array>("POST", `${CERTS}/${id(certId)}/pkcs12`, { body: { password }, binary: true }),
     },
+    audit: {
+      /** A page of a project's audit log, newest first (project admins). */
+      project: (projectId: string, query: T.AuditQuery = {}) => call<{ auditLogs: T.AuditEntry[]; nextCursor: string | null }>("GET", `/api/v1/projects/${id(projectId)}/audit-logs`, { query: query as Query }),
+      /** A page of the whole log with each entry's hashes (server admins); `order: "asc"` walks the chain. */
+      server: (query: T.ServerAuditQuery = {}) => call<T.ServerAuditPage>("GET", "/api/v1/audit-log", { query: query as Query }),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { violation } from "../contract/common.js";
 import type * as ca from "../contract/ca.js";
 import type * as certs from "../contract/certificates.js";
 import type * as projects from "../contract/projects.js";
+import type * as audit from "../contract/audit.js";
 
 /** The API's request and response shapes, inferred from the contract's zod schemas. */
 export type TokenResponse = z.infer<typeof auth.tokenResponse>;
@@ -52,3 +53,9 @@ export interface CertificateBundle {
 
 /** An ACME External Account Binding key as the API lists it. */
 export type EabKey = z.infer<typeof certs.eabKey>;
+
+/** The audit log: a project's view, and the server-wide view with the hash chain. */
+export type AuditQuery = z.input<typeof projects.auditQuery>;
+export type AuditEntry = z.infer<typeof projects.auditEntry>;
+export type ServerAuditQuery = z.input<typeof audit.serverAuditQuery>;
+export type ServerAuditPage = z.infer<typeof audit.serverAuditPage>;

@@ -70,9 +70,20 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
   notices.push(...db.notices);
   const closers: (() => Promise<void> | void)[] = [() => db.close()];
   try {
+    // Migrations as the schema's owner when one is given; the server itself then runs as a role
+    // without DDL rights (docs/security.md).
+    const migrateAll = async () => {
+      if (!config.migrationDatabaseUrl) return void (await migrate(db.db));
+      const owner = await openDb({ kind: "postgres", url: config.migrationDatabaseUrl, poolSize: 1 });
+      try {
+        await migrate(owner.db);
+      } finally {
+        await owner.close();
+      }
+    };
     // A database that is not up yet (or restarting) is waited for, not a reason to exit.
     const where = config.databaseUrl ? `PostgreSQL at ${new URL(config.databaseUrl).host}` : "the embedded database";
-    await untilDatabaseAnswers(() => migrate(db.db), config.databaseWaitSeconds * 1000, (reason, left) =>
+    await untilDatabaseAnswers(migrateAll, config.databaseWaitSeconds * 1000, (reason, left) =>
       opts.onNotice?.(`waiting for ${where} (${reason}); giving up in ${Math.ceil(left / 1000)} s (--database-wait)`),
     ).catch((e) => {
       if (!isTransientDbError(e)) throw e;
@@ -142,7 +153,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       users,
       projects: createProjects({ store, rt, projectCreation: config.projectCreation }),
       identities,
-      auditLog: createAuditLog({ store }),
+      auditLog: createAuditLog({ store, rt }),
       cas: createCaService({ store, rt, ca, revocationUrl, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),

@@ -14,6 +14,8 @@ export interface Config {
   embeddedDurability: "fsync" | "relaxed";
   /** Seconds to wait at start for a database that does not answer yet. */
   databaseWaitSeconds: number;
+  /** A role that owns the schema, used only to run migrations (docs/security.md: the app role cannot alter audit_log). */
+  migrationDatabaseUrl: string | null;
   publicUrl: string;
   /** The plain-HTTP listener serving only CRLs, OCSP and CA certificates (null: none). */
   http: { host: string; port: number; publicUrl: string } | null;
@@ -54,6 +56,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
   { flag: "embedded-durability", env: "STAMP_EMBEDDED_DURABILITY", default: "fsync", help: "embedded database only: 'fsync' flushes every commit to disk before it is acknowledged; 'relaxed' leaves flushing to the OS (faster; a power cut or kernel crash can lose recent commits or corrupt the store)" },
   { flag: "database-wait", env: "STAMP_DATABASE_WAIT", default: "60", help: "seconds to wait at start for a database that is not reachable yet (0 to 3600), retrying with backoff" },
+  { flag: "migration-database-url", env: "STAMP_MIGRATION_DATABASE_URL", help: "postgres://… of the role that owns the schema: migrations run with it, then the server works with --database-url (a role without DDL rights)" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
   { flag: "http-listen", env: "STAMP_HTTP_LISTEN", help: "host:port of a plain-HTTP listener serving only CRLs, OCSP and CA certificates, whose URLs go into certificates (RFC 5280 wants http:// there), or 'off' (default: the --listen host, port 8080, when TLS is on; off with --tls off)" },
   { flag: "http-public-url", env: "STAMP_HTTP_PUBLIC_URL", help: "base URL clients reach the --http-listen listener at (used in CRL, OCSP and caIssuers URLs); default http://<public-url host>:<http port>" },
@@ -138,6 +141,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const databaseUrl = get("database-url") ?? null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     violations.push({ field: "--database-url", code: "invalid", message: "--database-url must start with postgres:// or postgresql://." });
+  }
+  const migrationDatabaseUrl = get("migration-database-url") ?? null;
+  if (migrationDatabaseUrl && (!databaseUrl || !/^postgres(ql)?:\/\//.test(migrationDatabaseUrl))) {
+    violations.push({ field: "--migration-database-url", code: "invalid", message: "--migration-database-url must be a postgres:// URL, and needs --database-url for the server's own role." });
   }
 
   const scheme = tls.mode === "off" ? "http" : "https";
@@ -256,6 +263,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       databaseUrl,
       databaseWaitSeconds: databaseWait,
       embeddedDurability: durability === "relaxed" ? "relaxed" : "fsync",
+      migrationDatabaseUrl,
       publicUrl,
       http,
       revocationUrl: http?.publicUrl ?? publicUrl,

@@ -12,6 +12,8 @@ import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
+import { auditRoutes } from "./audit.routes.js";
+import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 import type { ConnectionLimits } from "./connections.js";
 import { baseApp } from "./base-app.js";
@@ -43,6 +45,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
 
   registerAuth(app, auth);
+  registerRefusalAudit(app, services);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
@@ -59,5 +62,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));
   await app.register(alertRoutes(services));
+  await app.register(auditRoutes(services));
   return app;
 }

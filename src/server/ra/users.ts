@@ -4,7 +4,7 @@ import { audit } from "./audit.js";
 import { hashPassword } from "./auth/passwords.js";
 import { passwordViolations } from "./auth/password-rules.js";
 import type { TokenClaims } from "./auth/tokens.js";
-import { requirePrincipal } from "./authz.js";
+import { requirePrincipal, requireServerAdmin } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
 
 // pg_advisory_xact_lock key: two servers starting on an empty database bootstrap once.
@@ -16,8 +16,7 @@ export function createUsers(deps: { store: Store; rt: Runtime }) {
   return {
     /** Creates a user (server admins only). */
     async create(ctx: RequestContext, input: { email: string; password: string; isServerAdmin?: boolean }) {
-      const p = requirePrincipal(ctx);
-      if (!p.isServerAdmin) throw errors.forbidden("Only a server admin can create users.");
+      requireServerAdmin(ctx, "Only a server admin can create users.", { objectType: "user", objectId: null });
       const email = input.email.trim().toLowerCase();
       const weak = passwordViolations(email, input.password);
       if (weak.length) throw errors.validation("The password is too easy to guess.", weak);

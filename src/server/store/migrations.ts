@@ -7,13 +7,14 @@ import { acme } from "./migrations/0004-acme.js";
 import { autoRenew } from "./migrations/0005-auto-renew.js";
 import { alerts } from "./migrations/0006-alerts.js";
 import { crlHealth } from "./migrations/0007-crl-health.js";
+import { auditChain } from "./migrations/0008-audit-chain.js";
 import { sessions } from "./migrations/0009-sessions.js";
 import { idempotency } from "./migrations/0014-idempotency.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, sessions, idempotency];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"
@@ -26,7 +27,9 @@ export async function migrate(db: Kysely<any>, migrations: Migration[] = MIGRATI
   return db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
     try {
-      await sql`create table if not exists stamp_migrations (name text primary key, applied_at timestamptz not null default now())`.execute(conn);
+      // Checked first: a role without CREATE on the schema (docs/security.md) may still start.
+      const exists = (await sql<{ t: string | null }>`select to_regclass('stamp_migrations')::text as t`.execute(conn)).rows[0]?.t;
+      if (!exists) await sql`create table if not exists stamp_migrations (name text primary key, applied_at timestamptz not null default now())`.execute(conn);
       const done = new Set((await sql<{ name: string }>`select name from stamp_migrations`.execute(conn)).rows.map((r) => r.name));
       const applied: string[] = [];
       for (const m of migrations) {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import { auditRepo } from "./audit.repo.js";
 
 /** Server secrets (sealed), the shared rate limiter and the audit log. */
 export function miscRepo(db: Kysely<Database>) {
@@ -41,46 +42,6 @@ export function miscRepo(db: Kysely<Database>) {
       await db.deleteFrom("rate_limits").where("key", "=", key).execute();
     },
 
-    /** Appends an audit event. */
-    async audit(e: {
-      projectId: string | null;
-      actorType: string;
-      actorId: string;
-      action: string;
-      objectType: string;
-      objectId: string | null;
-      outcome: "success" | "failure" | "denied";
-      sourceIp: string | null;
-      detail: Record<string, unknown>;
-      at: Date;
-    }) {
-      await db
-        .insertInto("audit_log")
-        .values({
-          project_id: e.projectId,
-          actor_type: e.actorType,
-          actor_id: e.actorId,
-          action: e.action,
-          object_type: e.objectType,
-          object_id: e.objectId,
-          outcome: e.outcome,
-          source_ip: e.sourceIp,
-          detail: JSON.stringify(e.detail),
-          created_at: e.at,
-        })
-        .execute();
-    },
-    /** A page of a project's audit log, newest first, keyset-paginated by id. */
-    auditPage(q: { projectId: string; before?: string; limit: number; action?: string; actorId?: string; objectId?: string; outcome?: string; from?: Date; to?: Date }) {
-      let s = db.selectFrom("audit_log").selectAll().where("project_id", "=", q.projectId);
-      if (q.before) s = s.where("id", "<", q.before);
-      if (q.action) s = s.where("action", "=", q.action);
-      if (q.actorId) s = s.where("actor_id", "=", q.actorId);
-      if (q.objectId) s = s.where("object_id", "=", q.objectId);
-      if (q.outcome) s = s.where("outcome", "=", q.outcome as "success");
-      if (q.from) s = s.where("created_at", ">=", q.from);
-      if (q.to) s = s.where("created_at", "<", q.to);
-      return s.orderBy("id", "desc").limit(q.limit).execute();
-    },
+    ...auditRepo(db),
   };
 }

@@ -126,6 +126,16 @@ export interface AuditLogTable {
   source_ip: string | null;
   detail: Json<Record<string, unknown>>;
   created_at: Created;
+  /** The hash chain (migration 0008; docs/security.md): the previous entry's hash and this one's. */
+  prev_hash: string;
+  hash: string;
+}
+
+/** The newest entry of the audit chain; one row, locked by every append. */
+export interface AuditChainHeadTable {
+  id: number;
+  last_id: string | null;
+  last_hash: string;
 }
 
 export interface CertificateTemplatesTable {
@@ -329,6 +339,7 @@ export interface Database {
   ca_certificates: CaCertificatesTable;
   signing_log: SigningLogTable;
   audit_log: AuditLogTable;
+  audit_chain_head: AuditChainHeadTable;
   certificate_templates: CertificateTemplatesTable;
   certificate_profiles: CertificateProfilesTable;
   certificates: CertificatesTable;

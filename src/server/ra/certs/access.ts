@@ -1,7 +1,7 @@
 import { errors } from "../../../errors.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import type { Store } from "../../store/store.js";
-import { requireRole, type ProjectAccess } from "../authz.js";
+import { auditType, requireRole, type ProjectAccess } from "../authz.js";
 import type { RequestContext } from "../context.js";
 
 /**
@@ -11,7 +11,12 @@ import type { RequestContext } from "../context.js";
 export async function requireProfileAccess(store: Store, ctx: RequestContext, profile: ProfileRow, what: { type: string; id: string }): Promise<ProjectAccess> {
   const access = await requireRole(store, ctx, profile.project_id, "member", what);
   if (access.profiles && !access.profiles.includes(profile.id) && !access.profiles.includes(profile.slug)) {
-    throw errors.forbidden(`Your membership is limited to the profiles ${access.profiles.slice(0, 10).join(", ")}; it does not cover profile ${profile.slug}.`);
+    throw errors.forbidden(`Your membership is limited to the profiles ${access.profiles.slice(0, 10).join(", ")}; it does not cover profile ${profile.slug}.`, {
+      projectId: profile.project_id,
+      objectType: auditType(what.type),
+      objectId: what.id,
+      detail: { profile: profile.slug, reason: "membership limited to other profiles" },
+    });
   }
   return access;
 }
@@ -22,5 +27,12 @@ export async function requirePrivateKeyAccess(store: Store, ctx: RequestContext,
   if (access.role === "admin") return;
   const p = ctx.principal!;
   const m = await store.identity.membership(projectId, p.type, p.id);
-  if (!m?.can_read_private_keys) throw errors.forbidden("Reading private keys needs the admin role or the canReadPrivateKeys permission on your membership.");
+  if (!m?.can_read_private_keys) {
+    throw errors.forbidden("Reading private keys needs the admin role or the canReadPrivateKeys permission on your membership.", {
+      projectId,
+      objectType: auditType(what.type),
+      objectId: what.id,
+      detail: { need: "canReadPrivateKeys", role: access.role },
+    });
+  }
 }

@@ -74,7 +74,9 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
     ctx = { ...ctx, principal: null, actor: opts.via.actor };
   } else {
     await requireProfileAccess(store, ctx, profile, { type: "Certificate profile", id: profile.id });
-    if (!profile.enrollment_methods.includes("api")) throw errors.forbidden(`Profile ${profile.slug} does not allow API enrollment.`);
+    if (!profile.enrollment_methods.includes("api")) {
+      throw errors.forbidden(`Profile ${profile.slug} does not allow API enrollment.`, { projectId: profile.project_id, objectType: "certificate-profile", objectId: profile.id, detail: { reason: "API enrollment is off" } });
+    }
   }
   const templateRow = await store.cert.templateById(profile.template_id);
   if (!templateRow) throw errors.internal("The profile's template is missing.");
