@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { schemeNotices, type Config } from "./config.js";
-import { openDb, untilDatabaseAnswers, type Db } from "./store/db.js";
+import { diskNearlyFull, openDb, untilDatabaseAnswers, type Db } from "./store/db.js";
 import { isTransientDbError } from "./store/resilient-dialect.js";
 import { migrate } from "./store/migrations.js";
 import { createStore, type Store } from "./store/store.js";
@@ -163,7 +163,12 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
       alerts: alerts.rules,
-      health: { ready: () => store.ping() },
+      health: {
+        async notReady() {
+          if (!(await store.ping())) return "the database does not answer";
+          return db.kind === "pglite" ? diskNearlyFull(`${config.dataDir}/db`) : null;
+        },
+      },
     };
 
     let https: { cert: string; key: string } | null = null;

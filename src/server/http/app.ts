@@ -49,8 +49,8 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
-    const ok = await services.health.ready();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "database unavailable" });
+    const reason = await services.health.notReady();
+    return reply.code(reason ? 503 : 200).send(reason ? { status: "not ready", reason } : { status: "ready" });
   });
 
   await app.register(authRoutes(services));

@@ -34,5 +34,6 @@ export interface Services {
   ocsp: ReturnType<typeof createOcsp>;
   acme: ReturnType<typeof createAcme>;
   alerts: ReturnType<typeof createAlertRules>;
-  health: { ready(): Promise<boolean> };
+  /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
+  health: { notReady(): Promise<string | null> };
 }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, statfs } from "node:fs/promises";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
@@ -100,4 +100,15 @@ export async function untilDatabaseAnswers<T>(fn: () => Promise<T>, maxWaitMs: n
       delay = Math.min(delay * 2, 5000);
     }
   }
+}
+
+/** Below this much free space the embedded store is reported not ready: PostgreSQL needs room for a 16 MB WAL segment. */
+export const EMBEDDED_MIN_FREE_BYTES = 32 * 1024 * 1024;
+
+/** Why the embedded store's disk cannot take more writes (free space below the minimum), or null. */
+export async function diskNearlyFull(dir: string, minFreeBytes = EMBEDDED_MIN_FREE_BYTES): Promise<string | null> {
+  const st = await statfs(dir).catch(() => null);
+  if (!st) return null;
+  const free = st.bavail * st.bsize;
+  return free < minFreeBytes ? `the disk holding the embedded database is nearly full (${Math.floor(free / 1048576)} MiB free, at least ${minFreeBytes / 1048576} MiB needed)` : null;
 }
