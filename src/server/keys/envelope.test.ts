@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { isStampError } from "../../errors.js";
 import { isSealed, open, seal, type Sealed } from "./envelope.js";
+import { rootKeyId } from "./keyring.js";
 
 const root = randomBytes(32);
 const secret = Buffer.from("the private key bytes");
@@ -51,9 +52,12 @@ describe("envelope", () => {
     expectOpenFails(() => open(root, s, "stamp-key:ca-2"));
   });
 
-  it("fail/wrong root key", () => {
+  it("fail/wrong root key: the message names the root key the envelope needs", () => {
     const s = seal(root, secret, "a");
-    expectOpenFails(() => open(randomBytes(32), s, "a"));
+    expect(() => open(randomBytes(32), s, "a")).toThrow(`stored key could not be decrypted (wrong root key: it is sealed under root key ${rootKeyId(root)}, which is not in this server's root key file`);
+    // An envelope from before key ids: every key is tried, and the failure is the generic one.
+    const { kid: _kid, ...legacy } = s;
+    expectOpenFails(() => open(randomBytes(32), legacy, "a"));
   });
 
   for (const field of ["ciphertext", "tag", "iv", "wrappedKey", "keyTag", "keyIv"] as const) {

@@ -109,7 +109,7 @@ function unwrapDek(ring: Keyring, sealed: Sealed, aad: string): Buffer {
   const candidates = sealed.kid === undefined ? allKeys(ring) : allKeys(ring).filter((k) => k.id === sealed.kid);
   if (candidates.length === 0) {
     throw new UnknownRootKey(
-      `a stored key is sealed under root key ${String(sealed.kid).slice(0, 32)}, which is not in this server's root key file: copy the root key file holding it from the server where the key was rotated (docs/operations.md, "Rotating the root key")`,
+      `stored key could not be decrypted (wrong root key: it is sealed under root key ${String(sealed.kid).slice(0, 32)}, which is not in this server's root key file; copy the root key file from the host where the key was rotated, see docs/operations.md "Rotating the root key")`,
     );
   }
   let last: unknown;
