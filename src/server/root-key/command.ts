@@ -21,7 +21,7 @@ export interface RotateIo {
   onBatch?: (b: BatchDone) => void | Promise<void>;
 }
 
-const USAGE = "usage: stamp-server rotate-root-key [--prepare | --finish] [--batch-size N] [--data-dir DIR | --database-url URL] [--root-key-file FILE]";
+const USAGE = "usage: npm start -- rotate-root-key [--prepare | --finish] [--batch-size N] [--data-dir DIR | --database-url URL] [--root-key-file FILE]";
 
 /** Runs the command; returns the exit code. Errors are one line for the operator. */
 export async function rotateRootKeyCommand(argv: string[], env: Record<string, string | undefined>, io: RotateIo): Promise<number> {
@@ -67,10 +67,10 @@ export async function rotateRootKeyCommand(argv: string[], env: Record<string, s
       io.out(`Re-wrapped ${report.rewrapped} of ${report.scanned} sealed values under root key ${now.current.id}.`);
       for (const f of report.failures.slice(0, 20)) io.out(`  could not re-wrap ${f}`);
       if (mode === "rotate") {
-        io.out(`Next: copy ${file} to every server and restart them one by one, then run rotate-root-key --finish.`);
+        io.out(config.databaseUrl ? `Next: copy ${file} to every server and restart them one by one, then run rotate-root-key --finish.` : "Next: run rotate-root-key --finish, then start the server.");
         return report.failures.length ? 1 : 0;
       }
-      return await finish(io, file, now, await census(store, batchSize));
+      return await finish(io, file, now, await census(store, batchSize), Boolean(config.databaseUrl));
     });
   } catch (e) {
     return fail(io, e instanceof Error ? e.message : String(e));
@@ -93,7 +93,7 @@ async function prepare(io: RotateIo, file: string, ring: Keyring): Promise<numbe
   return 0;
 }
 
-async function finish(io: RotateIo, file: string, ring: Keyring, counts: Map<string, number>): Promise<number> {
+async function finish(io: RotateIo, file: string, ring: Keyring, counts: Map<string, number>, shared: boolean): Promise<number> {
   const stale = [...counts].filter(([kid]) => kid !== ring.current.id);
   if (stale.length) {
     const list = stale.map(([kid, n]) => `${n} under ${kid === "none" ? "the original key (no key id)" : kid}`).join(", ");
@@ -106,7 +106,7 @@ async function finish(io: RotateIo, file: string, ring: Keyring, counts: Map<str
   }
   await writeKeyring(file, makeKeyring(ring.current.key, ring.others.filter((k) => k.role !== "previous").map((k) => ({ role: "next" as const, key: k.key }))));
   io.out(`Dropped root key ${dropped.map((k) => k.id).join(", ")} from ${file}: nothing is sealed under it any more.`);
-  io.out(`Next: copy ${file} to every server and restart them one by one; then destroy every copy of the old key file, backups included, as your policy requires.`);
+  io.out(`Next: ${shared ? `copy ${file} to every server and restart them one by one` : "start the server"}; then destroy the old key file wherever it was copied (keep it only with backups taken before the rotation, which need it).`);
   return 0;
 }
 
