@@ -1,11 +1,12 @@
 import { createHmac, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import http from "node:http";
 import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { open } from "../src/server/keys/envelope.js";
 import { makeKeyring, type Keyring } from "../src/server/keys/keyring.js";
-import { parseKeyring } from "../src/server/keys/root-key.js";
+import { formatRootKey, parseKeyring } from "../src/server/keys/root-key.js";
 import { rotateRootKeyCommand } from "../src/server/root-key/command.js";
 import { aadOf } from "../src/server/root-key/rewrap.js";
 import { SEALED_COLUMNS } from "../src/server/store/sealed.repo.js";
@@ -167,6 +168,7 @@ describe(`root key rotation (${dbKind})`, () => {
       a = await start();
       b = await start();
       expect((await readRing()).others.map((k) => k.role)).toEqual(["next"]);
+      expect(a.server.notices.join("\n")).toContain(`Root key rotation in progress: sealing with root key ${old.id}`);
     } else {
       // The embedded store: the server holds the data dir, so the rotation runs while it is stopped.
       a = await start();
@@ -224,6 +226,10 @@ describe(`root key rotation (${dbKind})`, () => {
     }
     // Running it again changes nothing.
     expect((await rotate(["--finish"])).out).toContain("no previous key to drop");
+    // A server given only the old key refuses to start, saying why.
+    const oldFile = path.join(db.dataDir, "old.key");
+    await writeFile(oldFile, formatRootKey(old.key), { mode: 0o600 });
+    await expect(startServer({ db, args: ["--root-key-file", oldFile] })).rejects.toThrow(/root key does not match this database/);
   }, 180_000);
 
   it("ok/ with only the new key, every sealed thing works: CA signs (openssl verify), keys download, OCSP, EAB, webhook, tokens, idempotent answers", async () => {
