@@ -4,7 +4,8 @@ import path from "node:path";
 import http from "node:http";
 import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { open } from "../src/server/keys/envelope.js";
+import { open, seal } from "../src/server/keys/envelope.js";
+import { openDb, type Db } from "../src/server/store/db.js";
 import { makeKeyring, type Keyring } from "../src/server/keys/keyring.js";
 import { formatRootKey, parseKeyring } from "../src/server/keys/root-key.js";
 import { rotateRootKeyCommand } from "../src/server/root-key/command.js";
@@ -47,6 +48,16 @@ async function rotate(args: string[], stopAfter?: number) {
   };
   const code = await rotateRootKeyCommand([...args, "--root-key-file", keyFile, ...where], {}, { out: (l) => out.push(l), onBatch });
   return { code, out: out.join("\n") };
+}
+
+/** Runs `fn` on the test database directly. */
+async function stray(fn: (x: Db["db"]) => Promise<unknown>) {
+  const h = await openDb(db.databaseUrl ? { kind: "postgres", url: db.databaseUrl, poolSize: 1 } : { kind: "pglite", dataDir: `${db.dataDir}/db` });
+  try {
+    await fn(h.db);
+  } finally {
+    await h.close();
+  }
 }
 
 /** A server-made certificate of the seeded profile. */
@@ -208,6 +219,14 @@ describe(`root key rotation (${dbKind})`, () => {
       await b!.close();
       b = await start();
     }
+    // --finish refuses, changing nothing, while a value is still under the old key (here one it cannot re-wrap).
+    await stray((x) => x.insertInto("server_secrets").values({ name: "stray", sealed: JSON.stringify(seal(old.key, Buffer.from("x"), "not its aad")) }).execute());
+    const refused = await rotate(["--finish"]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain("could not re-wrap server_secrets.sealed (name = stray)");
+    expect(refused.out).toContain(`not finished: 1 under ${old.id}`);
+    expect((await readRing()).others.map((k) => k.id)).toEqual([old.id]);
+    await stray((x) => x.deleteFrom("server_secrets").where("name", "=", "stray").execute());
     const done = await rotate(["--finish"]);
     expect(done.code, done.out).toBe(0);
     expect(done.out).toContain(`Dropped root key ${old.id}`);
