@@ -17,6 +17,7 @@ async function main() {
   if ("violations" in parsed) {
     if (parsed.help) {
       console.log(helpText());
+      console.log('\nCommands:\n  rotate-root-key [--prepare | --finish]   replace the root key and re-wrap every sealed key (docs/operations.md, "Rotating the root key")');
       process.exit(0);
     }
     for (const v of parsed.violations) console.error(`stamp: ${v.message}`);
