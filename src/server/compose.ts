@@ -99,9 +99,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const root = await loadOrCreateRootKey(config.rootKeyFile);
     if (root.created) notices.push(`Created the root encryption key at ${config.rootKeyFile} (mode 0600). Back it up: without it no CA key can be used.`);
     notices.push(...root.warnings);
-    const tokenKey = await loadServerSecret(store.misc, root.key, "access-token-hmac");
+    if (root.ring.others.length) notices.push(`Root key rotation in progress: sealing with root key ${root.ring.current.id}, also opening with ${root.ring.others.map((k) => `${k.id} (${k.role})`).join(", ")}.`);
+    const tokenKey = await loadServerSecret(store.misc, root.ring, "access-token-hmac");
 
-    const software = createSoftwareKeys({ rootKey: root.key });
+    const software = createSoftwareKeys({ rootKey: root.ring });
     const pkcs11 = config.pkcs11 ? createPkcs11Keys(config.pkcs11) : undefined;
     if (pkcs11) closers.push(() => pkcs11.close());
     const keys = createKeys({ software, pkcs11 });
@@ -134,7 +135,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
-    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.key, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.key, x as Sealed, aad)) };
+    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.ring, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.ring, x as Sealed, aad)) };
     const idempotency = createIdempotency({ store, rt, secrets });
     const egress = createEgress({ allow: config.egressAllow }); // webhooks and SMTP; the VA builds its own from the same list
     const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname }, egress);
@@ -173,7 +174,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
 
     let https: { cert: string; key: string } | null = null;
     if (config.tls.mode === "auto") {
-      const tls = await createTlsAuto({ store, rootKey: root.key, rt }).serverCertificate(config);
+      const tls = await createTlsAuto({ store, rootKey: root.ring, rt }).serverCertificate(config);
       https = { cert: tls.certPem, key: tls.keyPem };
       notices.push(`HTTPS with a certificate from Stamp's own TLS CA; clients trust it with ${tls.caFile} (e.g. curl --cacert ${tls.caFile}).`);
     } else if (config.tls.mode === "files") {

@@ -3,16 +3,21 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { helpText, parseConfig, type Config } from "./config.js";
 import { compose } from "./compose.js";
+import { rotateRootKeyCommand } from "./root-key/command.js";
 
 /**
  * The only file that reads process.env or exits: parse the configuration, compose the
  * server, create the first admin on first start, listen, and stop cleanly on SIGINT/SIGTERM.
  */
 async function main() {
+  if (process.argv[2] === "rotate-root-key") {
+    process.exit(await rotateRootKeyCommand(process.argv.slice(3), process.env, { out: (line) => (line.startsWith("stamp:") ? console.error(line) : console.log(line)) }));
+  }
   const parsed = parseConfig(process.argv.slice(2), process.env);
   if ("violations" in parsed) {
     if (parsed.help) {
       console.log(helpText());
+      console.log('\nCommands:\n  rotate-root-key [--prepare | --finish]   replace the root key and re-wrap every sealed key (docs/operations.md, "Rotating the root key")');
       process.exit(0);
     }
     for (const v of parsed.violations) console.error(`stamp: ${v.message}`);

@@ -10,6 +10,7 @@ import { encodeName } from "../../pki/name.js";
 import { toPem } from "../../pki/pem.js";
 import { serialFromRandom } from "../../pki/serial.js";
 import { isSealed, open, seal, type Sealed } from "../keys/envelope.js";
+import type { RootKeys } from "../keys/keyring.js";
 import type { Runtime } from "../ra/context.js";
 import type { Config } from "../config.js";
 
@@ -18,8 +19,11 @@ export interface TlsCaSlot {
   putSecretIfAbsent(name: string, sealed: unknown): Promise<unknown>;
 }
 
-const SLOT = "tls-ca";
-const AAD = "stamp-tls-ca-key";
+/** The server_secrets row of the TLS CA, and the AAD of its sealed key (root-key rotation re-wraps it). */
+export const TLS_CA_SLOT = "tls-ca";
+export const TLS_CA_AAD = "stamp-tls-ca-key";
+const SLOT = TLS_CA_SLOT;
+const AAD = TLS_CA_AAD;
 const ALG = "EC_prime256v1" as const;
 const DAY = 86_400_000;
 
@@ -32,7 +36,7 @@ function ecSign(key: ReturnType<typeof createPrivateKey>, data: Uint8Array) {
  * shared by every server) issues each server a fresh certificate at start. The server key
  * lives only in memory; the CA certificate is written to <data-dir>/tls-ca.pem for clients.
  */
-export function createTlsAuto(deps: { store: { misc: TlsCaSlot }; rootKey: Buffer; rt: Runtime }) {
+export function createTlsAuto(deps: { store: { misc: TlsCaSlot }; rootKey: RootKeys; rt: Runtime }) {
   const { rt } = deps;
 
   async function tlsCa() {

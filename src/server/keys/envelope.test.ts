@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { isStampError } from "../../errors.js";
-import { isSealed, open, seal, type Sealed } from "./envelope.js";
+import { isSealed, open, rewrap, seal, type Sealed } from "./envelope.js";
+import { makeKeyring, rootKeyId } from "./keyring.js";
 
 const root = randomBytes(32);
 const secret = Buffer.from("the private key bytes");
@@ -51,9 +52,12 @@ describe("envelope", () => {
     expectOpenFails(() => open(root, s, "stamp-key:ca-2"));
   });
 
-  it("fail/wrong root key", () => {
+  it("fail/wrong root key: the message names the root key the envelope needs", () => {
     const s = seal(root, secret, "a");
-    expectOpenFails(() => open(randomBytes(32), s, "a"));
+    expect(() => open(randomBytes(32), s, "a")).toThrow(`stored key could not be decrypted (wrong root key: it is sealed under root key ${rootKeyId(root)}, which is not in this server's root key file`);
+    // An envelope from before key ids: every key is tried, and the failure is the generic one.
+    const { kid: _kid, ...legacy } = s;
+    expectOpenFails(() => open(randomBytes(32), legacy, "a"));
   });
 
   for (const field of ["ciphertext", "tag", "iv", "wrappedKey", "keyTag", "keyIv"] as const) {
@@ -73,5 +77,43 @@ describe("envelope", () => {
 
   it("fail/a root key that is not 32 bytes", () => {
     expect(() => seal(randomBytes(16), secret, "a")).toThrow(/32 bytes/);
+  });
+});
+
+describe("envelope with a keyring (root key rotation)", () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const during = makeKeyring(newKey, [{ role: "previous", key: oldKey }]);
+
+  it("ok/seals with the current key and names it; opens what either key sealed", () => {
+    const s = seal(during, secret, "a");
+    expect(s.kid).toBe(rootKeyId(newKey));
+    expect(open(during, s, "a").equals(secret)).toBe(true);
+    expect(open(during, seal(oldKey, secret, "a"), "a").equals(secret)).toBe(true);
+    // A staged next key opens too, before it seals anything.
+    expect(open(makeKeyring(oldKey, [{ role: "next", key: newKey }]), s, "a").equals(secret)).toBe(true);
+  });
+
+  it("ok/rewrap changes only the data-key wrap; the result opens with the new key alone, not the old", () => {
+    const before = seal(oldKey, secret, "a");
+    const after = rewrap(during, before, "a")!;
+    expect(after.kid).toBe(rootKeyId(newKey));
+    expect([after.iv, after.tag, after.ciphertext]).toEqual([before.iv, before.tag, before.ciphertext]);
+    expect(after.wrappedKey).not.toBe(before.wrappedKey);
+    expect(open(newKey, after, "a").equals(secret)).toBe(true);
+    expect(() => open(oldKey, after, "a")).toThrow(/wrong root key/);
+    expect(rewrap(during, after, "a")).toBeNull();
+  });
+
+  it("ok/an envelope from before key ids (no kid) opens with the ring and is re-wrapped", () => {
+    const { kid: _kid, ...legacy } = seal(oldKey, secret, "a");
+    expect(open(during, legacy, "a").equals(secret)).toBe(true);
+    expect(open(newKey, rewrap(during, legacy, "a")!, "a").equals(secret)).toBe(true);
+  });
+
+  it("fail/rewrap refuses the wrong AAD or a tampered secret, rather than re-wrapping something broken", () => {
+    const s = seal(oldKey, secret, "a");
+    expectOpenFails(() => rewrap(during, s, "b"));
+    expectOpenFails(() => rewrap(during, { ...s, ciphertext: flip(s.ciphertext) }, "a"));
   });
 });

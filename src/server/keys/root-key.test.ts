@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isStampError } from "../../errors.js";
-import { loadOrCreateRootKey } from "./root-key.js";
+import { makeKeyring } from "./keyring.js";
+import { formatKeyring, loadOrCreateRootKey, parseKeyring, writeKeyring } from "./root-key.js";
+import { randomBytes } from "node:crypto";
 
 let dir: string;
 beforeEach(async () => {
@@ -75,5 +77,36 @@ describe("loadOrCreateRootKey", () => {
   it("fail/refuses a directory", async () => {
     const e = await loadOrCreateRootKey(dir).catch((x: unknown) => x);
     expect(isStampError(e, "internal")).toBe(true);
+  });
+});
+
+describe("root key file with several keys (rotation)", () => {
+  const cur = randomBytes(32);
+  const prev = randomBytes(32);
+
+  it("ok/a keyring round-trips through the v2 file; a lone key is written as v1", async () => {
+    const ring = makeKeyring(cur, [{ role: "previous", key: prev }]);
+    const text = formatKeyring(ring);
+    expect(text).toMatch(/^stamp-root-key-v2\ncurrent [0-9a-f]{16} \S+\nprevious [0-9a-f]{16} \S+\n$/);
+    expect(parseKeyring(text, "f")).toEqual(ring);
+    expect(formatKeyring(makeKeyring(cur))).toMatch(/^stamp-root-key-v1:/);
+    const file = join(dir, "root.key");
+    await writeKeyring(file, ring);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const loaded = await loadOrCreateRootKey(file);
+    expect(loaded.key.equals(cur)).toBe(true);
+    expect(loaded.ring.others.map((k) => k.role)).toEqual(["previous"]);
+    expect(await readdir(dir)).toEqual(["root.key"]);
+  });
+
+  it("fail/a v2 file with an edited id, two current keys, no current key or a duplicate is refused", () => {
+    const good = formatKeyring(makeKeyring(cur, [{ role: "previous", key: prev }]));
+    const bad = [
+      good.replace(/current ([0-9a-f])/, (_m, c: string) => `current ${c === "0" ? "1" : "0"}`),
+      good.replace("previous", "current"),
+      good.replace("current", "next"),
+      formatKeyring(makeKeyring(cur, [{ role: "previous", key: cur }])),
+    ];
+    for (const text of bad) expect(() => parseKeyring(text, "f")).toThrow(/not a valid Stamp root key file/);
   });
 });

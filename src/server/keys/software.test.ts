@@ -85,7 +85,7 @@ describe("software keys", () => {
     expect(isStampError(moved, "internal")).toBe(true);
     const other = await createSoftwareKeys({ rootKey: randomBytes(32) }).signer(ref, "EC_prime256v1").catch((e: unknown) => e);
     expect(isStampError(other, "internal")).toBe(true);
-    expect((other as Error).message).toBe("stored key could not be decrypted (wrong root key or tampered data)");
+    expect((other as Error).message).toMatch(/^stored key could not be decrypted \(wrong root key/);
     await expect(keys.signer(ref, "EC_secp384r1")).rejects.toThrow(/not EC_secp384r1/);
     await expect(createSoftwareKeys({ rootKey }).signer(ref, "ED25519")).rejects.toThrow(/not ED25519/);
   });

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { errors } from "../../errors.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
 import { open, seal } from "./envelope.js";
+import { asKeyring, type RootKeys } from "./keyring.js";
 import type { KeyBackend, KeyRef, Signer } from "./signer.js";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -30,10 +31,9 @@ export interface SoftwareKeys extends KeyBackend {
   exportPrivateKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array>;
 }
 
-/** Creates the software key backend over a 32-byte root key. */
-export function createSoftwareKeys(deps: { rootKey: Buffer }): SoftwareKeys {
-  const { rootKey } = deps;
-  if (!Buffer.isBuffer(rootKey) || rootKey.length !== 32) throw errors.internal("root key must be 32 bytes");
+/** Creates the software key backend over a 32-byte root key or a keyring (seals with its current key). */
+export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
+  const rootKey = asKeyring(deps.rootKey);
   // Decrypted keys, keyed by a hash of the whole sealed record and its label (so a cache hit
   // can never skip the AAD check for a different label).
   const cache = new Map<string, KeyObject>();
@@ -154,6 +154,6 @@ function checkLabel(label: string): void {
 function cacheKey(ref: Extract<KeyRef, { backend: "software" }>): string {
   const s = ref.sealed;
   return createHash("sha256")
-    .update(JSON.stringify([ref.label, s.v, s.alg, s.wrappedKey, s.keyIv, s.keyTag, s.iv, s.tag, s.ciphertext]))
+    .update(JSON.stringify([ref.label, s.v, s.alg, s.wrappedKey, s.keyIv, s.keyTag, s.iv, s.tag, s.ciphertext, s.kid ?? null]))
     .digest("base64");
 }

@@ -16,6 +16,9 @@ export interface AnswerSealer {
   open(sealed: unknown, aad: string): Uint8Array;
 }
 
+/** The AAD that binds a sealed answer to its principal and key. */
+export const answerAad = (principalType: string, principalId: string, key: string) => `stamp-idempotency:${principalType}:${principalId}:${key}`;
+
 /** The answer of a request, and whether it was replayed from an earlier one with the same key. */
 export interface Idempotent<T> {
   value: T;
@@ -42,7 +45,7 @@ export function createIdempotency(deps: { store: Store; rt: Runtime; secrets: An
       if (!p) return { value: await fn(), replayed: false };
       const owner = { type: p.type, id: p.id };
       const hash = createHash("sha256").update(operation).update("\0").update(JSON.stringify(request)).digest("hex");
-      const aad = `stamp-idempotency:${p.type}:${p.id}:${key}`;
+      const aad = answerAad(p.type, p.id, key);
       const got = await store.idempotency.claim(owner, key, operation, hash, rt.clock(), IDEMPOTENCY_TTL_SECONDS, LEASE_SECONDS);
       if (got.state === "pending") {
         throw new StampError("conflict", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryAfterSeconds: 2 });

@@ -3,7 +3,7 @@ import { jwkThumbprint, jwkToKeyObject, parseEab, parseJws, verifyEab, verifyJws
 import { isUniqueViolation } from "../../store/db.js";
 import { audit } from "../audit.js";
 import { acmeProfile, authenticate } from "./auth.js";
-import { acmeUrls, type AcmeDeps, type AcmeReply } from "./deps.js";
+import { acmeUrls, eabAad, type AcmeDeps, type AcmeReply } from "./deps.js";
 import { accountView } from "./views.js";
 
 const NONCE_LIFETIME_MS = 3600_000;
@@ -75,7 +75,7 @@ export function acmeAccounts(deps: AcmeDeps) {
         if (!eab || eab.profile_id !== p.id || eab.revoked_at) throw acmeError("forbidden", "unauthorized", "The external account key is unknown, revoked, or belongs to another profile.");
         if (eab.account_id) throw acmeError("forbidden", "unauthorized", "The external account key is already bound to an account; each key binds one account.");
         try {
-          verifyEab(payload.externalAccountBinding, { hmacKey: deps.secrets.open(eab.hmac_sealed, `acme-eab:${kid}`), accountJwk: jwk, url: u.newAccount });
+          verifyEab(payload.externalAccountBinding, { hmacKey: deps.secrets.open(eab.hmac_sealed, eabAad(kid)), accountJwk: jwk, url: u.newAccount });
         } catch (e) {
           if (isStampError(e)) throw acmeError(e.kind === "forbidden" ? "forbidden" : "bad_request", e.kind === "forbidden" ? "unauthorized" : "malformed", e.message);
           throw e;

@@ -59,3 +59,6 @@ export function acmeUrls(publicUrl: string, profileId: string) {
     cert: (id: string) => `${base}/cert/${id}`,
   };
 }
+
+/** The AAD that binds a sealed EAB HMAC key to its key id. */
+export const eabAad = (keyId: string) => `acme-eab:${keyId}`;

@@ -2,7 +2,7 @@ import { errors } from "../../../errors.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
-import type { AcmeDeps } from "./deps.js";
+import { eabAad, type AcmeDeps } from "./deps.js";
 
 /** External Account Binding keys of a profile (admins): created, listed, revoked. */
 export function acmeEab(deps: AcmeDeps) {
@@ -28,7 +28,7 @@ export function acmeEab(deps: AcmeDeps) {
       const keyId = `stamp_${rt.random(12).toString("base64url")}`;
       const hmac = rt.random(32);
       await store.transaction(async (tx) => {
-        await tx.acme.insertEab({ keyId, profileId, hmacSealed: deps.secrets.seal(hmac, `acme-eab:${keyId}`), description });
+        await tx.acme.insertEab({ keyId, profileId, hmacSealed: deps.secrets.seal(hmac, eabAad(keyId)), description });
         await audit(tx, rt, ctx, { projectId: p.project_id, action: "acme.eab.create", objectType: "certificate-profile", objectId: profileId, outcome: "success", detail: { keyId } });
       });
       const directoryUrl = `${deps.publicUrl}/api/v1/cert-manager/acme/profiles/${profileId}/directory`;
