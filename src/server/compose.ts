@@ -38,6 +38,7 @@ import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createIdempotency } from "./ra/idempotency.js";
 import { createAlertSender } from "./alerts/sender.js";
+import { createBackup } from "./ra/backup.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
 
@@ -164,6 +165,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
       alerts: alerts.rules,
       health: { ready: () => store.ping() },
+      backup: createBackup({ store, rt, dump: db.backup }),
     };
 
     let https: { cert: string; key: string } | null = null;

@@ -13,6 +13,7 @@ import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
 import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
+import type { createBackup } from "../ra/backup.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -35,4 +36,5 @@ export interface Services {
   acme: ReturnType<typeof createAcme>;
   alerts: ReturnType<typeof createAlertRules>;
   health: { ready(): Promise<boolean> };
+  backup: ReturnType<typeof createBackup>;
 }
