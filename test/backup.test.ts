@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -16,7 +16,12 @@ import { openssl, opensslAsync } from "./helpers/openssl.js";
 
 const CA = "/api/v1/cert-manager/ca/internal";
 const CERTS = "/api/v1/cert-manager/certificates";
-const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** Debian's PostgreSQL tools, the newest installed (pg_dump must be at least the server's version). */
+const pgBin = () => {
+  const versions = existsSync("/usr/lib/postgresql") ? readdirSync("/usr/lib/postgresql").filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const dir = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => existsSync(`${d}/pg_dump`));
+  return dir ?? path.dirname(execFileSync("sh", ["-c", "command -v pg_dump"], { encoding: "utf8" }).trim());
+};
 const PG_ADMIN_URL = process.env.STAMP_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 type Db = Awaited<ReturnType<typeof freshDatabase>>;
@@ -141,7 +146,7 @@ describe(`ok/ backup of a running server, restored (${dbKind})`, () => {
       expect(b.code).toBe(1);
       expect(b.stderr).toContain("pg_dump");
       expect(b.stderr).toContain("HTTP 409");
-      const dump = await run(`${PG_BIN}/pg_dump`, ["--format=custom", "--file", file, db.databaseUrl!]);
+      const dump = await run(`${pgBin()}/pg_dump`, ["--format=custom", "--file", file, db.databaseUrl!]);
       expect(dump.code, dump.out).toBe(0);
     }
     stop = true;
@@ -161,7 +166,7 @@ describe(`ok/ backup of a running server, restored (${dbKind})`, () => {
       expect(r.stderr).toContain(`No root key at ${path.join(target, "root.key")}`);
     } else {
       restoredUrl = await newPgDatabase();
-      const r = await run(`${PG_BIN}/pg_restore`, ["--no-owner", "--exit-on-error", "--dbname", restoredUrl, file]);
+      const r = await run(`${pgBin()}/pg_restore`, ["--no-owner", "--exit-on-error", "--dbname", restoredUrl, file]);
       expect(r.code, r.out).toBe(0);
     }
     // The old server is gone: the restored copy stands alone, as on a fresh machine.
@@ -213,6 +218,10 @@ describe.runIf(dbKind === "pglite")("fail/ stamp restore refuses what it cannot 
     const login = await stamp(["login", "--server", s.url, "--email", ADMIN_EMAIL], { STAMP_PASSWORD: ADMIN_PASSWORD });
     expect(login.code, login.stderr).toBe(0);
     expect((await stamp(["backup", "--to", file])).code).toBe(0);
+    // Audited server-wide, with who took it.
+    const log = await s.api("GET", "/api/v1/audit-log?limit=10&action=backup.create", { token: s.adminToken });
+    expect(log.body.auditLogs.length, JSON.stringify(log.body)).toBeGreaterThanOrEqual(1);
+    expect(log.body.auditLogs[0]).toMatchObject({ action: "backup.create", outcome: "success", projectId: null, actorType: "user" });
     // An existing file is not overwritten without --force.
     const twice = await stamp(["backup", "--to", file]);
     expect(twice.code).toBe(2);
@@ -236,6 +245,13 @@ describe.runIf(dbKind === "pglite")("fail/ stamp restore refuses what it cannot 
     const bad = await stamp(["restore", "--from", junk, "--data-dir", path.join(work, "never")]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is not a Stamp backup");
+    // A gzipped tar, but of something else.
+    writeFileSync(path.join(work, "hello.txt"), "hello");
+    const otherTar = path.join(work, "other.tar.gz");
+    expect((await run("tar", ["czf", otherTar, "-C", work, "hello.txt"])).code).toBe(0);
+    const other = await stamp(["restore", "--from", otherTar, "--data-dir", path.join(work, "never")]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain("it holds no embedded database");
     const missing = await stamp(["restore", "--data-dir", dir]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--from FILE is required");
