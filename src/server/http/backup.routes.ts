@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
 import type { Services } from "./services.js";
 
 /** Backups of the running server (server admins). */
@@ -10,6 +11,8 @@ export function backupRoutes(s: Services): FastifyPluginAsyncZod {
         schema: {
           tags: ["admin"],
           summary: "A consistent copy of the embedded database, as a gzipped tar (server admins; without the root key). On PostgreSQL: 409, use pg_dump",
+          // No options yet: an empty body or none; anything else is refused by name.
+          body: z.strictObject({}).nullish(),
         },
       },
       async (req, reply) => {
