@@ -6,7 +6,7 @@ import { CliError, EXIT, UsageError } from "./errors.js";
 import { writeFileAtomic } from "./files.js";
 
 /** Printed after every backup: the one thing a backup cannot hold. */
-export const ROOT_KEY_REMINDER =
+const ROOT_KEY_REMINDER =
   "The backup does not contain the root key: without the server's root key file (--root-key-file, by default DATA_DIR/root.key) no CA key in it can be used. Back that file up separately, and keep it apart from the backups.";
 
 /** `stamp backup`: a consistent copy of the running server's embedded database, taken by the server. */
