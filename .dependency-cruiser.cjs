@@ -9,7 +9,8 @@ module.exports = {
     { name: "ra-no-http-keys-ca", comment: "server/ra declares the interfaces it needs; it must not import http, keys or ca", severity: "error", from: { path: "^src/server/ra/" }, to: { path: "^src/server/(http|keys|ca|va)/" } },
     { name: "ca-not-upstream", comment: "server/ca must not import http, ra (types of ra/context are allowed) or va", severity: "error", from: { path: "^src/server/ca/" }, to: { path: "^src/server/(http|va)/|^src/server/ra/(?!context\\.ts$)" } },
     { name: "store-leaf", comment: "server/store must not import policy, ra or ca", severity: "error", from: { path: "^src/server/store/" }, to: { path: "^src/(policy|server/(ra|ca|keys|http))/" } },
-    { name: "clients-not-server", comment: "cli/, agent/ and web/ talk to the server only over HTTP", severity: "error", from: { path: "^(src/(client|cli|agent)|web)/" }, to: { path: "^src/server/" } },
+    { name: "clients-not-server", comment: "cli/, agent/ and web/ talk to the server only over HTTP", severity: "error", from: { path: "^(src/(client|cli|agent)|web)/", pathNot: "^src/cli/restore\\.ts$" }, to: { path: "^src/server/" } },
+    { name: "restore-offline-only", comment: "`stamp restore` is offline: it may use the embedded store's restore (under the server's data-dir lock) and nothing else of the server", severity: "error", from: { path: "^src/cli/restore\\.ts$" }, to: { path: "^src/server/", pathNot: "^src/server/store/embedded-backup\\.ts$" } },
     { name: "no-circular", severity: "error", from: { path: "^src/" }, to: { circular: true } },
   ],
   options: {

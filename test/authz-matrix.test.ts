@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 
 // Every route of the OpenAPI document × {no token, expired token, viewer (user and machine
 // identity), member, admin of another project}. A route that is neither public nor in MATRIX
@@ -100,6 +100,8 @@ const MATRIX: Record<string, RouteCase> = {
   "GET /api/v1/projects/{id}/identities": { need: "admin", params: id((f) => f.projectId) },
   "GET /api/v1/projects/{id}/audit-logs": { need: "admin", params: id((f) => f.projectId), query: () => ({ limit: "5" }) },
   "GET /api/v1/audit-log": { need: "server-admin", query: () => ({ limit: "5" }) },
+  // A server admin gets the embedded database's copy; on PostgreSQL a 409 pointing to pg_dump.
+  "POST /api/v1/admin/backup": { need: "server-admin", okStatus: dbKind === "postgres" ? 409 : 200 },
   "POST /api/v1/identities": { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky identity", role: "admin" }) },
   "GET /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
   "DELETE /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },

@@ -5,6 +5,7 @@ import { acmeEabCreate, acmeEabList, acmeEabRevoke } from "./acme-eab.js";
 import { agentCommand } from "./agent.js";
 import { auditList } from "./audit-list.js";
 import { auditVerify } from "./audit-verify.js";
+import { backup } from "./backup.js";
 import { caCreate } from "./ca-create.js";
 import { caGet } from "./ca-get.js";
 import { caList } from "./ca-list.js";
@@ -19,11 +20,12 @@ import { login } from "./login.js";
 import { logout } from "./logout.js";
 import { passwd } from "./passwd.js";
 import { profileCreate } from "./profile-create.js";
+import { restore } from "./restore.js";
 import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, auditList, auditVerify, agentCommand];
+export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, auditList, auditVerify, backup, restore, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 

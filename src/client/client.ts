@@ -32,6 +32,8 @@ interface CallOptions {
    * signing or revoking call that reached the server is never done twice.
    */
   idempotent?: boolean;
+  /** This call's timeout, when it may take longer than the client's (a backup). */
+  timeoutMs?: number;
 }
 
 /** Connection failures after which the request may have reached the server: worth a retry with the same key. */
@@ -94,7 +96,7 @@ export function createClient(opts: ClientOptions) {
     let res: Awaited<ReturnType<Transport>>;
     for (let attempt = 1; ; attempt++) {
       try {
-        res = await getTransport()({ method, url, headers, body, timeoutMs });
+        res = await getTransport()({ method, url, headers, body, timeoutMs: o.timeoutMs ?? timeoutMs });
       } catch (e) {
         if (!o.idempotent || attempt >= IDEMPOTENT_ATTEMPTS || !(e instanceof StampConnectionError && RETRYABLE_CODES.has(e.code))) throw e;
         await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
@@ -223,6 +225,10 @@ export function createClient(opts: ClientOptions) {
       project: (projectId: string, query: T.AuditQuery = {}) => call<{ auditLogs: T.AuditEntry[]; nextCursor: string | null }>("GET", `/api/v1/projects/${id(projectId)}/audit-logs`, { query: query as Query }),
       /** A page of the whole log with each entry's hashes (server admins); `order: "asc"` walks the chain. */
       server: (query: T.ServerAuditQuery = {}) => call<T.ServerAuditPage>("GET", "/api/v1/audit-log", { query: query as Query }),
+    },
+    admin: {
+      /** A consistent copy of the running server's embedded database, gzipped tar bytes (server admins; never the root key). */
+      backup: () => call<Uint8Array>("POST", "/api/v1/admin/backup", { binary: true, timeoutMs: 15 * 60_000 }),
     },
   };
 }

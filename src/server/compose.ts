@@ -38,6 +38,7 @@ import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createIdempotency } from "./ra/idempotency.js";
 import { createAlertSender } from "./alerts/sender.js";
+import { createBackup } from "./ra/backup.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
 
@@ -170,6 +171,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
           return db.kind === "pglite" ? diskNearlyFull(`${config.dataDir}/db`) : null;
         },
       },
+      backup: createBackup({ store, rt, dump: db.backup }),
     };
 
     let https: { cert: string; key: string } | null = null;

@@ -113,7 +113,12 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     // it is large (then deltas carry changes and the full CRL follows within FULL_MAX_AGE).
     const fullAge = full ? now.getTime() - new Date(full.this_update).getTime() : Infinity;
     const needFull = force || !full || fullAge >= halfLife || (changed && (full.entries < SMALL_CRL || fullAge >= FULL_MAX_AGE_MS));
-    let number = latest ? BigInt(latest.crl_number) + 1n : 1n;
+    // RFC 5280 §5.2.3: a CA key's CRL numbers only grow. They follow the clock (milliseconds since
+    // 1970, as Boulder numbers CRLs by their thisUpdate) and stay above the last one stored, so a
+    // server restored from an older backup never reuses a number published after that backup.
+    const stored = latest ? BigInt(latest.crl_number) + 1n : 1n;
+    const byClock = BigInt(now.getTime());
+    let number = byClock > stored ? byClock : stored;
     const result: CrlBuildResult = {};
 
     let base: Pick<NonNullable<typeof full>, "id" | "crl_number" | "revocation_seq" | "next_update"> | undefined = full;

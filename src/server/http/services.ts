@@ -13,6 +13,7 @@ import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
 import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
+import type { createBackup } from "../ra/backup.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -36,4 +37,5 @@ export interface Services {
   alerts: ReturnType<typeof createAlertRules>;
   /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
   health: { notReady(): Promise<string | null> };
+  backup: ReturnType<typeof createBackup>;
 }

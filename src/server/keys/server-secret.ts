@@ -25,7 +25,7 @@ export async function loadServerSecret(slot: SecretSlot, rootKey: RootKeys, name
   } catch (e) {
     if (isStampError(e)) {
       throw errors.internal(
-        "The root key does not match this database: every server sharing a database must use the same root key file (--root-key-file / STAMP_ROOT_KEY_FILE).",
+        "The root key does not match this database: every server sharing a database must use the same root key file (--root-key-file / STAMP_ROOT_KEY_FILE), and a restored backup needs the root key file that was in use when the backup was taken.",
       );
     }
     throw e;

@@ -8,6 +8,7 @@ import path from "node:path";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.js";
 import { assertWritable, embeddedOpenError } from "./startup-errors.js";
 import { pgliteStorage } from "./pglite-durable-fs.js";
+import { dumpEmbedded } from "./embedded-backup.js";
 import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
 
@@ -21,6 +22,8 @@ export interface Db {
   close(): Promise<void>;
   /** Messages for the operator (e.g. a lock taken over from a dead server). */
   notices: string[];
+  /** A consistent gzipped-tar copy of the embedded database while it runs; null on PostgreSQL (use pg_dump). */
+  backup: (() => Promise<Uint8Array>) | null;
 }
 
 // int8 (bigserial ids, counts) as string, never a lossy number.
@@ -50,6 +53,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
         db,
         kind: "pglite",
         notices,
+        backup: () => dumpEmbedded(db, lite),
         async close() {
           try {
             await db.destroy();
@@ -72,7 +76,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   pool.on("connect", (client) => client.on("error", () => {}));
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })) });
-  return { db, kind: "postgres", notices: [], close: () => db.destroy() };
+  return { db, kind: "postgres", notices: [], backup: null, close: () => db.destroy() };
 }
 
 /** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */
