@@ -100,6 +100,7 @@ const MATRIX: Record<string, RouteCase> = {
   "GET /api/v1/projects/{id}/identities": { need: "admin", params: id((f) => f.projectId) },
   "GET /api/v1/projects/{id}/audit-logs": { need: "admin", params: id((f) => f.projectId), query: () => ({ limit: "5" }) },
   "GET /api/v1/audit-log": { need: "server-admin", query: () => ({ limit: "5" }) },
+  "GET /api/v1/reconciliation": { need: "server-admin" },
   "POST /api/v1/identities": { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky identity", role: "admin" }) },
   "GET /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
   "DELETE /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },

@@ -13,6 +13,7 @@ import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
 import { auditRoutes } from "./audit.routes.js";
+import { reconciliationRoutes } from "./reconciliation.routes.js";
 import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 import type { ConnectionLimits } from "./connections.js";
@@ -63,5 +64,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(acmeRoutes(services, opts.publicUrl));
   await app.register(alertRoutes(services));
   await app.register(auditRoutes(services));
+  await app.register(reconciliationRoutes(services));
   return app;
 }
