@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbKind, freshDatabase } from "./helpers/harness.js";
+import { verifyChain } from "./helpers/openssl.js";
 import { call, spawnServer, type SpawnedServer } from "./helpers/spawned-server.js";
 
 const EMAIL = "crash@example.com";
@@ -11,6 +12,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Received {
   id: string;
   serial: string;
+  pem?: string;
+  /** The issuing CA's certificate (here the root). */
+  ca?: string;
 }
 
 /** Issues at concurrency `c` until the server dies; keeps every certificate a client received (200). */
@@ -22,7 +26,7 @@ function load(url: string, token: string, profileId: string, c: number) {
   const worker = async (w: number) => {
     while (!stopped) {
       const r = await call(url, "POST", CERTS, { token, body: { profileId, attributes: { commonName: `w${w}-${n++}.crash.test`, ttl: "1d" } }, timeoutMs: 15_000 });
-      if (r.status === 200) received.push({ id: r.body.certificate.certificateId, serial: r.body.certificate.serialNumber });
+      if (r.status === 200) received.push({ id: r.body.certificate.certificateId, serial: r.body.certificate.serialNumber, pem: r.body.certificate.certificate, ca: r.body.certificate.issuingCaCertificate });
       else other.push(r.status);
       if (r.status === 0) break; // the server is gone
     }
@@ -106,6 +110,13 @@ describe("kill -9 under load", () => {
         const got = await call(s.url, "GET", `${CERTS}/${r.id}`, { token });
         expect(got.status, `round ${round}: certificate ${r.id} was received but is gone`).toBe(200);
         expect(got.body.certificate.serialNumber).toBe(r.serial);
+      }
+      // The stored certificate is the very one received, and OpenSSL accepts it under the root.
+      for (const r of l.received.slice(-5)) {
+        const pem = await call(s.url, "GET", `${CERTS}/${r.id}/certificate`, { token });
+        expect(pem.body).toBe(r.pem);
+        const v = verifyChain(r.ca!, "", r.pem!, ["-purpose", "sslserver"]);
+        expect(v.ok, v.out).toBe(true);
       }
       const stored = await allCertificates(s.url, token, projectId);
       expect(new Set(stored.map((c) => c.serial)).size, `round ${round}: duplicate serials`).toBe(stored.length);
