@@ -102,6 +102,7 @@ const MATRIX: Record<string, RouteCase> = {
   "GET /api/v1/audit-log": { need: "server-admin", query: () => ({ limit: "5" }) },
   // A server admin gets the embedded database's copy; on PostgreSQL a 409 pointing to pg_dump.
   "POST /api/v1/admin/backup": { need: "server-admin", okStatus: dbKind === "postgres" ? 409 : 200 },
+  "GET /api/v1/reconciliation": { need: "server-admin" },
   "POST /api/v1/identities": { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky identity", role: "admin" }) },
   "GET /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },
   "DELETE /api/v1/identities/{id}": { need: "admin", params: id((f) => f.identityId) },

@@ -37,6 +37,7 @@ import { createCertificates } from "./ra/certs/certificates.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createIdempotency } from "./ra/idempotency.js";
+import { createReconciliation } from "./ra/reconcile.js";
 import { createAlertSender } from "./alerts/sender.js";
 import { createBackup } from "./ra/backup.js";
 import { buildApp } from "./http/app.js";
@@ -120,10 +121,21 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         { name: "auto-renew", intervalMs: config.renewalIntervalSeconds * 1000, run: () => autoRenewal.run() },
         { name: "alert-delivery", intervalMs: config.alerts.intervalSeconds * 1000, run: () => alerts.deliverDue() },
         { name: "alert-expiry", intervalMs: config.alerts.intervalSeconds * 10_000, run: () => alerts.scanExpiring() },
+        { name: "reconcile", intervalMs: config.reconcile.intervalSeconds * 1000, run: () => reconcileOnce() },
       ],
       (msg, err) => opts.onJobError?.(msg, err),
     );
     closers.unshift(() => jobs.stop());
+    // Crash reconciliation: the first pass runs at start (the scheduler's first run), then every interval.
+    const reconciliation = createReconciliation({ store, rt, graceSeconds: config.reconcile.graceSeconds, log: (m, e) => opts.onJobError?.(m, e) });
+    let firstPass = true;
+    const reconcileOnce = async () => {
+      const p = await store.withJobLock("reconcile", () => reconciliation.pass());
+      const line = p && reconciliation.describe(p, firstPass);
+      firstPass = false;
+      if (line) opts.onNotice?.(line);
+      if (p?.more) jobs.poke("reconcile", 1000);
+    };
     const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl });
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
     // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
@@ -161,6 +173,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       certificates: createCertificates(certDeps),
       idempotency,
+      reconciliation,
       crls: createCrls({ store, rt, crl, revocationUrl }),
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
@@ -173,6 +186,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       },
       backup: createBackup({ store, rt, dump: db.backup }),
     };
+    // Delivery confirmations still queued are written after the listeners close, before the database does.
+    closers.splice(closers.length - 1, 0, () => services.certificates.flushDeliveries());
 
     let https: { cert: string; key: string } | null = null;
     if (config.tls.mode === "auto") {

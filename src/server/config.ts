@@ -36,6 +36,8 @@ export interface Config {
   ocspValiditySeconds: number;
   ocspResponderLifetimeSeconds: number;
   renewalIntervalSeconds: number;
+  /** Crash reconciliation: seconds between passes, and how old an unfinished signing must be before it counts as abandoned. */
+  reconcile: { intervalSeconds: number; graceSeconds: number };
   /** Alerts: seconds between delivery passes (expiry scans run every 10th), and the SMTP server for email rules. */
   alerts: { intervalSeconds: number; smtp: { url: string; from: string } | null };
   /** The egress policy's allow-list (--egress-allow): CIDRs, addresses, host names and `*.suffix` reached even when private. */
@@ -81,6 +83,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "acme-requests-per-minute", env: "STAMP_ACME_REQUESTS_PER_MINUTE", default: "1200", help: "ACME requests allowed per client address per minute" },
   { flag: "acme-orders-per-hour", env: "STAMP_ACME_ORDERS_PER_HOUR", default: "300", help: "ACME orders allowed per account per hour" },
   { flag: "renewal-interval", env: "STAMP_RENEWAL_INTERVAL", default: "300", help: "seconds between server-driven renewal passes (10 to 86400)" },
+  { flag: "reconcile-interval", env: "STAMP_RECONCILE_INTERVAL", default: "60", help: "seconds between crash-reconciliation passes (1 to 86400); one also runs at start" },
+  { flag: "reconcile-grace", env: "STAMP_RECONCILE_GRACE", default: "60", help: "seconds an unfinished signing is left alone before reconciliation calls it abandoned (1 to 3600)" },
   { flag: "alert-interval", env: "STAMP_ALERT_INTERVAL", default: "30", help: "seconds between alert delivery passes (5 to 3600); expiration scans run every 10 passes; new events are sent within a second or so" },
   { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
@@ -206,6 +210,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     return n;
   };
   const renewalInterval = intIn("renewal-interval", 10, 86400);
+  const reconcileInterval = intIn("reconcile-interval", 1, 86400);
+  const reconcileGrace = intIn("reconcile-grace", 1, 3600);
   const databaseWait = intIn("database-wait", 0, 3600);
   const durability = get("embedded-durability");
   if (durability !== "fsync" && durability !== "relaxed") violations.push({ field: "--embedded-durability", code: "invalid", message: "--embedded-durability must be fsync or relaxed.", value: durability });
@@ -280,6 +286,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       ocspValiditySeconds: ocspValidity,
       ocspResponderLifetimeSeconds: responderLifetime,
       renewalIntervalSeconds: renewalInterval,
+      reconcile: { intervalSeconds: reconcileInterval, graceSeconds: reconcileGrace },
       alerts: { intervalSeconds: alertInterval, smtp },
       egressAllow,
       acme: {

@@ -14,6 +14,7 @@ import { acmeRoutes } from "./acme.routes.js";
 import { alertRoutes } from "./alerts.routes.js";
 import { auditRoutes } from "./audit.routes.js";
 import { backupRoutes } from "./backup.routes.js";
+import { reconciliationRoutes } from "./reconciliation.routes.js";
 import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 import type { ConnectionLimits } from "./connections.js";
@@ -65,5 +66,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(alertRoutes(services));
   await app.register(auditRoutes(services));
   await app.register(backupRoutes(services));
+  await app.register(reconciliationRoutes(services));
   return app;
 }

@@ -16,14 +16,18 @@ function keyOf(req: FastifyRequest): string | undefined {
 /** Leaf certificates: issue, preview, read, list, renew, revoke, export. */
 export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
   /** Runs a signing or revoking use case once per Idempotency-Key; a replayed answer says so. */
-  const once = async <T>(req: FastifyRequest, reply: FastifyReply, operation: string, request: unknown, fn: () => Promise<T>): Promise<T> => {
+  const once = async <T>(req: FastifyRequest, reply: FastifyReply, operation: string, request: unknown, fn: () => Promise<T>, issues = false): Promise<T> => {
     const r = await s.idempotency.run(req.ctx, keyOf(req), operation, request, fn);
     if (r.replayed) reply.header("idempotent-replayed", "true");
+    // "finish": the answer's last byte went to the connection; a crash or a dropped client before
+    // that leaves the certificate unconfirmed for crash reconciliation (docs/operations.md).
+    const id = issues ? (r.value as { certificate?: { certificateId?: string } }).certificate?.certificateId : undefined;
+    if (id) reply.raw.once("finish", () => s.certificates.confirmDelivery(id));
     return r.value;
   };
   return async (app) => {
     const tags = ["certificates"];
-    app.post(BASE, { schema: { tags, summary: "Issue a certificate, from a CSR or with a server-generated key", body: c.issueBody, response: { 200: z.object({ certificate: c.issuedCertificate }) } } }, (req, reply) => once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body)) as Promise<{ certificate: z.infer<typeof c.issuedCertificate> }>);
+    app.post(BASE, { schema: { tags, summary: "Issue a certificate, from a CSR or with a server-generated key", body: c.issueBody, response: { 200: z.object({ certificate: c.issuedCertificate }) } } }, (req, reply) => once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true) as Promise<{ certificate: z.infer<typeof c.issuedCertificate> }>);
     app.post(`${BASE}/preview`, { schema: { tags, summary: "Dry run: the certificate that would be issued (unsigned), or every violation", body: c.issueBody, response: { 200: z.object({ preview: c.previewResponse }) } } }, (req) => s.certificates.preview(req.ctx, req.body) as Promise<{ preview: z.infer<typeof c.previewResponse> }>);
     app.get(BASE, { schema: { tags, summary: "List and search a project's certificates (newest first, cursor pagination)", querystring: c.listCertificatesQuery, response: { 200: z.object({ certificates: z.array(c.certificateView), nextCursor: z.string().nullable() }) } } }, (req) => s.certificates.list(req.ctx, req.query));
     app.get(`${BASE}/:id`, { schema: { tags, params: idParams, response: { 200: z.object({ certificate: c.certificateView }) } } }, async (req) => ({ certificate: await s.certificates.get(req.ctx, req.params.id) }));
@@ -32,7 +36,7 @@ export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
       if (req.query.format === "der") return reply.type("application/pkix-cert").send(Buffer.from(r.der));
       return reply.type("application/x-pem-file").send(r.pem);
     });
-    app.post(`${BASE}/:id/renew`, { schema: { tags, summary: "Renew (new key by default; reuse, or a new CSR)", params: idParams, body: c.renewBody, response: { 200: z.object({ certificate: c.issuedCertificate }) } } }, (req, reply) => once(req, reply, `renew ${req.params.id}`, req.body, () => s.certificates.renew(req.ctx, req.params.id, req.body)) as Promise<{ certificate: z.infer<typeof c.issuedCertificate> }>);
+    app.post(`${BASE}/:id/renew`, { schema: { tags, summary: "Renew (new key by default; reuse, or a new CSR)", params: idParams, body: c.renewBody, response: { 200: z.object({ certificate: c.issuedCertificate }) } } }, (req, reply) => once(req, reply, `renew ${req.params.id}`, req.body, () => s.certificates.renew(req.ctx, req.params.id, req.body), true) as Promise<{ certificate: z.infer<typeof c.issuedCertificate> }>);
     app.get(`${BASE}/:id/latest`, { schema: { tags, summary: "The newest certificate of this certificate's renewal chain", params: idParams, response: { 200: z.object({ certificate: c.certificateView }) } } }, async (req) => ({ certificate: await s.certificates.latest(req.ctx, req.params.id) }));
     app.patch(`${BASE}/:id`, { schema: { tags, summary: "Turn server-driven renewal on or off for this certificate, or set its window", params: idParams, body: c.autoRenewBody, response: { 200: z.object({ certificate: c.certificateView }) } } }, async (req) => ({ certificate: await s.certificates.setAutoRenew(req.ctx, req.params.id, req.body) }));
     app.post(`${BASE}/:id/revoke`, { schema: { tags, summary: "Revoke with an RFC 5280 reason", params: idParams, body: c.revokeBody, response: { 200: z.object({ certificate: c.certificateView }) } } }, (req, reply) => once(req, reply, `revoke ${req.params.id}`, req.body, async () => ({ certificate: await s.certificates.revoke(req.ctx, req.params.id, req.body) })));

@@ -14,6 +14,7 @@ import type { createAcme } from "../ra/acme/service.js";
 import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
 import type { createBackup } from "../ra/backup.js";
+import type { createReconciliation } from "../ra/reconcile.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -31,6 +32,7 @@ export interface Services {
   profiles: ReturnType<typeof createProfiles>;
   certificates: ReturnType<typeof createCertificates>;
   idempotency: ReturnType<typeof createIdempotency>;
+  reconciliation: ReturnType<typeof createReconciliation>;
   crls: ReturnType<typeof createCrls>;
   ocsp: ReturnType<typeof createOcsp>;
   acme: ReturnType<typeof createAcme>;

@@ -27,6 +27,8 @@ export interface NewCertificate {
   keyRef: unknown | null;
   request: Record<string, unknown>;
   renewedFromId: string | null;
+  /** "pending" when an HTTP answer will carry it (cleared once written; crash reconciliation). */
+  delivery?: "pending";
 }
 
 /** Filters of the certificate list; `cursor` is the last row's (created_at in microseconds since the epoch, id). */
@@ -170,6 +172,7 @@ export function certRepo(db: Kysely<Database>) {
           key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
           request: JSON.stringify(c.request),
           renewed_from_id: c.renewedFromId,
+          delivery: c.delivery ?? null,
         })
         .execute();
       if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();

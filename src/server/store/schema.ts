@@ -111,8 +111,10 @@ export interface SigningLogTable {
   serial: string;
   kind: string;
   subject_id: string | null;
-  status: "intended" | "signed" | "failed";
+  status: "intended" | "signed" | "failed" | "abandoned";
   created_at: Created;
+  /** When reconciliation settled a record left `intended` (0015). */
+  resolved_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 export interface AuditLogTable {
   id: Generated<string>;
@@ -197,6 +199,8 @@ export interface CertificatesTable {
   renewal_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   renewal_failure: ColumnType<string | null, string | null | undefined, string | null>;
   renewal_failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** An HTTP answer carrying it not yet written (pending), or never written (unconfirmed); null once written, or when issued otherwise (0015). */
+  delivery: ColumnType<"pending" | "unconfirmed" | null, "pending" | null | undefined, "pending" | "unconfirmed" | null>;
   created_at: Created;
 }
 

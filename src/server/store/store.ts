@@ -8,6 +8,7 @@ import { revocationRepo } from "./revocation.repo.js";
 import { acmeRepo } from "./acme.repo.js";
 import { alertRepo } from "./alert.repo.js";
 import { idempotencyRepo } from "./idempotency.repo.js";
+import { reconcileRepo } from "./reconcile.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -19,6 +20,7 @@ export interface Repos {
   acme: ReturnType<typeof acmeRepo>;
   alert: ReturnType<typeof alertRepo>;
   idempotency: ReturnType<typeof idempotencyRepo>;
+  reconcile: ReturnType<typeof reconcileRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -37,7 +39,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

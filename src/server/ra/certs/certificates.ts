@@ -12,13 +12,14 @@ import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
 import { liftHold, revokeCertificate } from "./revoke.js";
 import { certificatePem, certificateStatus, certificateView } from "./view.js";
 import { isEmptyPatch } from "../merge-patch.js";
+import { createDeliveryConfirmations } from "./delivery.js";
 
 
 /**
  * Renews `c`: a new certificate with the same request, linked to the old one; a new key by
  * default, the same key on request, or a new CSR. Callers have authorized the renewal.
  */
-export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: { renewalKeySource: "new" | "reuse"; csr?: string }, via?: { method: "api"; actor: { type: string; id: string } }) {
+export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: { renewalKeySource: "new" | "reuse"; csr?: string }, via?: { method: "api"; actor: { type: string; id: string } }, awaitDelivery = false) {
   if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
   if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
   if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
@@ -30,17 +31,18 @@ export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: C
   const input: IssueInput = { profileId: profile.id, attributes: withTtl, removeRootsFromChain: req.removeRootsFromChain ?? false };
   if (c.key_source === "csr") {
     if (!body.csr) throw errors.validation("This certificate was issued from a CSR; renew it with a new CSR.", [{ field: "csr", code: "required", message: "Send the CSR for the renewed certificate (the same key or a new one)." }]);
-    return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via });
+    return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via, awaitDelivery });
   }
-  if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via });
+  if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via, awaitDelivery });
   const reuseKey = body.renewalKeySource === "reuse" ? { ref: c.key_ref, spki: parseCertificate(c.certificate).spki, keyAlgorithm: c.key_algorithm as KeyAlgorithm } : undefined;
-  return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey, via });
+  return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey, via, awaitDelivery });
 }
 
 /** Certificates: issue, preview, read, list, renew, revoke, export. */
 export function createCertificates(deps: CertDeps) {
   const { store, rt } = deps;
   const what = (id: string) => ({ type: "Certificate", id });
+  const deliveries = createDeliveryConfirmations(store);
 
   async function load(ctx: RequestContext, id: string): Promise<CertificateRow> {
     const c = await store.cert.certificateById(id);
@@ -64,8 +66,12 @@ export function createCertificates(deps: CertDeps) {
   }
 
   return {
-    /** Issues a certificate. */
-    issue: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input),
+    /** Issues a certificate; its answer is awaited (`confirmDelivery`). */
+    issue: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input, { awaitDelivery: true }),
+    /** The HTTP answer carrying this certificate was written to its connection (batched). */
+    confirmDelivery: deliveries.confirm,
+    /** Writes confirmations still queued (at shutdown). */
+    flushDeliveries: deliveries.flush,
     /** Runs the whole decision and returns the unsigned certificate, or the violations. */
     preview: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input, { preview: true }),
     /** One certificate (no key material). */
@@ -98,7 +104,7 @@ export function createCertificates(deps: CertDeps) {
     /** Renews: a new certificate with the same request; a new key by default, the same key on request, or a new CSR. */
     async renew(ctx: RequestContext, id: string, body: { renewalKeySource: "new" | "reuse"; csr?: string }) {
       const { c, profile } = await loadForChange(ctx, id);
-      return renewCertificate(deps, ctx, c, profile, body);
+      return renewCertificate(deps, ctx, c, profile, body, undefined, true);
     },
     /** The newest certificate of a renewal chain (server-driven renewals included). */
     async latest(ctx: RequestContext, id: string) {

@@ -64,7 +64,7 @@ function altNamesOf(r: IssuanceRequest) {
  * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
  * and (later) ACME, EST and SCEP end here too.
  */
-export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api"; actor: { type: string; id: string } } } = {}) {
+export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
   const { store, rt, leaf } = deps;
   const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
   if (!profile) throw errors.notFound("Certificate profile", input.profileId);
@@ -208,6 +208,8 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       keyRef,
       request: { attributes: attributesUsed, csr: csr ? toPem(csr.der, "CERTIFICATE REQUEST") : null, removeRootsFromChain: input.removeRootsFromChain },
       renewedFromId: opts.renewedFrom?.id ?? null,
+      // Crash reconciliation: an answer that is never written leaves this `pending` (docs/operations.md).
+      delivery: opts.awaitDelivery ? "pending" : undefined,
     });
     await tx.ca.recordOutcome(prepared.issuerCaId, prepared.serial, "signed");
     await audit(tx, rt, ctx, {
