@@ -59,9 +59,12 @@ export interface ConnectRetry {
 /**
  * Wraps a Kysely dialect so database faults are weather (ARCHITECTURE rule 13):
  * - getting a connection is retried with bounded backoff (nothing was sent yet, so it is safe);
- * - a query that fails because the connection or database went away throws
+ * - a plain read outside a transaction whose connection died is run again on a fresh one, with
+ *   the same bounded backoff (reading twice changes nothing);
+ * - any other query that fails because the connection or database went away throws
  *   StampError("unavailable"), which every edge answers as 503 with Retry-After.
- * Statements themselves are never retried here: a lost COMMIT may or may not have happened.
+ * Writes and anything inside a transaction are never retried here: a lost COMMIT may or may not
+ * have happened, and only the caller (with an Idempotency-Key) can safely try again.
  */
 export function resilientDialect(inner: Dialect, retry: ConnectRetry = { maxWaitMs: 5000, firstDelayMs: 100 }): Dialect {
   return {
@@ -72,38 +75,83 @@ export function resilientDialect(inner: Dialect, retry: ConnectRetry = { maxWait
   };
 }
 
+/** A read that may run again elsewhere: a SELECT that takes no lock and changes nothing (not an advisory lock, which is bound to its session). */
+function isPlainRead(sqlText: string): boolean {
+  return /^\s*select\b/i.test(sqlText) && !/advisory|nextval|setval|\b(insert|update|delete)\b|\bfor\s+(update|share|no\s+key|key)\b/i.test(sqlText);
+}
+
 function resilientDriver(d: Driver, retry: ConnectRetry): Driver {
   // Kysely hands our wrapper back to begin/commit/release; the inner driver needs its own object.
   const innerOf = new WeakMap<DatabaseConnection, DatabaseConnection>();
   const inner = (c: DatabaseConnection) => innerOf.get(c) ?? c;
+  const inTransaction = new WeakSet<DatabaseConnection>();
+
+  /** Gets a connection, retrying with backoff while the database is away (nothing was sent yet). */
+  async function acquireInner(): Promise<DatabaseConnection> {
+    const deadline = Date.now() + retry.maxWaitMs;
+    let delay = retry.firstDelayMs;
+    for (;;) {
+      try {
+        return await d.acquireConnection();
+      } catch (e) {
+        if (!isTransientDbError(e) || Date.now() + delay > deadline) return mapped(e);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 1000);
+      }
+    }
+  }
+  /** Runs a plain read once more on a fresh connection (its first connection died). */
+  async function readAgain<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const conn = await acquireInner();
+    try {
+      return await conn.executeQuery<R>(q);
+    } finally {
+      await d.releaseConnection(conn);
+    }
+  }
   return {
     init: () => d.init(),
     async acquireConnection() {
-      const deadline = Date.now() + retry.maxWaitMs;
-      let delay = retry.firstDelayMs;
-      for (;;) {
-        try {
-          const conn = await d.acquireConnection();
-          const wrapped: DatabaseConnection = {
-            executeQuery: <R>(q: CompiledQuery) => guard(() => conn.executeQuery<R>(q)),
-            streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> => streamGuarded(conn.streamQuery<R>(q, chunkSize)),
-          };
-          innerOf.set(wrapped, conn);
-          return wrapped;
-        } catch (e) {
-          if (!isTransientDbError(e) || Date.now() + delay > deadline) return mapped(e);
-          await new Promise((r) => setTimeout(r, delay));
-          delay = Math.min(delay * 2, 1000);
-        }
+      const conn = await acquireInner();
+      const wrapped: DatabaseConnection = {
+        async executeQuery<R>(q: CompiledQuery) {
+          try {
+            return await conn.executeQuery<R>(q);
+          } catch (e) {
+            if (!isTransientDbError(e) || inTransaction.has(conn) || !isPlainRead(q.sql)) return mapped(e);
+            return guard(() => readAgain<R>(q));
+          }
+        },
+        streamQuery: <R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> => streamGuarded(conn.streamQuery<R>(q, chunkSize)),
+      };
+      innerOf.set(wrapped, conn);
+      return wrapped;
+    },
+    async beginTransaction(c, s: TransactionSettings) {
+      inTransaction.add(inner(c));
+      await guard(() => d.beginTransaction(inner(c), s));
+    },
+    async commitTransaction(c) {
+      try {
+        await guard(() => d.commitTransaction(inner(c)));
+      } finally {
+        inTransaction.delete(inner(c));
       }
     },
-    beginTransaction: (c, s: TransactionSettings) => guard(() => d.beginTransaction(inner(c), s)),
-    commitTransaction: (c) => guard(() => d.commitTransaction(inner(c))),
-    rollbackTransaction: (c) => guard(() => d.rollbackTransaction(inner(c))),
+    async rollbackTransaction(c) {
+      try {
+        await guard(() => d.rollbackTransaction(inner(c)));
+      } finally {
+        inTransaction.delete(inner(c));
+      }
+    },
     savepoint: d.savepoint && ((c, n, compile) => guard(() => d.savepoint!(inner(c), n, compile))),
     rollbackToSavepoint: d.rollbackToSavepoint && ((c, n, compile) => guard(() => d.rollbackToSavepoint!(inner(c), n, compile))),
     releaseSavepoint: d.releaseSavepoint && ((c, n, compile) => guard(() => d.releaseSavepoint!(inner(c), n, compile))),
-    releaseConnection: (c) => d.releaseConnection(inner(c)),
+    releaseConnection: (c) => {
+      inTransaction.delete(inner(c));
+      return d.releaseConnection(inner(c));
+    },
     destroy: () => d.destroy(),
   };
 }
