@@ -7,6 +7,9 @@ const dbTests = ["test/**/*.test.ts", "src/**/*.db.test.ts"];
 export default defineConfig({
   test: {
     pool: "forks",
+    // Two files at a time: most integration tests wait on servers, openssl and real clients, so
+    // the default (cores - 1 = one file at a time on a 2-core machine) leaves the CPU idle.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
