@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateRootKey } from "../src/server/keys/root-key.js";
 import { runStamp } from "./helpers/cli-run.js";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { createHierarchy } from "./helpers/hierarchy.js";
 import { openssl, opensslAsync } from "./helpers/openssl.js";
 
 // Issue 13 item 8: a backup of a RUNNING server (while it keeps issuing), restored into a new
@@ -84,16 +85,7 @@ beforeAll(async () => {
   config = path.join(work, "session.json");
   db = await freshDatabase();
   s = await startServer({ db });
-  const t = s.adminToken;
-  const p = s.defaultProjectId;
-  const root = await s.api("POST", CA, { token: t, body: { projectId: p, name: "bk-root", configuration: { type: "root", commonName: "Backup Root", keyAlgorithm: "EC_prime256v1" } } });
-  const int = await s.api("POST", CA, { token: t, body: { projectId: p, name: "bk-int", configuration: { type: "intermediate", commonName: "Backup Issuing", keyAlgorithm: "EC_prime256v1", parentCaId: root.body.id } } });
-  intId = int.body.id;
-  rootPem = (await s.api("GET", `${CA}/${root.body.id}/certificate`, { token: t })).body.certificate;
-  intPem = (await s.api("GET", `${CA}/${intId}/certificate`, { token: t })).body.certificate;
-  const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: p, name: "bk-tpl", preset: "tls-server" } });
-  const prof = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: p, slug: "bk", templateId: tpl.body.certificateTemplate.id, caId: intId } });
-  profileId = prof.body.certificateProfile.id;
+  ({ intId, rootPem, intPem, profileId } = await createHierarchy(s, "bk", "Backup"));
   const login = await stamp(["login", "--server", s.url, "--email", ADMIN_EMAIL], { STAMP_PASSWORD: ADMIN_PASSWORD });
   expect(login.code, login.stderr).toBe(0);
 }, 120_000);

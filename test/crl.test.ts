@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { createHierarchy } from "./helpers/hierarchy.js";
 import { openssl, x509Text } from "./helpers/openssl.js";
 
 const CA = "/api/v1/cert-manager/ca/internal";
@@ -33,16 +34,7 @@ const verifyWithCrl = (leaf: string, crl: string) =>
 
 beforeAll(async () => {
   s = await startServer();
-  const t = s.adminToken;
-  const p = s.defaultProjectId;
-  const root = await s.api("POST", CA, { token: t, body: { projectId: p, name: "crl-root", configuration: { type: "root", commonName: "CRL Root", keyAlgorithm: "EC_prime256v1" } } });
-  const int = await s.api("POST", CA, { token: t, body: { projectId: p, name: "crl-int", configuration: { type: "intermediate", commonName: "CRL Issuing", keyAlgorithm: "EC_prime256v1", parentCaId: root.body.id } } });
-  intId = int.body.id;
-  rootPem = (await s.api("GET", `${CA}/${root.body.id}/certificate`, { token: t })).body.certificate;
-  intPem = (await s.api("GET", `${CA}/${intId}/certificate`, { token: t })).body.certificate;
-  const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: p, name: "crl-tpl", preset: "tls-server" } });
-  const prof = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: p, slug: "crl", templateId: tpl.body.certificateTemplate.id, caId: intId } });
-  profileId = prof.body.certificateProfile.id;
+  ({ intId, rootPem, intPem, profileId } = await createHierarchy(s, "crl", "CRL"));
 });
 afterAll(async () => s?.close());
 

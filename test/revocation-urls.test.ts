@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./helpers/harness.js";
+import { createHierarchy } from "./helpers/hierarchy.js";
 import { opensslAsync, x509Text } from "./helpers/openssl.js";
 
 // Issue 14 findings 11 and 12: with --tls auto, CRL, OCSP and caIssuers URLs are plain http://
@@ -51,16 +52,7 @@ async function issue(cn: string) {
 
 beforeAll(async () => {
   s = await startServer({ tls: true, httpListener: true });
-  const t = s.adminToken;
-  const p = s.defaultProjectId;
-  const root = await s.api("POST", CA, { token: t, body: { projectId: p, name: "url-root", configuration: { type: "root", commonName: "URL Root", keyAlgorithm: "EC_prime256v1" } } });
-  const int = await s.api("POST", CA, { token: t, body: { projectId: p, name: "url-int", configuration: { type: "intermediate", commonName: "URL Issuing", keyAlgorithm: "EC_prime256v1", parentCaId: root.body.id } } });
-  intId = int.body.id;
-  rootPem = (await s.api("GET", `${CA}/${root.body.id}/certificate`, { token: t })).body.certificate;
-  intPem = (await s.api("GET", `${CA}/${intId}/certificate`, { token: t })).body.certificate;
-  const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: p, name: "url-tpl", preset: "tls-server" } });
-  const prof = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: p, slug: "url", templateId: tpl.body.certificateTemplate.id, caId: intId } });
-  profileId = prof.body.certificateProfile.id;
+  ({ intId, rootPem, intPem, profileId } = await createHierarchy(s, "url", "URL"));
 });
 afterAll(async () => s?.close());
 
