@@ -91,15 +91,15 @@ describe("crash reconciliation", () => {
     const store = s.server.store;
     // Left by a crash: an intent whose certificate was committed, and one whose never was.
     const committed = await copyOf(base.certificateId);
-    await store.ca.recordIntent(caId, committed.serial, "leaf", committed.id);
+    await store.ca.recordIntents([{ issuerCaId: caId, serial: committed.serial, kind: "leaf", subjectId: committed.id }]);
     const lost = { id: randomUUID(), serial: randomSerial() };
-    await store.ca.recordIntent(caId, lost.serial, "leaf", lost.id);
+    await store.ca.recordIntents([{ issuerCaId: caId, serial: lost.serial, kind: "leaf", subjectId: lost.id }]);
     // A certificate committed and answered for, whose answer was never written.
     const unanswered = await copyOf(base.certificateId, "pending");
     await sleep(2200);
     // A signing in flight right now: younger than the grace period.
     const young = randomSerial();
-    await store.ca.recordIntent(caId, young, "leaf", randomUUID());
+    await store.ca.recordIntents([{ issuerCaId: caId, serial: young, kind: "leaf", subjectId: randomUUID() }]);
 
     const before = await view();
     expect(before.counts.intendedPastGrace).toBe(2);
@@ -136,8 +136,8 @@ describe("crash reconciliation", () => {
     const store = s.server.store;
     const bad = randomSerial();
     const good = randomSerial();
-    await store.ca.recordIntent(caId, bad, "leaf", randomUUID());
-    await store.ca.recordIntent(caId, good, "leaf", randomUUID());
+    await store.ca.recordIntents([{ issuerCaId: caId, serial: bad, kind: "leaf", subjectId: randomUUID() }]);
+    await store.ca.recordIntents([{ issuerCaId: caId, serial: good, kind: "leaf", subjectId: randomUUID() }]);
     await sleep(2200);
     const logged: string[] = [];
     const broken = { ...store, reconcile: { ...store.reconcile, wasRecorded: async (r: { serial: string }) => (r.serial === bad ? Promise.reject(new Error("boom")) : store.reconcile.wasRecorded(r as never)) } };

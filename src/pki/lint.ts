@@ -34,7 +34,7 @@ const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** The TBS fields the lints look at, as located elements of `buf`. */
-interface Tbs {
+export interface Tbs {
   version: number;
   serial: Uint8Array;
   validity: [Tlv, Tlv];
@@ -44,7 +44,7 @@ interface Tbs {
 }
 
 /** Locates the TBSCertificate fields (RFC 5280 §4.1); throws DerError when the structure itself is broken. */
-function readTbs(buf: Uint8Array): Tbs {
+export function readTbs(buf: Uint8Array): Tbs {
   const parts = childrenOf(buf, readRoot(buf, TAG.SEQUENCE), TAG.SEQUENCE);
   let i = 0;
   let version = 1;
@@ -203,10 +203,11 @@ export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
   return out;
 }
 
-type Add = (name: string, message: string, value?: unknown) => void;
+/** Reports one broken rule. */
+export type Add = (name: string, message: string, value?: unknown) => void;
 
 /** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets, minimal DER) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output). */
-function lintSerial(c: Uint8Array, add: Add): void {
+export function lintSerial(c: Uint8Array, add: Add): void {
   const hex = Buffer.from(c).toString("hex");
   if (c.length === 0 || (c[0] & 0x80) !== 0 || c.every((b) => b === 0)) {
     add("serial_not_positive", "The serial number must be a positive integer (RFC 5280 §4.1.2.2).", hex);
@@ -219,7 +220,7 @@ function lintSerial(c: Uint8Array, add: Add): void {
 }
 
 /** RFC 5280 §4.1.2.5 encodings, validity order, and nesting inside the issuer's validity (RFC 5280 §6.1.3 checks each certificate of a path). */
-function lintValidity(buf: Uint8Array, [nbT, naT]: [Tlv, Tlv], ctx: LintContext, add: Add): void {
+export function lintValidity(buf: Uint8Array, [nbT, naT]: [Tlv, Tlv], ctx: LintContext, add: Add): void {
   const read = (t: Tlv, which: string): Date | null => {
     const s = Buffer.from(content(buf, t)).toString("latin1");
     let date: Date | null = null;
@@ -251,7 +252,7 @@ function lintValidity(buf: Uint8Array, [nbT, naT]: [Tlv, Tlv], ctx: LintContext,
 }
 
 /** Subject attribute encodings (RFC 5280 §4.1.2.4, Appendix A; CA/B BR §7.1.4); returns the commonName values. */
-function lintName(buf: Uint8Array, name: Tlv, add: Add): string[] {
+export function lintName(buf: Uint8Array, name: Tlv, add: Add): string[] {
   const cns: string[] = [];
   for (const rdn of children(buf, name)) {
     for (const atv of childrenOf(buf, rdn, TAG.SET)) {

@@ -1,5 +1,5 @@
 /** Signature algorithm identifiers and signature checks over DER (RFC 5280 §4.1.1.2, RFC 4055, RFC 5758, RFC 8410). */
-import { constants, verify } from "node:crypto";
+import { constants, verify, type KeyObject } from "node:crypto";
 import { algorithmParams, type KeyAlgorithm } from "./algorithms.js";
 import { DerError, TAG, childrenOf, content, derNull, derOid, readOid, readRoot, readSmallInt, seq } from "./der.js";
 import { publicKeyObject } from "./spki.js";
@@ -68,10 +68,9 @@ export function signatureAlgorithmName(oid: string): string {
  * mismatches or bad signatures. `parameters` (the AlgorithmIdentifier's parameters, DER) are
  * needed for RSASSA-PSS (RFC 4055 §3.1), whose hash and salt length live there.
  */
-export function verifySignature(signatureOid: string, spkiDer: Uint8Array, data: Uint8Array, signature: Uint8Array, parameters?: Uint8Array): boolean {
-  if (signatureOid === RSASSA_PSS) return verifyPss(spkiDer, data, signature, parameters);
+export function verifySignature(signatureOid: string, spkiDer: Uint8Array, data: Uint8Array, signature: Uint8Array, parameters?: Uint8Array, key: KeyObject | null = publicKeyObject(spkiDer)): boolean {
+  if (signatureOid === RSASSA_PSS) return verifyPss(key, data, signature, parameters);
   const algo = SIGNATURES[signatureOid];
-  const key = publicKeyObject(spkiDer);
   if (!algo || !key || key.asymmetricKeyType !== algo.keyType) return false;
   try {
     // ECDSA signatures in X.509 are DER Ecdsa-Sig-Value (RFC 5758 §3.2), Node's default encoding.
@@ -82,8 +81,7 @@ export function verifySignature(signatureOid: string, spkiDer: Uint8Array, data:
 }
 
 /** RSASSA-PSS with an rsaEncryption or id-RSASSA-PSS key (RFC 4055 §3.1, RFC 8017 §8.1). */
-function verifyPss(spkiDer: Uint8Array, data: Uint8Array, signature: Uint8Array, parameters: Uint8Array | undefined): boolean {
-  const key = publicKeyObject(spkiDer);
+function verifyPss(key: KeyObject | null, data: Uint8Array, signature: Uint8Array, parameters: Uint8Array | undefined): boolean {
   if (!parameters || !key || (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "rsa-pss")) return false;
   try {
     const { hash, saltLength } = pssParameters(parameters);

@@ -33,9 +33,8 @@ export function publicKeyObject(spkiDer: Uint8Array): KeyObject | null {
 }
 
 /** The Stamp key algorithm of an SPKI (null when unsupported) and a short description like "RSA 2048" or "EC P-256". */
-export function describeSpki(spkiDer: Uint8Array): { keyAlgorithm: KeyAlgorithm | null; description: string } {
+export function describeSpki(spkiDer: Uint8Array, key: KeyObject | null = publicKeyObject(spkiDer)): { keyAlgorithm: KeyAlgorithm | null; description: string } {
   const { algorithmOid } = spkiParts(spkiDer);
-  const key = publicKeyObject(spkiDer);
   const details = key?.asymmetricKeyDetails;
   switch (key?.asymmetricKeyType) {
     case "rsa": {

@@ -9,6 +9,7 @@ import { createStore, type Store } from "./store/store.js";
 import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
 import { loadServerSecret } from "./keys/server-secret.js";
 import { createCa } from "./ca/ca.js";
+import { createSigning } from "./ca/signing.js";
 import { createTlsAuto } from "./ca/tls-auto.js";
 import { createLeafIssuer } from "./ca/leaf.js";
 import { createCrlPublisher } from "./ca/crl.js";
@@ -49,6 +50,8 @@ export interface Composed {
   /** The plain-HTTP listener for CRLs, OCSP and CA certificates (config.http), not yet listening; main.ts starts it. */
   httpApp: FastifyInstance | null;
   store: Store;
+  /** The Kysely handle under the store (operational tools and benchmarks that read whole tables). */
+  db: Db["db"];
   users: ReturnType<typeof createUsers>;
   /** Background jobs (CRLs, server-driven renewal, alert delivery and expiry scans, nonce pruning); main.ts starts them, tests run them by hand. */
   jobs: Scheduler;
@@ -110,8 +113,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const keys = createKeys({ software, pkcs11 });
     notices.push(...schemeNotices(config));
     const revocationUrl = config.revocationUrl;
-    const ca = createCa({ store, keys, rt, revocationUrl });
-    const leaf = createLeafIssuer({ store, keys, software, rt, revocationUrl });
+    // The one place that signs (leaves group-committed: one batch at a time per server).
+    const signing = createSigning({ store });
+    const ca = createCa({ store, keys, rt, revocationUrl, signing });
+    const leaf = createLeafIssuer({ store, keys, software, rt, revocationUrl, signing });
     const crl = createCrlPublisher({ store, keys, rt, revocationUrl, onFailure: (f) => crlFailed(f) });
     const jobs = createScheduler(
       [
@@ -136,7 +141,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       if (line) opts.onNotice?.(line);
       if (p?.more) jobs.poke("reconcile", 1000);
     };
-    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl });
+    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl, signing });
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
     // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
     const onRevocationChange = (caId: string) => {
@@ -188,10 +193,12 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     };
     // Delivery confirmations still queued are written after the listeners close, before the database does.
     closers.splice(closers.length - 1, 0, () => services.certificates.flushDeliveries());
+    // Leaves being signed are committed (or fail) before the database closes.
+    closers.splice(closers.length - 1, 0, () => signing.drain());
 
     let https: { cert: string; key: string } | null = null;
     if (config.tls.mode === "auto") {
-      const tls = await createTlsAuto({ store, rootKey: root.ring, rt }).serverCertificate(config);
+      const tls = await createTlsAuto({ rootKey: root.ring, rt, signing }).serverCertificate(config);
       https = { cert: tls.certPem, key: tls.keyPem };
       notices.push(`HTTPS with a certificate from Stamp's own TLS CA; clients trust it with ${tls.caFile} (e.g. curl --cacert ${tls.caFile}).`);
     } else if (config.tls.mode === "files") {
@@ -208,6 +215,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       app,
       httpApp,
       store,
+      db: db.db,
       users,
       jobs,
       notices,

@@ -1,14 +1,16 @@
 import { errors } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
-import { assembleCertificate, buildCaTbs } from "../../pki/ca-certificate.js";
+import { buildCaTbs } from "../../pki/ca-certificate.js";
+import { lintCaTbs } from "../../pki/lint-ca.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleCsr, buildCsrInfo } from "../../pki/csr.js";
 import { toPem } from "../../pki/pem.js";
-import { serialFromRandom, serialHex } from "../../pki/serial.js";
+import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyBackendName, KeyRef } from "../keys/index.js";
 import type { Runtime } from "../ra/context.js";
 import type { CaKeyRow } from "../store/ca.repo.js";
-import type { Store } from "../store/store.js";
+import type { Repos, Store } from "../store/store.js";
+import type { Signing } from "./signing.js";
 
 /** What the issuer contributes to a certificate it signs. */
 interface IssuerMaterial {
@@ -32,13 +34,24 @@ export interface CaCertificateRequest {
   pathLength: number | null;
 }
 
+/** What a CA certificate signature gives its caller's commit. */
+export interface SignedCaCertificate {
+  serial: string;
+  certificate: Uint8Array;
+  chainPem: string;
+}
+
+/** Writes the rows that go with a CA certificate; runs in the transaction that records its `signed` outcome. */
+export type CaCommit = (tx: Repos, signed: SignedCaCertificate) => Promise<void>;
+
 /**
- * The certificate authority: the ONLY module holding signers (ARCHITECTURE.md). Each
- * signature follows prepare → record intent (committed) → sign outside any transaction →
- * record result, so no certificate exists that the database does not know about.
+ * The certificate authority: the ONLY module holding signers (ARCHITECTURE.md). Every CA
+ * certificate goes through the signing chokepoint (signing.ts): prepare and lint → record
+ * intent (committed) → sign outside any transaction → the caller's rows and the `signed`
+ * outcome in one transaction, so no certificate exists that the database does not know about.
  */
-export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string }) {
-  const { store, keys, rt } = deps;
+export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; signing: Signing }) {
+  const { store, keys, rt, signing } = deps;
   const base = `${deps.revocationUrl}/api/v1/cert-manager`;
 
   const caIssuersUrl = (caCertificateId: string) => `${base}/ca-certificates/${caCertificateId}/der`;
@@ -57,22 +70,8 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
     return { caId, key, certificate: cert.certificate, chainPem: cert.chain_pem, subject: parsed.subject, notBefore: parsed.notBefore, notAfter: parsed.notAfter, certificateId: cert.id };
   }
 
-  /** Runs `sign` between a committed intent and its recorded outcome. */
-  async function withIntent<T>(issuerCaId: string, kind: string, subjectId: string | null, sign: (serial: Uint8Array) => Promise<T>): Promise<{ serial: string; result: T }> {
-    const serialBytes = serialFromRandom(rt.random(20));
-    const serial = serialHex(serialBytes);
-    await store.ca.recordIntent(issuerCaId, serial, kind, subjectId);
-    try {
-      const result = await sign(serialBytes);
-      return { serial, result };
-    } catch (e) {
-      await store.ca.recordOutcome(issuerCaId, serial, "failed");
-      throw e;
-    }
-  }
-
   /** Signs a CA certificate with the issuing CA's active key (RFC 5280 §4.2.1.9 constraints set by the caller). */
-  async function signCaCertificate(issuerCaId: string, req: CaCertificateRequest, kind: string, subjectCaId: string | null) {
+  async function signCaCertificate(issuerCaId: string, req: CaCertificateRequest, kind: "intermediate-ca" | "external-ca", subjectCaId: string | null, commit: CaCommit): Promise<SignedCaCertificate> {
     const iss = await issuer(issuerCaId);
     // Re-checked here, whatever the RA decided: a CA certificate never outlives its issuer.
     if (req.notBefore < iss.notBefore || req.notAfter > iss.notAfter) {
@@ -81,27 +80,28 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
       ]);
     }
     const s = await signer(iss.key);
-    const { serial, result } = await withIntent(issuerCaId, kind, subjectCaId, async (serialNumber) => {
-      const tbs = buildCaTbs({
-        serialNumber,
-        subject: req.subject,
-        issuer: iss.subject,
-        notBefore: req.notBefore,
-        notAfter: req.notAfter,
-        spki: req.spki,
-        issuerSpki: iss.key.spki,
-        signerAlgorithm: s.keyAlgorithm,
-        pathLength: req.pathLength,
-        selfSigned: false,
-        // RFC 5280 §4.2.1.13, §4.2.2.1: the parent's CRL (of the key signing now) and OCSP
-        // responder answer for this CA certificate, so relying parties can check it (issue 14).
-        caIssuersUrl: caIssuersUrl(iss.certificateId),
-        ocspUrl: `${base}/ocsp/${issuerCaId}`,
-        crlUrls: [`${base}/crl/${iss.key.id}`],
-      });
-      return assembleCertificate(tbs, s.keyAlgorithm, await s.sign(tbs));
+    const serialNumber = serialFromRandom(rt.random(20));
+    const tbs = buildCaTbs({
+      serialNumber,
+      subject: req.subject,
+      issuer: iss.subject,
+      notBefore: req.notBefore,
+      notAfter: req.notAfter,
+      spki: req.spki,
+      issuerSpki: iss.key.spki,
+      signerAlgorithm: s.keyAlgorithm,
+      pathLength: req.pathLength,
+      selfSigned: false,
+      // RFC 5280 §4.2.1.13, §4.2.2.1: the parent's CRL (of the key signing now) and OCSP
+      // responder answer for this CA certificate, so relying parties can check it (issue 14).
+      caIssuersUrl: caIssuersUrl(iss.certificateId),
+      ocspUrl: `${base}/ocsp/${issuerCaId}`,
+      crlUrls: [`${base}/crl/${iss.key.id}`],
     });
-    return { serial, certificate: result, chainPem: toPem(iss.certificate, "CERTIFICATE") + iss.chainPem };
+    const token = signing.prepare({ issuerCaId, kind, subjectId: subjectCaId, serialNumber, tbs, signer: s, lint: (t) => lintCaTbs(t, { issuerNotBefore: iss.notBefore, issuerNotAfter: iss.notAfter, selfSigned: false }) });
+    const chainPem = toPem(iss.certificate, "CERTIFICATE") + iss.chainPem;
+    const certificate = await signing.signOne(token, (tx, der) => commit(tx, { serial: token.serial, certificate: der, chainPem }));
+    return { serial: token.serial, certificate, chainPem };
   }
 
   return {
@@ -110,22 +110,22 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
       return keys.generate(alg, label, backend);
     },
 
-    /** Self-signs a root certificate for `caId` with its key `keyId`. */
-    async selfSign(caId: string, keyId: string, req: Omit<CaCertificateRequest, "spki">) {
+    /** Self-signs a root certificate for `caId` with its key `keyId`; `commit` writes its rows with the `signed` outcome. */
+    async selfSign(caId: string, keyId: string, req: Omit<CaCertificateRequest, "spki">, commit: CaCommit): Promise<SignedCaCertificate> {
       const key = await store.ca.keyById(keyId);
       if (!key) throw errors.internal("CA key missing.");
       const s = await signer(key);
-      const { serial, result } = await withIntent(caId, "root-ca", caId, async (serialNumber) => {
-        const tbs = buildCaTbs({ ...req, serialNumber, issuer: req.subject, spki: key.spki, issuerSpki: key.spki, signerAlgorithm: s.keyAlgorithm, selfSigned: true });
-        return assembleCertificate(tbs, s.keyAlgorithm, await s.sign(tbs));
-      });
-      return { serial, certificate: result, chainPem: "" };
+      const serialNumber = serialFromRandom(rt.random(20));
+      const tbs = buildCaTbs({ ...req, serialNumber, issuer: req.subject, spki: key.spki, issuerSpki: key.spki, signerAlgorithm: s.keyAlgorithm, selfSigned: true });
+      const token = signing.prepare({ issuerCaId: caId, kind: "root-ca", subjectId: caId, serialNumber, tbs, signer: s, lint: (t) => lintCaTbs(t, { issuerNotBefore: req.notBefore, issuerNotAfter: req.notAfter, selfSigned: true }) });
+      const certificate = await signing.signOne(token, (tx, der) => commit(tx, { serial: token.serial, certificate: der, chainPem: "" }));
+      return { serial: token.serial, certificate, chainPem: "" };
     },
 
     /** Signs a subordinate CA certificate (a Stamp CA's, or an outside CA's CSR). */
     signCaCertificate,
 
-    /** A PKCS#10 request for the CA key `keyId` (for an intermediate signed outside Stamp). */
+    /** A PKCS#10 request for the CA key `keyId` (for an intermediate signed outside Stamp); a CSR is not a certificate, so no signing record. */
     async makeCsr(keyId: string, subject: Uint8Array) {
       const key = await store.ca.keyById(keyId);
       if (!key) throw errors.internal("CA key missing.");
@@ -133,9 +133,6 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
       const info = buildCsrInfo(subject, key.spki);
       return assembleCsr(info, s.keyAlgorithm, await s.sign(info));
     },
-
-    /** Marks a recorded intent as signed once its certificate is committed. */
-    markSigned: (issuerCaId: string, serial: string) => store.ca.recordOutcome(issuerCaId, serial, "signed"),
 
     /** The URL of a CA certificate's DER download (the AIA caIssuers of what it signs). */
     caIssuersUrl,

@@ -1,13 +1,12 @@
 import { errors } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
-import { assembleCertificate } from "../../pki/ca-certificate.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { buildLeafTbs } from "../../pki/leaf-certificate.js";
 import { lintLeafTbs } from "../../pki/lint.js";
 import { encodeName } from "../../pki/name.js";
 import { toPem } from "../../pki/pem.js";
-import { serialFromRandom, serialHex } from "../../pki/serial.js";
-import type { Keys, KeyRef } from "../keys/index.js";
+import { serialFromRandom } from "../../pki/serial.js";
+import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
 import type { Runtime } from "../ra/context.js";
 import { algorithmParams } from "../../pki/algorithms.js";
@@ -17,112 +16,122 @@ import { promisify } from "node:util";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 import type { Store } from "../store/store.js";
+import type { CaCertificateRow, CaKeyRow } from "../store/ca.repo.js";
+import type { LeafRecord, Signing, SigningToken } from "./signing.js";
 import type { LeafSpec } from "../../policy/issuance.js";
 
 /** Who signs: a Stamp CA, or the subject's own (server-held) key for a self-signed leaf. */
 export type LeafIssuer = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: KeyRef; keyAlgorithm: KeyAlgorithm };
 
-/** A leaf ready to sign: the TBS that passed lint, and how to sign it. */
+/** A leaf ready to sign: the TBS that passed lint, its single-use signing token, and what goes with it. */
 export interface PreparedLeaf {
   tbs: Uint8Array;
+  token: SigningToken;
   serial: string;
   issuerCaId: string | null;
   caCertificateId: string | null;
   caKeyId: string | null;
   chainPem: string;
   issuingCaPem: string;
-  sign(): Promise<Uint8Array>;
+}
+
+/** What an issuing CA key contributes to every leaf, computed once per (key, certificate): both rows never change. */
+interface IssuerParts {
+  parsed: ReturnType<typeof parseCertificate>;
+  signer: Signer;
+  keyAlgorithm: KeyAlgorithm;
+  issuerSpki: Uint8Array;
+  urls: { caIssuersUrl: string; ocspUrl: string; crlUrls: string[]; freshestCrlUrls: string[] };
+  chainPem: string;
+  caPem: string;
 }
 
 /**
- * Leaf issuance in the CA: re-check against the issuer, build the TBS, lint it, and — only
- * after the intent is recorded — sign. Server-generated subject keys are made and sealed here,
- * since only this module touches private keys.
+ * Leaf issuance in the CA: re-check against the issuer, build the TBS, and hand it to the
+ * signing chokepoint (signing.ts), which lints it, records the intent, signs, and commits the
+ * certificate with its outcome and audit entry. Server-generated subject keys are made and
+ * sealed here, since only this module touches private keys.
  */
-export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; revocationUrl: string }) {
-  const { store, keys, rt } = deps;
+export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; revocationUrl: string; signing: Signing }) {
+  const { store, keys, rt, signing } = deps;
   const base = `${deps.revocationUrl}/api/v1/cert-manager`;
-  const parsedCaCerts = new Map<string, ReturnType<typeof parseCertificate>>();
+  const issuers = new Map<string, Promise<IssuerParts>>();
 
-  async function prepare(issuer: LeafIssuer, spec: LeafSpec, spki: Uint8Array): Promise<PreparedLeaf> {
-    const serialBytes = serialFromRandom(rt.random(20));
+  /** The issuing parts of a CA key and certificate (cached; rows are immutable, so keyed by their ids). */
+  function issuerParts(caId: string, key: CaKeyRow, caCert: CaCertificateRow): Promise<IssuerParts> {
+    const id = `${key.id}/${caCert.id}`;
+    let hit = issuers.get(id);
+    if (!hit) {
+      hit = (async () => {
+        const alg = key.key_algorithm as KeyAlgorithm;
+        const caPem = toPem(caCert.certificate, "CERTIFICATE");
+        return {
+          parsed: parseCertificate(caCert.certificate),
+          signer: await keys.signer(key.key_ref as KeyRef, alg),
+          keyAlgorithm: alg,
+          issuerSpki: key.spki,
+          // One CRL stream per CA key (a rollover starts a new one), with its delta (RFC 5280 §5.2.6).
+          urls: { caIssuersUrl: `${base}/ca-certificates/${caCert.id}/der`, ocspUrl: `${base}/ocsp/${caId}`, crlUrls: [`${base}/crl/${key.id}`], freshestCrlUrls: [`${base}/crl/${key.id}/delta`] },
+          chainPem: caPem + caCert.chain_pem,
+          caPem,
+        };
+      })();
+      hit.catch(() => issuers.delete(id));
+      if (issuers.size >= 1000) issuers.clear();
+      issuers.set(id, hit);
+    }
+    return hit;
+  }
+
+  async function prepare(issuer: LeafIssuer, spec: LeafSpec, spki: Uint8Array, certificateId: string | null): Promise<PreparedLeaf> {
+    const serialNumber = serialFromRandom(rt.random(20));
     const subject = encodeName(spec.subject, { optionalCommonName: true });
     if (issuer.kind === "self-signed") {
-      const tbs = buildLeafTbs({ serialNumber: serialBytes, subject, issuer: subject, notBefore: spec.notBefore, notAfter: spec.notAfter, spki, issuerSpki: spki, signerAlgorithm: issuer.keyAlgorithm, sans: spec.sans, keyUsage: spec.keyUsage, extendedKeyUsage: spec.extendedKeyUsage, selfSigned: true });
-      lint(tbs, spec.notBefore, spec.notAfter, true);
-      return { tbs, serial: serialHex(serialBytes), issuerCaId: null, caCertificateId: null, caKeyId: null, chainPem: "", issuingCaPem: "", sign: async () => assembleCertificate(tbs, issuer.keyAlgorithm, await (await keys.signer(issuer.keyRef, issuer.keyAlgorithm)).sign(tbs)) };
+      const tbs = buildLeafTbs({ serialNumber, subject, issuer: subject, notBefore: spec.notBefore, notAfter: spec.notAfter, spki, issuerSpki: spki, signerAlgorithm: issuer.keyAlgorithm, sans: spec.sans, keyUsage: spec.keyUsage, extendedKeyUsage: spec.extendedKeyUsage, selfSigned: true });
+      const signer = await keys.signer(issuer.keyRef, issuer.keyAlgorithm);
+      const token = signing.prepare({ issuerCaId: null, kind: "leaf", subjectId: certificateId, serialNumber, tbs, signer, lint: (t) => lintLeafTbs(t, { issuerNotBefore: spec.notBefore, issuerNotAfter: spec.notAfter, selfSigned: true }) });
+      return { tbs, token, serial: token.serial, issuerCaId: null, caCertificateId: null, caKeyId: null, chainPem: "", issuingCaPem: "" };
     }
     const ca = await store.ca.caById(issuer.caId);
     if (!ca || ca.status !== "active" || !ca.active_key_id || !ca.active_certificate_id) throw errors.conflict("The profile's CA is not active; enable it or point the profile at another CA.");
     const [key, caCert] = await Promise.all([store.ca.keyById(ca.active_key_id), store.ca.certificateById(ca.active_certificate_id)]);
     if (!key || !caCert) throw errors.internal("The issuing CA's key or certificate is missing.");
-    // A CA certificate row never changes: parse it once per server.
-    let parsed = parsedCaCerts.get(caCert.id);
-    if (!parsed) {
-      parsed = parseCertificate(caCert.certificate);
-      if (parsedCaCerts.size >= 1000) parsedCaCerts.clear();
-      parsedCaCerts.set(caCert.id, parsed);
-    }
+    const parts = await issuerParts(ca.id, key, caCert);
+    const { parsed } = parts;
     // Re-checked here, whatever the RA decided: a leaf never outlives its issuer (RFC 5280 §6.1.3).
     if (spec.notBefore < parsed.notBefore || spec.notAfter > parsed.notAfter) {
       throw errors.validation("The certificate would not fit inside the issuing CA's validity.", [
         { field: "attributes.notAfter", code: "outlives_issuer", message: `Must lie between ${parsed.notBefore.toISOString()} and ${parsed.notAfter.toISOString()}, the issuing CA's validity.`, value: spec.notAfter.toISOString() },
       ]);
     }
-    const alg = key.key_algorithm as KeyAlgorithm;
     const tbs = buildLeafTbs({
-      serialNumber: serialBytes,
+      serialNumber,
       subject,
       issuer: parsed.subject,
       notBefore: spec.notBefore,
       notAfter: spec.notAfter,
       spki,
-      issuerSpki: key.spki,
-      signerAlgorithm: alg,
+      issuerSpki: parts.issuerSpki,
+      signerAlgorithm: parts.keyAlgorithm,
       sans: spec.sans,
       keyUsage: spec.keyUsage,
       extendedKeyUsage: spec.extendedKeyUsage,
       selfSigned: false,
-      caIssuersUrl: `${base}/ca-certificates/${caCert.id}/der`,
-      ocspUrl: `${base}/ocsp/${ca.id}`,
-      // One CRL stream per CA key (a rollover starts a new one), with its delta (RFC 5280 §5.2.6).
-      crlUrls: [`${base}/crl/${key.id}`],
-      freshestCrlUrls: [`${base}/crl/${key.id}/delta`],
+      ...parts.urls,
     });
-    lint(tbs, parsed.notBefore, parsed.notAfter, false);
-    const caPem = toPem(caCert.certificate, "CERTIFICATE");
-    return {
-      tbs,
-      serial: serialHex(serialBytes),
-      issuerCaId: ca.id,
-      caCertificateId: caCert.id,
-      caKeyId: key.id,
-      chainPem: caPem + caCert.chain_pem,
-      issuingCaPem: caPem,
-      sign: async () => {
-        const signer = await keys.signer(key.key_ref as KeyRef, alg);
-        return assembleCertificate(tbs, alg, await signer.sign(tbs));
-      },
-    };
-  }
-
-  function lint(tbs: Uint8Array, issuerNotBefore: Date, issuerNotAfter: Date, selfSigned: boolean) {
-    const v = lintLeafTbs(tbs, { issuerNotBefore, issuerNotAfter, selfSigned });
-    if (v.length) throw errors.validation("The certificate failed the pre-issuance lint and was not signed; see violations.", v);
+    const token = signing.prepare({ issuerCaId: ca.id, kind: "leaf", subjectId: certificateId, serialNumber, tbs, signer: parts.signer, lint: (t) => lintLeafTbs(t, { issuerNotBefore: parsed.notBefore, issuerNotAfter: parsed.notAfter, selfSigned: false }) });
+    return { tbs, token, serial: token.serial, issuerCaId: ca.id, caCertificateId: caCert.id, caKeyId: key.id, chainPem: parts.chainPem, issuingCaPem: parts.caPem };
   }
 
   return {
-    /** Builds and lints the TBS without signing (the preview, and step one of issue). */
+    /** Builds and lints the TBS and takes a signing token (the preview stops here). */
     prepare,
-    /** Records the intent, signs, and returns the DER (house rule 2: intent before signature). */
-    async sign(p: PreparedLeaf, certificateId: string): Promise<Uint8Array> {
-      await store.ca.recordIntent(p.issuerCaId, p.serial, "leaf", certificateId);
-      try {
-        return await p.sign();
-      } catch (e) {
-        await store.ca.recordOutcome(p.issuerCaId, p.serial, "failed");
-        throw e;
-      }
+    /**
+     * Signs the prepared leaf and commits it with `record(der)` (its certificate row and audit
+     * entry) and its `signed` outcome, group-committed; resolves once all of it is committed.
+     */
+    issue(p: PreparedLeaf, record: (der: Uint8Array) => LeafRecord): Promise<Uint8Array> {
+      return signing.issueLeaf(p.token, record);
     },
     /** Makes a subject key pair for a certificate issued without a CSR; the PKCS#8 PEM is returned once. */
     async generateSubjectKey(alg: KeyAlgorithm, certificateId: string) {

@@ -1,14 +1,15 @@
 import { errors } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
-import { assembleCertificate } from "../../pki/ca-certificate.js";
+import { lintLeafTbs } from "../../pki/lint.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { buildLeafTbs, EKU } from "../../pki/leaf-certificate.js";
 import { encodeName } from "../../pki/name.js";
-import { serialFromRandom, serialHex } from "../../pki/serial.js";
+import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
 import type { Runtime } from "../ra/context.js";
 import type { Store } from "../store/store.js";
+import type { Signing } from "./signing.js";
 
 /** A responder that signs OCSP answers for one CA key: its signer and the certificates to send. */
 export interface OcspResponderKey {
@@ -25,7 +26,7 @@ const RESPONDER_ALG: KeyAlgorithm = "EC_prime256v1";
  * id-pkix-ocsp-nocheck, a short lifetime; issued by the CA key they answer for and rotated at
  * half-life, under a job lock so two servers rotate once.
  */
-export function createOcspSigners(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; lifetimeMs: number; revocationUrl: string }) {
+export function createOcspSigners(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; lifetimeMs: number; revocationUrl: string; signing: Signing }) {
   const { store, keys, software, rt } = deps;
   const cache = new Map<string, OcspResponderKey>();
 
@@ -58,13 +59,9 @@ export function createOcspSigners(deps: { store: Store; keys: Keys; software: So
       // RFC 5280 §4.2.2.1: where to fetch the issuing CA certificate (a responder needs no CRL or OCSP URL: ocsp-nocheck).
       caIssuersUrl: `${deps.revocationUrl}/api/v1/cert-manager/ca-certificates/${caCert.id}/der`,
     });
-    await store.ca.recordIntent(caId, serialHex(serial), "ocsp-responder", id);
     const caSigner = await keys.signer(key.key_ref as KeyRef, caAlg);
-    const der = assembleCertificate(tbs, caAlg, await caSigner.sign(tbs));
-    await store.transaction(async (tx) => {
-      await tx.revocation.insertOcspSigner({ id, caId, caKeyId, keyAlgorithm: RESPONDER_ALG, keyRef: responderKey.ref, certificate: der, notBefore, notAfter });
-      await tx.ca.recordOutcome(caId, serialHex(serial), "signed");
-    });
+    const token = deps.signing.prepare({ issuerCaId: caId, kind: "ocsp-responder", subjectId: id, serialNumber: serial, tbs, signer: caSigner, lint: (t) => lintLeafTbs(t, { issuerNotBefore: issuer.notBefore, issuerNotAfter: issuer.notAfter, selfSigned: false }) });
+    await deps.signing.signOne(token, (tx, der) => tx.revocation.insertOcspSigner({ id, caId, caKeyId, keyAlgorithm: RESPONDER_ALG, keyRef: responderKey.ref, certificate: der, notBefore, notAfter }));
   }
 
   return {

@@ -1,18 +1,21 @@
-import { generateKeyPairSync, sign as cryptoSign, createPrivateKey } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { errors } from "../../errors.js";
-import { algorithmParams } from "../../pki/algorithms.js";
-import { assembleCertificate, buildCaTbs } from "../../pki/ca-certificate.js";
+import { buildCaTbs } from "../../pki/ca-certificate.js";
+import { lintCaTbs } from "../../pki/lint-ca.js";
+import { lintLeafTbs } from "../../pki/lint.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
 import { buildLeafTbs, EKU } from "../../pki/leaf-certificate.js";
 import { encodeName } from "../../pki/name.js";
 import { toPem } from "../../pki/pem.js";
 import { serialFromRandom } from "../../pki/serial.js";
-import { isSealed, open, seal, type Sealed } from "../keys/envelope.js";
+import { isSealed, type Sealed } from "../keys/envelope.js";
+import { newSealedKey, sealedKeySigner } from "../keys/software.js";
 import type { RootKeys } from "../keys/keyring.js";
 import type { Runtime } from "../ra/context.js";
 import type { Config } from "../config.js";
+import type { Signing } from "./signing.js";
 
 /** Where the TLS CA lives: one shared record, so every server behind one name has one CA. */
 export interface TlsCaSlot {
@@ -27,32 +30,34 @@ const AAD = TLS_CA_AAD;
 const ALG = "EC_prime256v1" as const;
 const DAY = 86_400_000;
 
-function ecSign(key: ReturnType<typeof createPrivateKey>, data: Uint8Array) {
-  return new Uint8Array(cryptoSign(algorithmParams(ALG).hash, data, key));
-}
-
 /**
  * `--tls auto`: Stamp's own TLS CA (EC P-256, key sealed under the root key in the database,
  * shared by every server) issues each server a fresh certificate at start. The server key
  * lives only in memory; the CA certificate is written to <data-dir>/tls-ca.pem for clients.
+ * Both certificates are signed through the signing chokepoint (signing.ts), with the CA key
+ * held by the keys module as a Signer.
  */
-export function createTlsAuto(deps: { store: { misc: TlsCaSlot }; rootKey: RootKeys; rt: Runtime }) {
-  const { rt } = deps;
+export function createTlsAuto(deps: { rootKey: RootKeys; rt: Runtime; signing: Signing }) {
+  const { rt, signing } = deps;
 
   async function tlsCa() {
-    const key = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-    const spki = new Uint8Array(key.publicKey.export({ type: "spki", format: "der" }));
+    const fresh = await newSealedKey(deps.rootKey, ALG, AAD);
+    const spki = fresh.signer.spki;
     const subject = encodeName({ organization: "Stamp", commonName: `Stamp TLS CA ${rt.random(4).toString("hex")}` });
     const now = rt.clock();
-    const tbs = buildCaTbs({ serialNumber: serialFromRandom(rt.random(20)), subject, issuer: subject, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 10 * 365 * DAY), spki, issuerSpki: spki, signerAlgorithm: ALG, pathLength: 0, selfSigned: true });
-    const candidate = {
-      certificate: Buffer.from(assembleCertificate(tbs, ALG, ecSign(key.privateKey, tbs))).toString("base64"),
-      key: seal(deps.rootKey, key.privateKey.export({ type: "pkcs8", format: "der" }), AAD),
-    };
-    const stored = (await deps.store.misc.putSecretIfAbsent(SLOT, candidate)) as { certificate: string; key: Sealed };
+    const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+    const notAfter = new Date(notBefore.getTime() + 10 * 365 * DAY);
+    const serialNumber = serialFromRandom(rt.random(20));
+    const tbs = buildCaTbs({ serialNumber, subject, issuer: subject, notBefore, notAfter, spki, issuerSpki: spki, signerAlgorithm: ALG, pathLength: 0, selfSigned: true });
+    const token = signing.prepare({ issuerCaId: null, kind: "tls-ca", subjectId: null, serialNumber, tbs, signer: fresh.signer, lint: (t) => lintCaTbs(t, { issuerNotBefore: notBefore, issuerNotAfter: notAfter, selfSigned: true }) });
+    let stored: { certificate: string; key: Sealed } | undefined;
+    // Every server starting at once makes a candidate; the first one stored wins and the others' are never used.
+    await signing.signOne(token, async (tx, der) => {
+      stored = (await tx.misc.putSecretIfAbsent(SLOT, { certificate: Buffer.from(der).toString("base64"), key: fresh.sealed })) as typeof stored;
+    });
     if (!stored || typeof stored.certificate !== "string" || !isSealed(stored.key)) throw errors.internal("the TLS CA record is malformed");
     const der = new Uint8Array(Buffer.from(stored.certificate, "base64"));
-    return { der, parsed: parseCertificate(der), key: createPrivateKey({ key: open(deps.rootKey, stored.key, AAD), format: "der", type: "pkcs8" }) };
+    return { der, parsed: parseCertificate(der), signer: sealedKeySigner(deps.rootKey, stored.key, AAD, ALG) };
   }
 
   return {
@@ -70,11 +75,13 @@ export function createTlsAuto(deps: { store: { misc: TlsCaSlot }; rootKey: RootK
       const spki = new Uint8Array(leaf.publicKey.export({ type: "spki", format: "der" }));
       const now = rt.clock();
       const notAfter = new Date(Math.min(now.getTime() + 365 * DAY, ca.parsed.notAfter.getTime()));
+      const serialNumber = serialFromRandom(rt.random(20));
+      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
       const tbs = buildLeafTbs({
-        serialNumber: serialFromRandom(rt.random(20)),
+        serialNumber,
         subject: encodeName({ organization: "Stamp", commonName: [...dns][dns.size > 1 ? 1 : 0] }),
         issuer: ca.parsed.subject,
-        notBefore: new Date(now.getTime() - 60_000),
+        notBefore,
         notAfter,
         spki,
         issuerSpki: ca.parsed.spki,
@@ -84,7 +91,9 @@ export function createTlsAuto(deps: { store: { misc: TlsCaSlot }; rootKey: RootK
         extendedKeyUsage: [EKU.serverAuth],
         selfSigned: false,
       });
-      const cert = assembleCertificate(tbs, ALG, ecSign(ca.key, tbs));
+      const token = signing.prepare({ issuerCaId: null, kind: "tls-server", subjectId: null, serialNumber, tbs, signer: ca.signer, lint: (t) => lintLeafTbs(t, { issuerNotBefore: ca.parsed.notBefore, issuerNotAfter: ca.parsed.notAfter, selfSigned: false }) });
+      // The server certificate lives in memory only: its record is the signing log entry.
+      const cert = await signing.signOne(token, async () => {});
       const caPem = toPem(ca.der, "CERTIFICATE");
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const caFile = path.join(config.dataDir, "tls-ca.pem");

@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign as
 import { promisify } from "node:util";
 import { errors } from "../../errors.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
-import { open, seal } from "./envelope.js";
+import { open, seal, type Sealed } from "./envelope.js";
 import { asKeyring, type RootKeys } from "./keyring.js";
 import type { KeyBackend, KeyRef, Signer } from "./signer.js";
 
@@ -156,4 +156,36 @@ function cacheKey(ref: Extract<KeyRef, { backend: "software" }>): string {
   return createHash("sha256")
     .update(JSON.stringify([ref.label, s.v, s.alg, s.wrappedKey, s.keyIv, s.keyTag, s.iv, s.tag, s.ciphertext, s.kid ?? null]))
     .digest("base64");
+}
+
+/**
+ * A signer over a private key sealed under the root key with its own AAD (Stamp's TLS CA, whose
+ * record predates the label scheme); the clear key stays inside this module.
+ */
+export function sealedKeySigner(rootKey: RootKeys, sealed: Sealed, aad: string, alg: KeyAlgorithm): Signer {
+  const pkcs8 = open(asKeyring(rootKey), sealed, aad);
+  try {
+    const key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+    checkKeyMatches(key, alg, (m) => errors.internal(m));
+    return makeSigner(key, alg);
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/** A new EC/RSA/Ed25519 key sealed under the root key with `aad`: the sealed record and its signer. */
+export async function newSealedKey(rootKey: RootKeys, alg: KeyAlgorithm, aad: string): Promise<{ sealed: Sealed; signer: Signer }> {
+  const p = algorithmParams(alg);
+  const { privateKey } =
+    p.nodeType === "rsa"
+      ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
+      : p.nodeType === "ec"
+        ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
+        : await generateKeyPairAsync("ed25519");
+  const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
+  try {
+    return { sealed: seal(asKeyring(rootKey), pkcs8, aad), signer: makeSigner(privateKey, alg) };
+  } finally {
+    pkcs8.fill(0);
+  }
 }

@@ -1,4 +1,5 @@
 import type { Repos } from "../store/store.js";
+import type { AuditInsert } from "../store/audit.repo.js";
 import type { RequestContext, Runtime } from "./context.js";
 
 /** One audit event as use cases describe it. */
@@ -13,7 +14,12 @@ export interface AuditEvent {
 
 /** Appends an audit event for the caller in `ctx` (anonymous when there is none). */
 export async function audit(repos: Pick<Repos, "misc">, rt: Runtime, ctx: RequestContext, e: AuditEvent): Promise<void> {
-  await repos.misc.audit({
+  await repos.misc.audit(auditEntry(rt, ctx, e));
+}
+
+/** The row an audit event becomes, for a caller that writes it itself (the CA's group commit). */
+export function auditEntry(rt: Runtime, ctx: RequestContext, e: AuditEvent): AuditInsert {
+  return {
     projectId: e.projectId,
     actorType: ctx.actor?.type ?? ctx.principal?.type ?? "anonymous",
     actorId: ctx.actor?.id ?? ctx.principal?.id ?? "anonymous",
@@ -24,5 +30,5 @@ export async function audit(repos: Pick<Repos, "misc">, rt: Runtime, ctx: Reques
     sourceIp: ctx.sourceIp,
     detail: e.detail ?? {},
     at: rt.clock(),
-  });
+  };
 }

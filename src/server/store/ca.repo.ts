@@ -103,14 +103,22 @@ export function caRepo(db: Kysely<Database>) {
     /** Every certificate of a CA, newest version first. */
     certificatesOf: (caId: string) => db.selectFrom("ca_certificates").selectAll().where("ca_id", "=", caId).orderBy("version", "desc").execute(),
 
-    /** Records the intent to sign serial `serial` under `issuerCaId` (null: self-signed) (house rule 2). Fails on a duplicate serial. */
-    async recordIntent(issuerCaId: string | null, serial: string, kind: string, subjectId: string | null) {
-      await db.insertInto("signing_log").values({ issuer_ca_id: issuerCaId, serial, kind, subject_id: subjectId, status: "intended" }).execute();
+    /** Records the intents to sign (house rule 2), one statement for all; fails on a duplicate serial. */
+    async recordIntents(rows: { issuerCaId: string | null; serial: string; kind: string; subjectId: string | null }[]) {
+      if (!rows.length) return;
+      await db.insertInto("signing_log").values(rows.map((r) => ({ issuer_ca_id: r.issuerCaId, serial: r.serial, kind: r.kind, subject_id: r.subjectId, status: "intended" as const }))).execute();
     },
-    /** Marks an intent signed or failed. */
-    async recordOutcome(issuerCaId: string | null, serial: string, status: "signed" | "failed") {
-      const q = db.updateTable("signing_log").set({ status }).where("serial", "=", serial);
-      await (issuerCaId === null ? q.where("issuer_ca_id", "is", null) : q.where("issuer_ca_id", "=", issuerCaId)).execute();
+    /** Settles recorded intents: signed (its certificate committed), failed (the signer failed), abandoned (signed, never committed). */
+    async recordOutcomes(signed: { issuerCaId: string | null; serial: string }[], status: "signed" | "failed" | "abandoned") {
+      if (!signed.length) return;
+      // One condition per issuer, so the (issuer_ca_id, serial) unique index finds each row.
+      const byIssuer = new Map<string | null, string[]>();
+      for (const r of signed) byIssuer.set(r.issuerCaId, [...(byIssuer.get(r.issuerCaId) ?? []), r.serial]);
+      await db
+        .updateTable("signing_log")
+        .set({ status })
+        .where((eb) => eb.or([...byIssuer].map(([issuer, serials]) => eb.and([issuer === null ? eb("issuer_ca_id", "is", null) : eb("issuer_ca_id", "=", issuer), eb("serial", "in", serials)]))))
+        .execute();
     },
   };
 }

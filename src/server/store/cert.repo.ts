@@ -31,6 +31,35 @@ export interface NewCertificate {
   delivery?: "pending";
 }
 
+/** The `certificates` row of a new certificate. */
+function certificateValues(c: NewCertificate) {
+  return {
+    id: c.id,
+    project_id: c.projectId,
+    profile_id: c.profileId,
+    ca_id: c.caId,
+    ca_certificate_id: c.caCertificateId,
+    ca_key_id: c.caKeyId,
+    serial: c.serial,
+    status: "active" as const,
+    common_name: c.commonName,
+    alt_names: JSON.stringify(c.altNames),
+    search_text: [c.commonName, ...c.altNames.map((a) => a.value)].join(" ").toLowerCase(),
+    not_before: c.notBefore,
+    not_after: c.notAfter,
+    key_algorithm: c.keyAlgorithm,
+    key_usages: JSON.stringify(c.keyUsages),
+    extended_key_usages: JSON.stringify(c.extendedKeyUsages),
+    certificate: c.certificate,
+    chain_pem: c.chainPem,
+    key_source: c.keySource,
+    key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
+    request: JSON.stringify(c.request),
+    renewed_from_id: c.renewedFromId,
+    delivery: c.delivery ?? null,
+  };
+}
+
 /** Filters of the certificate list; `cursor` is the last row's (created_at in microseconds since the epoch, id). */
 export interface CertificateQuery {
   projectId: string;
@@ -75,6 +104,13 @@ export function certRepo(db: Kysely<Database>) {
     if (q.cursor) s = s.where(sql<boolean>`(created_at, id) < (${microsToIso(q.cursor.createdAtMicros)}::timestamptz, ${q.cursor.id}::uuid)`);
     return s.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit);
   }
+  /** Inserts certificates in one statement (group commit), marking what each renewal replaced. */
+  async function insertCertificates(rows: NewCertificate[]) {
+    if (!rows.length) return;
+    await db.insertInto("certificates").values(rows.map(certificateValues)).execute();
+    for (const c of rows) if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
+  }
+
   return {
     /** Inserts a template. */
     async insertTemplate(t: { id: string; projectId: string; name: string; description: string; rules: unknown }) {
@@ -144,39 +180,12 @@ export function certRepo(db: Kysely<Database>) {
       await db.deleteFrom("certificate_profiles").where("id", "=", id).execute();
     },
 
-    /** Inserts a signed certificate. */
+    /** Inserts a signed certificate (tests and tools; issuance goes through insertCertificates). */
     async insertCertificate(c: NewCertificate) {
-      const search = [c.commonName, ...c.altNames.map((a) => a.value)].join(" ").toLowerCase();
-      await db
-        .insertInto("certificates")
-        .values({
-          id: c.id,
-          project_id: c.projectId,
-          profile_id: c.profileId,
-          ca_id: c.caId,
-          ca_certificate_id: c.caCertificateId,
-          ca_key_id: c.caKeyId,
-          serial: c.serial,
-          status: "active",
-          common_name: c.commonName,
-          alt_names: JSON.stringify(c.altNames),
-          search_text: search,
-          not_before: c.notBefore,
-          not_after: c.notAfter,
-          key_algorithm: c.keyAlgorithm,
-          key_usages: JSON.stringify(c.keyUsages),
-          extended_key_usages: JSON.stringify(c.extendedKeyUsages),
-          certificate: c.certificate,
-          chain_pem: c.chainPem,
-          key_source: c.keySource,
-          key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
-          request: JSON.stringify(c.request),
-          renewed_from_id: c.renewedFromId,
-          delivery: c.delivery ?? null,
-        })
-        .execute();
-      if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
+      await insertCertificates([c]);
     },
+    /** Inserts certificates in one statement (group commit), marking what each renewal replaced. */
+    insertCertificates,
     /** A certificate by id. */
     certificateById: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).executeTakeFirst(),
     /** The newest certificate with this serial (hex, lowercase); serials are unique per CA. */

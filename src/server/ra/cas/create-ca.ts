@@ -6,6 +6,7 @@ import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CaDeps } from "./deps.js";
+import type { CaCommit } from "./ports.js";
 
 /** Input of POST /api/v1/cert-manager/ca/internal. */
 export interface CreateCaInput {
@@ -73,16 +74,14 @@ export async function createCa(deps: CaDeps, ctx: RequestContext, input: CreateC
       });
     } else {
       const pathLength = req.maxPathLength < 0 ? null : req.maxPathLength;
-      const signed = req.parentCaId
-        ? await ca.signCaCertificate(req.parentCaId, { subject, spki: key.spki, notBefore: req.notBefore, notAfter: req.notAfter, pathLength }, "intermediate-ca", caId)
-        : await ca.selfSign(caId, keyId, { subject, notBefore: req.notBefore, notAfter: req.notAfter, pathLength });
       const certId = rt.uuid();
-      await store.transaction(async (tx) => {
+      const commit: CaCommit = async (tx, signed) => {
         await tx.ca.insertCertificate({ id: certId, caId, caKeyId: keyId, serial: signed.serial, issuerCaId: req.parentCaId ?? caId, certificate: signed.certificate, chainPem: signed.chainPem, notBefore: req.notBefore, notAfter: req.notAfter });
         await tx.ca.updateCa(caId, { status: input.status, active_key_id: keyId, active_certificate_id: certId, not_before: req.notBefore, not_after: req.notAfter });
-        await tx.ca.recordOutcome(req.parentCaId ?? caId, signed.serial, "signed");
         await audit(tx, rt, ctx, { projectId: input.projectId, action: "ca.create", objectType: "ca", objectId: caId, outcome: "success", detail: { name: input.name, type: req.type, keyAlgorithm: req.keyAlgorithm, keyBackend: input.keyBackend, serial: signed.serial, parentCaId: req.parentCaId } });
-      });
+      };
+      if (req.parentCaId) await ca.signCaCertificate(req.parentCaId, { subject, spki: key.spki, notBefore: req.notBefore, notAfter: req.notAfter, pathLength }, "intermediate-ca", caId, commit);
+      else await ca.selfSign(caId, keyId, { subject, notBefore: req.notBefore, notAfter: req.notAfter, pathLength }, commit);
     }
   } catch (e) {
     // Nothing half-made stays behind: the CA row and its key go (a parent keeps its failed intent).

@@ -1,4 +1,5 @@
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
+import type { Repos } from "../../store/store.js";
 
 /** A CA certificate to sign, as the RA asks for it. */
 export interface CaCertRequest {
@@ -9,11 +10,22 @@ export interface CaCertRequest {
   pathLength: number | null;
 }
 
+/** A signed CA certificate. */
+export interface SignedCa {
+  serial: string;
+  certificate: Uint8Array;
+  chainPem: string;
+}
+
+/** The RA's rows for a CA certificate, written in the CA's signing transaction (the CA records the outcome). */
+export type CaCommit = (tx: Repos, signed: SignedCa) => Promise<void>;
+
 /** The narrow view of server/ca that the RA needs (declared here; compose.ts wires it). */
 export interface CaPort {
   generateKey(alg: KeyAlgorithm, label: string, backend: "software" | "pkcs11"): Promise<{ ref: unknown; spki: Uint8Array }>;
-  selfSign(caId: string, keyId: string, req: Omit<CaCertRequest, "spki">): Promise<{ serial: string; certificate: Uint8Array; chainPem: string }>;
-  signCaCertificate(issuerCaId: string, req: CaCertRequest, kind: string, subjectCaId: string | null): Promise<{ serial: string; certificate: Uint8Array; chainPem: string }>;
+  /** Self-signs a root; `commit` writes its rows in the transaction that records the signature. */
+  selfSign(caId: string, keyId: string, req: Omit<CaCertRequest, "spki">, commit: CaCommit): Promise<SignedCa>;
+  /** Signs a subordinate CA certificate; `commit` as for selfSign. */
+  signCaCertificate(issuerCaId: string, req: CaCertRequest, kind: "intermediate-ca" | "external-ca", subjectCaId: string | null, commit: CaCommit): Promise<SignedCa>;
   makeCsr(keyId: string, subject: Uint8Array): Promise<Uint8Array>;
-  markSigned(issuerCaId: string, serial: string): Promise<void>;
 }

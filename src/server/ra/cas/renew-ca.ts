@@ -5,6 +5,7 @@ import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CaDeps } from "./deps.js";
+import type { CaCommit } from "./ports.js";
 
 /**
  * POST …/:id/renew: a new CA certificate with the same key ("existing") or a new key ("new",
@@ -55,17 +56,15 @@ export async function renewCa(deps: CaDeps, ctx: RequestContext, caId: string, i
   }
   const spki = (await store.ca.keyById(keyId))!.spki;
   const pathLength = row.max_path_length < 0 ? null : row.max_path_length;
-  const signed = parent
-    ? await ca.signCaCertificate(parent.id, { subject, spki, notBefore, notAfter, pathLength }, "intermediate-ca", caId)
-    : await ca.selfSign(caId, keyId, { subject, notBefore, notAfter, pathLength });
   const certId = rt.uuid();
-  await store.transaction(async (tx) => {
+  const commit: CaCommit = async (tx, signed) => {
     // Serialises versions when two servers renew or import for one CA at once.
     await tx.ca.caByIdForUpdate(caId);
     await tx.ca.insertCertificate({ id: certId, caId, caKeyId: keyId, serial: signed.serial, issuerCaId: parent?.id ?? caId, certificate: signed.certificate, chainPem: signed.chainPem, notBefore, notAfter });
     await tx.ca.updateCa(caId, { active_key_id: keyId, active_certificate_id: certId, not_before: notBefore, not_after: notAfter });
-    await tx.ca.recordOutcome(parent?.id ?? caId, signed.serial, "signed");
     await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.renew", objectType: "ca", objectId: caId, outcome: "success", detail: { type: input.type, serial: signed.serial } });
-  });
+  };
+  if (parent) await ca.signCaCertificate(parent.id, { subject, spki, notBefore, notAfter, pathLength }, "intermediate-ca", caId, commit);
+  else await ca.selfSign(caId, keyId, { subject, notBefore, notAfter, pathLength }, commit);
   deps.onCaChange?.(caId);
 }

@@ -38,11 +38,9 @@ export async function signIntermediate(deps: CaDeps, ctx: RequestContext, caId: 
     await audit(store, rt, ctx, { projectId: row.project_id, action: "ca.sign-intermediate", objectType: "ca", objectId: caId, outcome: "failure", detail: { subject: csr.subjectText, violations: v.map((x) => x.code) } });
     throw errors.validation("The CSR cannot be signed; see violations.", v);
   }
-  const signed = await ca.signCaCertificate(caId, { subject: csr.subject, spki: csr.spki, notBefore, notAfter, pathLength: input.maxPathLength < 0 ? null : input.maxPathLength }, "external-ca", null);
-  await store.transaction(async (tx) => {
-    await tx.ca.recordOutcome(caId, signed.serial, "signed");
-    await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.sign-intermediate", objectType: "ca", objectId: caId, outcome: "success", detail: { serial: signed.serial, subject: csr.subjectText } });
-  });
+  const signed = await ca.signCaCertificate(caId, { subject: csr.subject, spki: csr.spki, notBefore, notAfter, pathLength: input.maxPathLength < 0 ? null : input.maxPathLength }, "external-ca", null, (tx, s) =>
+    audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.sign-intermediate", objectType: "ca", objectId: caId, outcome: "success", detail: { serial: s.serial, subject: csr.subjectText } }),
+  );
   const issuing = await store.ca.certificateById(row.active_certificate_id!);
   return {
     certificate: toPem(signed.certificate, "CERTIFICATE"),

@@ -7,7 +7,7 @@ import { ekuFromOid, kuFromRfc } from "../../../policy/vocabulary.js";
 import { decideIssuance, type IssuanceAttributes, type IssuanceRequest, type IssuerFacts, type ProfileDefaults } from "../../../policy/issuance.js";
 import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
 import type { Store } from "../../store/store.js";
-import { audit } from "../audit.js";
+import { audit, auditEntry } from "../audit.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { requireProfileAccess } from "./access.js";
 import type { LeafPort, LeafSigner } from "./ports.js";
@@ -166,7 +166,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   const spec = { subject: req.subject, sans: req.sans, keyUsage: req.keyUsage, extendedKeyUsage: req.extendedKeyUsage, notBefore: req.notBefore, notAfter: req.notAfter };
   let prepared;
   try {
-    prepared = await leaf.prepare(signer, spec, spki);
+    prepared = await leaf.prepare(signer, spec, spki, opts.preview ? null : certificateId);
   } catch (e) {
     if (isStampError(e, "validation")) await auditFailure(e.violations);
     throw e;
@@ -184,10 +184,10 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
     } as const;
   }
 
-  const der = await leaf.sign(prepared, certificateId);
   const attributesUsed: Record<string, unknown> = { ...input.attributes, keyAlgorithm: req.keyAlgorithm };
-  await store.transaction(async (tx) => {
-    await tx.cert.insertCertificate({
+  // The CA signs and commits the certificate, its signing outcome and this audit entry together.
+  const der = await leaf.issue(prepared, (certificate) => ({
+    certificate: {
       id: certificateId,
       projectId: profile.project_id,
       profileId: profile.id,
@@ -202,7 +202,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       keyAlgorithm: req.keyAlgorithm,
       keyUsages,
       extendedKeyUsages,
-      certificate: der,
+      certificate,
       chainPem: prepared.chainPem,
       keySource: csr ? "csr" : "server",
       keyRef,
@@ -210,17 +210,16 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       renewedFromId: opts.renewedFrom?.id ?? null,
       // Crash reconciliation: an answer that is never written leaves this `pending` (docs/operations.md).
       delivery: opts.awaitDelivery ? "pending" : undefined,
-    });
-    await tx.ca.recordOutcome(prepared.issuerCaId, prepared.serial, "signed");
-    await audit(tx, rt, ctx, {
+    },
+    audit: auditEntry(rt, ctx, {
       projectId: profile.project_id,
       action: opts.renewedFrom ? "certificate.renew" : "certificate.issue",
       objectType: "certificate",
       objectId: certificateId,
       outcome: "success",
       detail: { profile: profile.slug, serial: prepared.serial, commonName: req.subject.commonName, altNames: altNames.slice(0, 20), keySource: csr ? "csr" : "server", renewedFrom: opts.renewedFrom?.id ?? null },
-    });
-  });
+    }),
+  }));
   await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId });
   const certificatePem = toPem(der, "CERTIFICATE");
   const selfSignedPem = prepared.issuerCaId ? prepared.issuingCaPem : certificatePem;
