@@ -6,24 +6,13 @@ import type { Violation } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { TAG, childrenOf, raw, readRoot } from "./der.js";
 import { EXT, decodeBasicConstraints, decodeKeyUsage } from "./extensions.js";
-import { lintName, lintSerial, lintValidity, readTbs, type LintContext, type Tbs } from "./lint.js";
+import { lintCommon, lintName, type LintContext } from "./lint.js";
 import { signatureAlgorithmDer } from "./signature.js";
 
 /** Lints a to-be-signed CA certificate; returns every broken rule (empty when fit to sign). */
 export function lintCaTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
-  const out: Violation[] = [];
-  const add = (name: string, message: string, value?: unknown) =>
-    out.push(value === undefined ? { field: "certificate", code: `lint_${name}`, message } : { field: "certificate", code: `lint_${name}`, message, value });
-  let t: Tbs;
-  try {
-    t = readTbs(tbs);
-  } catch (e) {
-    add("malformed", `The TBSCertificate is not well-formed DER (RFC 5280 §4.1): ${(e as Error).message}.`);
-    return out;
-  }
-  if (t.version !== 3) add("version", `CA certificates must be version 3 (RFC 5280 §4.1.2.1); this one is version ${t.version}.`, t.version);
-  lintSerial(t.serial, add);
-  lintValidity(tbs, t.validity, ctx, add);
+  const { out, add, t } = lintCommon(tbs, ctx, "CA");
+  if (!t) return out;
   // RFC 5280 §4.1.2.6: a CA's subject MUST be a non-empty distinguished name.
   if (t.subject.end === t.subject.contentStart) add("ca_subject_empty", "A CA certificate's subject must not be empty (RFC 5280 §4.1.2.6).");
   lintName(tbs, t.subject, add);

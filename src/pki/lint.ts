@@ -117,20 +117,8 @@ function ipOctets(text: string): number[] | null {
 
 /** Lints a to-be-signed leaf certificate; returns every broken rule (empty when the TBS is fit to sign). */
 export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
-  const out: Violation[] = [];
-  const add = (name: string, message: string, value?: unknown) =>
-    out.push(value === undefined ? { field: "certificate", code: `lint_${name}`, message } : { field: "certificate", code: `lint_${name}`, message, value });
-  let t: Tbs;
-  try {
-    t = readTbs(tbs);
-  } catch (e) {
-    add("malformed", `The TBSCertificate is not well-formed DER (RFC 5280 §4.1): ${(e as Error).message}.`);
-    return out;
-  }
-  // RFC 5280 §4.1.2.1: extensions need v3, and every Stamp leaf has extensions.
-  if (t.version !== 3) add("version", `Leaf certificates must be version 3 (RFC 5280 §4.1.2.1); this one is version ${t.version}.`, t.version);
-  lintSerial(t.serial, add);
-  lintValidity(tbs, t.validity, ctx, add);
+  const { out, add, t } = lintCommon(tbs, ctx, "Leaf");
+  if (!t) return out;
   const cns = lintName(tbs, t.subject, add);
 
   // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
@@ -201,6 +189,27 @@ export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
   if (!exts.has(EXT.subjectKeyIdentifier)) add("ski_missing", "The certificate must carry a subjectKeyIdentifier (RFC 5280 §4.2.1.2).");
   if (!ctx.selfSigned && !exts.has(EXT.authorityKeyIdentifier)) add("aki_missing", "A certificate that is not self-signed must carry an authorityKeyIdentifier (RFC 5280 §4.2.1.1).");
   return out;
+}
+
+/**
+ * The checks every certificate shares: the TBS parses, is v3 (RFC 5280 §4.1.2.1: extensions
+ * need it, and every Stamp certificate has some), and has a sound serial and validity.
+ */
+export function lintCommon(tbs: Uint8Array, ctx: LintContext, what: "Leaf" | "CA"): { out: Violation[]; add: Add; t: Tbs | null } {
+  const out: Violation[] = [];
+  const add: Add = (name, message, value) =>
+    out.push(value === undefined ? { field: "certificate", code: `lint_${name}`, message } : { field: "certificate", code: `lint_${name}`, message, value });
+  let t: Tbs;
+  try {
+    t = readTbs(tbs);
+  } catch (e) {
+    add("malformed", `The TBSCertificate is not well-formed DER (RFC 5280 §4.1): ${(e as Error).message}.`);
+    return { out, add, t: null };
+  }
+  if (t.version !== 3) add("version", `${what} certificates must be version 3 (RFC 5280 §4.1.2.1); this one is version ${t.version}.`, t.version);
+  lintSerial(t.serial, add);
+  lintValidity(tbs, t.validity, ctx, add);
+  return { out, add, t };
 }
 
 /** Reports one broken rule. */

@@ -79,15 +79,7 @@ export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
   return {
     async generate(alg, label) {
       checkLabel(label);
-      const p = algorithmParams(alg);
-      // Async generation runs on the libuv pool: RSA-4096 takes seconds and must not block requests.
-      const { privateKey } =
-        p.nodeType === "rsa"
-          ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-          : p.nodeType === "ec"
-            ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-            : await generateKeyPairAsync("ed25519");
-      return sealKey(privateKey, alg, label);
+      return sealKey(await newPrivateKey(alg), alg, label);
     },
 
     importPrivateKey(pkcs8Der, alg, label) {
@@ -175,17 +167,23 @@ export function sealedKeySigner(rootKey: RootKeys, sealed: Sealed, aad: string, 
 
 /** A new EC/RSA/Ed25519 key sealed under the root key with `aad`: the sealed record and its signer. */
 export async function newSealedKey(rootKey: RootKeys, alg: KeyAlgorithm, aad: string): Promise<{ sealed: Sealed; signer: Signer }> {
-  const p = algorithmParams(alg);
-  const { privateKey } =
-    p.nodeType === "rsa"
-      ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-      : p.nodeType === "ec"
-        ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-        : await generateKeyPairAsync("ed25519");
+  const privateKey = await newPrivateKey(alg);
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   try {
     return { sealed: seal(asKeyring(rootKey), pkcs8, aad), signer: makeSigner(privateKey, alg) };
   } finally {
     pkcs8.fill(0);
   }
+}
+
+/** A new private key of `alg`; async generation runs on the libuv pool (RSA-4096 takes seconds and must not block requests). */
+async function newPrivateKey(alg: KeyAlgorithm): Promise<KeyObject> {
+  const p = algorithmParams(alg);
+  const pair =
+    p.nodeType === "rsa"
+      ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
+      : p.nodeType === "ec"
+        ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
+        : await generateKeyPairAsync("ed25519");
+  return pair.privateKey;
 }
