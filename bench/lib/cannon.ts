@@ -103,7 +103,9 @@ export function runCannon(spec: CannonSpec, hooks: { onSpawn?: (pid: number) => 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const spec = JSON.parse(process.argv[2]) as CannonSpec;
-  await load(spec, spec.warmupSeconds, "warm-up");
+  const warm = await load(spec, spec.warmupSeconds, "warm-up");
+  // Requests cut off at the warm-up's end still run on the server: let them finish before measuring.
+  await new Promise((r) => setTimeout(r, Math.min(2_000, Math.max(200, 2 * warm.p99))));
   process.stdout.write("start\n");
   const r = await load(spec, spec.seconds, "measured run").catch((e: Error) => {
     process.stdout.write("end\n");

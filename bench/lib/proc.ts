@@ -78,17 +78,33 @@ function delta(before: CpuSnapshot, after: CpuSnapshot): number {
   return sum;
 }
 
-/** PostgreSQL processes that work for database `dbName`: its backends (the database name is in their title) and the shared auxiliaries (WAL writer, checkpointer, background writer, …); backends of other databases are left out. */
-function isOurPostgres(pid: number, comm: string, dbName: string | null): boolean {
-  if (!dbName || comm !== "postgres") return false;
-  let cmd: string;
-  try {
-    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-  } catch {
-    return false;
+/**
+ * Which PostgreSQL processes work for database `dbName`: "ours" are its backends and autovacuum
+ * workers (the title names the database) and parallel workers led by one of them; "shared" are the
+ * cluster's auxiliaries (postmaster, WAL writer, checkpointer, background writer, launchers), which
+ * also work for every other database; anything else belongs to other databases.
+ */
+function classifyPostgres(stats: Stat[], dbName: string | null): { ours: Stat[]; shared: Stat[] } {
+  const ours: Stat[] = [];
+  const shared: Stat[] = [];
+  const workers: { s: Stat; leader: number }[] = [];
+  if (!dbName) return { ours, shared };
+  for (const s of stats) {
+    if (s.comm !== "postgres") continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${s.pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      continue;
+    }
+    const leader = /parallel worker for PID (\d+)/.exec(cmd);
+    if (leader) workers.push({ s, leader: Number(leader[1]) });
+    else if (cmd.includes(` ${dbName} `)) ours.push(s); // "postgres: 15/main: postgres <db> 127.0.0.1(45404) idle"
+    else if (!/\(\d+\)|\[local\]|autovacuum worker|walsender/.test(cmd)) shared.push(s);
   }
-  const backend = /\(\d+\)|\[local\]/.test(cmd); // "postgres: user db 127.0.0.1(45404) idle"
-  return !backend || cmd.includes(` ${dbName} `);
+  const mine = new Set(ours.map((s) => s.pid));
+  for (const w of workers) if (mine.has(w.leader)) ours.push(w.s);
+  return { ours, shared };
 }
 
 /** One reading of everything a run is charged for. */
@@ -96,6 +112,8 @@ export interface CpuReading {
   at: number;
   server: CpuSnapshot;
   database: CpuSnapshot;
+  /** PostgreSQL's shared auxiliaries: partly this database's work (WAL, checkpoints), partly every other's. */
+  pgShared: CpuSnapshot;
   load: CpuSnapshot;
   /** Machine busy time, all cores, from /proc/stat (user+nice+system+irq+softirq+steal), in seconds. */
   machine: number;
@@ -107,22 +125,25 @@ export function readCpu(serverPid: number, dbName: string | null, loadPid: numbe
   const snap = (list: Stat[]) => new Map(list.map((s) => [s.pid, s.ticks / CLK_TCK]));
   const cpuLine = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = cpuLine;
+  const pgs = classifyPostgres(stats, dbName);
   return {
     at: performance.now(),
     server: snap(treeOf(serverPid, stats)),
-    database: snap(stats.filter((s) => isOurPostgres(s.pid, s.comm, dbName))),
+    database: snap(pgs.ours),
+    pgShared: snap(pgs.shared),
     load: snap(loadPid === null ? [] : treeOf(loadPid, stats)),
     machine: (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK,
   };
 }
 
-/** CPU seconds spent between two readings: server, database, load generator, the machine, and the rest (foreign). */
-export function cpuBetween(a: CpuReading, b: CpuReading): { wall: number; server: number; database: number; load: number; machine: number; foreign: number } {
+/** CPU seconds spent between two readings: server, database (its own processes; PostgreSQL's shared ones apart), load generator, the machine, and the rest (foreign). */
+export function cpuBetween(a: CpuReading, b: CpuReading): { wall: number; server: number; database: number; pgShared: number; load: number; machine: number; foreign: number } {
   const server = delta(a.server, b.server);
   const database = delta(a.database, b.database);
+  const pgShared = delta(a.pgShared, b.pgShared);
   const load = delta(a.load, b.load);
   const machine = b.machine - a.machine;
-  return { wall: (b.at - a.at) / 1000, server, database, load, machine, foreign: Math.max(0, machine - server - database - load) };
+  return { wall: (b.at - a.at) / 1000, server, database, pgShared, load, machine, foreign: Math.max(0, machine - server - database - pgShared - load) };
 }
 
 /** Resident set size of a process tree, in MiB (sum of VmRSS; shared pages count once per process). */
