@@ -71,7 +71,8 @@ async function load(spec: CannonSpec, seconds: number, what: string): Promise<Ca
 export function runCannon(spec: CannonSpec, hooks: { onSpawn?: (pid: number) => void; onStart(): void; onEnd(): void }): Promise<CannonResult> {
   return new Promise((resolve, reject) => {
     const self = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, ["--import", "tsx", self, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] });
+    // The spec (with a bearer token) goes in the environment, not argv, which every user can read.
+    const child = spawn(process.execPath, ["--import", "tsx", self], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BENCH_CANNON_SPEC: JSON.stringify(spec) } });
     hooks.onSpawn?.(child.pid!);
     let out = "";
     let err = "";
@@ -102,7 +103,7 @@ export function runCannon(spec: CannonSpec, hooks: { onSpawn?: (pid: number) => 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const spec = JSON.parse(process.argv[2]) as CannonSpec;
+  const spec = JSON.parse(process.env.BENCH_CANNON_SPEC ?? "null") as CannonSpec;
   const warm = await load(spec, spec.warmupSeconds, "warm-up");
   // Requests cut off at the warm-up's end still run on the server: let them finish before measuring.
   await new Promise((r) => setTimeout(r, Math.min(2_000, Math.max(200, 2 * warm.p99))));
