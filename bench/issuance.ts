@@ -5,22 +5,17 @@
  *   node --import tsx bench/issuance.ts        (or: npm run bench)
  *   BENCH_SCALE=0.2 … for a quick run; BENCH_STORES=pglite or postgres for one store.
  */
-import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { assembleCsr, buildCsrInfo } from "../src/pki/csr.js";
 import { encodeName } from "../src/pki/name.js";
 import { toPem } from "../src/pki/pem.js";
+import { createBenchHierarchy, type BenchHierarchy } from "./lib/hierarchy.js";
+import { opensslVerify } from "./lib/openssl.js";
 import { startBenchServer, type BenchServer, type StoreKind } from "./lib/server.js";
 import { percentile, table } from "./lib/table.js";
 
-const CA = "/api/v1/cert-manager/ca/internal";
-const TEMPLATES = "/api/v1/cert-manager/certificate-templates";
-const PROFILES = "/api/v1/cert-manager/certificate-profiles";
 const CERTS = "/api/v1/cert-manager/certificates";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
@@ -48,23 +43,9 @@ interface Result {
   latencies: number[];
 }
 
-/** A root and an intermediate (both EC P-256), a tls-server template allowing *.bench.test, and a profile. */
-async function setUp(s: BenchServer): Promise<{ profileId: string; rootPem: string }> {
-  const must = async (method: string, p: string, body?: unknown) => {
-    const r = await s.api(method, p, body);
-    if (r.status !== 200) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
-  const projectId = s.projectId;
-  const root = await must("POST", CA, { projectId, name: "bench-root", configuration: { type: "root", commonName: "Bench Root", organization: "Bench", keyAlgorithm: "EC_prime256v1" } });
-  const int = await must("POST", CA, { projectId, name: "bench-int", configuration: { type: "intermediate", commonName: "Bench Issuing", organization: "Bench", keyAlgorithm: "EC_prime256v1", parentCaId: root.id } });
-  const tpl = await must("POST", TEMPLATES, {
-    projectId, name: "bench", preset: "tls-server",
-    subject: [{ type: "common_name", allowed: ["*.bench.test"] }], sans: [{ type: "dns_name", allowed: ["*.bench.test"] }], validity: { max: "1y" },
-  });
-  const prof = await must("POST", PROFILES, { projectId, slug: "bench", templateId: tpl.certificateTemplate.id, caId: int.id, defaults: { ttl: "30d" } });
-  const rootPem = (await must("GET", `${CA}/${root.id}/certificate`)).certificate as string;
-  return { profileId: prof.certificateProfile.id, rootPem };
+/** The bench hierarchy (EC P-256 root and intermediate, *.bench.test template, profile "bench"). */
+function setUp(s: BenchServer): Promise<BenchHierarchy> {
+  return createBenchHierarchy(s.api, s.projectId, "bench", "EC_prime256v1");
 }
 
 /** Pre-generated EC P-256 CSRs (made with src/pki/csr.ts), so CSR creation is not timed. */
@@ -114,20 +95,6 @@ async function drive(s: BenchServer, n: number, c: number, body: (i: number) => 
   const seconds = (performance.now() - start) / 1000;
   if (failure) throw failure;
   return { seconds, latencies, replies };
-}
-
-/** `openssl verify -x509_strict -purpose sslserver` of a leaf against the root with the returned chain. */
-function opensslVerify(rootPem: string, chain: string, cert: string): void {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-bench-verify-"));
-  try {
-    writeFileSync(path.join(dir, "root.pem"), rootPem);
-    writeFileSync(path.join(dir, "chain.pem"), chain);
-    writeFileSync(path.join(dir, "cert.pem"), cert);
-    const r = spawnSync("openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "root.pem", "-untrusted", "chain.pem", "cert.pem"], { cwd: dir, encoding: "utf8", timeout: 30_000 });
-    if (r.status !== 0 || !r.stdout.includes("cert.pem: OK")) throw new Error(`openssl verify failed:\n${r.stdout}${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Checks a sample certificate: the chain verifies with OpenSSL, the name is right, and the key is the one requested or returned. */
