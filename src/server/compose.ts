@@ -6,7 +6,7 @@ import { diskNearlyFull, openDb, untilDatabaseAnswers, type Db } from "./store/d
 import { isTransientDbError } from "./store/resilient-dialect.js";
 import { migrate } from "./store/migrations.js";
 import { createStore, type Store } from "./store/store.js";
-import { createCacheHub } from "./store/cache.js";
+import { createCacheHub, type CacheHub } from "./store/cache.js";
 import { withCache } from "./store/cached-store.js";
 import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
 import { loadServerSecret } from "./keys/server-secret.js";
@@ -53,6 +53,8 @@ export interface Composed {
   store: Store;
   /** The open database (query observers: round-trip counts in tests and benches). */
   db: Db;
+  /** This server's read caches (hit counts; docs/adr/0007-caches.md). */
+  cache: CacheHub;
   users: ReturnType<typeof createUsers>;
   /** Background jobs (CRLs, server-driven renewal, alert delivery and expiry scans, nonce pruning); main.ts starts them, tests run them by hand. */
   jobs: Scheduler;
@@ -217,6 +219,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       httpApp,
       store,
       db,
+      cache: hub,
       users,
       jobs,
       notices,
