@@ -125,4 +125,29 @@ describe(two ? "caches on two Stamp servers sharing one PostgreSQL" : "caches on
     await within(deadline, 401, me(t2));
     expect((await issue(b, t2)).status).toBe(401);
   });
+
+  it.skipIf(!two)("fail/ B's listener connection killed: B serves nothing from its cache until it listens again, then caches anew", async () => {
+    const pg = (await import("pg")).default;
+    const admin = new pg.Client({ connectionString: db.databaseUrl! });
+    await admin.connect();
+    try {
+      // The test before revoked every token of the member: log in again.
+      member.token = (await b.api("POST", "/api/v1/auth/login", { body: { email: "cache-member@example.com", password: "cache member password" } })).body.accessToken;
+      expect((await issue(b, member.token)).status).toBe(200);
+      const killed = await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'stamp-cache-listener' and datname = current_database()");
+      expect(killed.rowCount).toBe(2);
+      // A change made while nobody listens: its notification is lost, so B must not trust its cache.
+      expect((await a.api("PATCH", `${PROFILES}/${h.profileId}`, { token: a.adminToken, body: { enrollmentMethods: ["acme"] } })).status).toBe(200);
+      await within(deadline, 403, async () => (await issue(b, member.token)).status);
+      await within(10_000, true, async () => b.server.cache.isLive());
+      expect((await issue(b, member.token)).status).toBe(403);
+      expect((await a.api("PATCH", `${PROFILES}/${h.profileId}`, { token: a.adminToken, body: { enrollmentMethods: ["api"] } })).status).toBe(200);
+      await within(deadline, 200, async () => (await issue(b, member.token)).status);
+      const hits = b.server.cache.stats.hits;
+      expect((await issue(b, member.token)).status).toBe(200);
+      expect(b.server.cache.stats.hits).toBeGreaterThan(hits);
+    } finally {
+      await admin.end();
+    }
+  });
 });

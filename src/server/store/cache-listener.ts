@@ -50,7 +50,7 @@ export async function listenPostgres(url: string, h: ListenHandlers, opts: { hea
     delay = Math.min(delay * 2, 5000);
   }
   async function connect() {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, keepAlive: true });
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, keepAlive: true, application_name: "stamp-cache-listener" });
     c.on("error", () => lost(c));
     c.on("end", () => lost(c));
     c.on("notification", (m) => {
