@@ -49,7 +49,7 @@ interface Result {
 }
 
 /** A root and an intermediate (both EC P-256), a tls-server template allowing *.bench.test, and a profile. */
-async function setUp(s: BenchServer): Promise<{ profileId: string; rootPem: string }> {
+export async function setUp(s: BenchServer): Promise<{ profileId: string; rootPem: string }> {
   const must = async (method: string, p: string, body?: unknown) => {
     const r = await s.api(method, p, body);
     if (r.status !== 200) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -74,7 +74,7 @@ interface PreparedCsr {
 }
 
 /** Makes `n` CSRs for CNs `${prefix}-<i>.bench.test`. */
-function makeCsrs(n: number, prefix: string): PreparedCsr[] {
+export function makeCsrs(n: number, prefix: string): PreparedCsr[] {
   const out: PreparedCsr[] = [];
   for (let i = 0; i < n; i++) {
     const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
@@ -117,7 +117,7 @@ async function drive(s: BenchServer, n: number, c: number, body: (i: number) => 
 }
 
 /** `openssl verify -x509_strict -purpose sslserver` of a leaf against the root with the returned chain. */
-function opensslVerify(rootPem: string, chain: string, cert: string): void {
+export function opensslVerify(rootPem: string, chain: string, cert: string): void {
   const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-bench-verify-"));
   try {
     writeFileSync(path.join(dir, "root.pem"), rootPem);
