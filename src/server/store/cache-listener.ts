@@ -46,7 +46,7 @@ export async function listenPostgres(url: string, h: ListenHandlers, opts: { hea
     retry = setTimeout(() => {
       retry = undefined;
       void connect();
-    }, delay);
+    }, delay).unref();
     delay = Math.min(delay * 2, 5000);
   }
   async function connect() {
@@ -65,7 +65,7 @@ export async function listenPostgres(url: string, h: ListenHandlers, opts: { hea
       h.up();
       // A connection black-holed by the network sends no error: a query that does not answer in time counts as lost.
       beat = setInterval(() => {
-        const t = setTimeout(() => lost(c), heartbeatMs);
+        const t = setTimeout(() => lost(c), heartbeatMs).unref();
         c.query("select 1").then(
           () => clearTimeout(t),
           () => {
@@ -73,7 +73,7 @@ export async function listenPostgres(url: string, h: ListenHandlers, opts: { hea
             lost(c);
           },
         );
-      }, heartbeatMs);
+      }, heartbeatMs).unref();
     } catch {
       c.removeAllListeners("end");
       c.on("error", () => {});
