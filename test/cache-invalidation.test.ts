@@ -1,4 +1,8 @@
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assembleCsr, buildCsrInfo } from "../src/pki/csr.js";
+import { encodeName } from "../src/pki/name.js";
+import { toPem } from "../src/pki/pem.js";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { createHierarchy, type Hierarchy } from "./helpers/hierarchy.js";
 import { verifyChain } from "./helpers/openssl.js";
@@ -107,6 +111,27 @@ describe(two ? "caches on two Stamp servers sharing one PostgreSQL" : "caches on
     const m = await a.api("POST", `/api/v1/projects/${a.defaultProjectId}/memberships`, { token: a.adminToken, body: { email: "cache-member@example.com", role: "member" } });
     member.membershipId = m.body.membership.id;
     await within(deadline, 200, async () => (await issue(b, member.token)).status);
+  });
+
+  it("fail/ a CA created on A: B refuses a CSR carrying its key at once (the CA-key set is dropped by any ca_keys change)", async () => {
+    // A CSR for `spki`, signed by some other key: the signature is wrong, but the key check is what is looked at here.
+    const csrFor = (spki: Uint8Array) => {
+      const info = buildCsrInfo(encodeName({ commonName: "cache.example.com" }), spki);
+      const other = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
+      return toPem(assembleCsr(info, "EC_prime256v1", crypto.sign("sha256", info, other)), "CERTIFICATE REQUEST");
+    };
+    const codes = async (csr: string) => {
+      const r = await b.api("POST", CERTS, { token: member.token, body: { profileId: h.profileId, csr, attributes: { commonName: "cache.example.com" } } });
+      return (r.body.violations ?? []).map((v: { code: string }) => v.code) as string[];
+    };
+    // B holds the set of CA keys after this.
+    const own = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey.export({ type: "spki", format: "der" });
+    expect(await codes(csrFor(own))).not.toContain("key_is_ca_key");
+    const ca = await a.api("POST", "/api/v1/cert-manager/ca/internal", { token: a.adminToken, body: { projectId: a.defaultProjectId, name: "cache-new-root", configuration: { type: "root", commonName: "Cache New Root", keyAlgorithm: "EC_prime256v1" } } });
+    expect(ca.status, JSON.stringify(ca.body)).toBe(200);
+    const pem = (await a.api("GET", `/api/v1/cert-manager/ca/internal/${ca.body.id}/certificate`, { token: a.adminToken })).body.certificate;
+    const spki = new crypto.X509Certificate(pem).publicKey.export({ type: "spki", format: "der" });
+    await within(deadline, true, async () => (await codes(csrFor(spki))).includes("key_is_ca_key"));
   });
 
   it("fail/ a token logged out on A, or all of a user's tokens revoked on A, is refused by B", async () => {
