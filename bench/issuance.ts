@@ -44,7 +44,7 @@ interface Result {
 }
 
 /** The bench hierarchy (EC P-256 root and intermediate, *.bench.test template, profile "bench"). */
-function setUp(s: BenchServer): Promise<BenchHierarchy> {
+export function setUp(s: BenchServer): Promise<BenchHierarchy> {
   return createBenchHierarchy(s.api, s.projectId, "bench", "EC_prime256v1");
 }
 
@@ -55,7 +55,7 @@ interface PreparedCsr {
 }
 
 /** Makes `n` CSRs for CNs `${prefix}-<i>.bench.test`. */
-function makeCsrs(n: number, prefix: string): PreparedCsr[] {
+export function makeCsrs(n: number, prefix: string): PreparedCsr[] {
   const out: PreparedCsr[] = [];
   for (let i = 0; i < n; i++) {
     const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });

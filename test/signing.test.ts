@@ -48,7 +48,7 @@ function selfSignedTbs(signer: Signer, cn: string) {
 let s: TestServer;
 let h: Hierarchy;
 /** The server's Kysely handle, for reading tables no repository exposes. */
-const rawDb = () => s.server.db;
+const rawDb = () => s.server.db.db;
 
 /** The signing log's status for a serial, or undefined when nothing was recorded. */
 async function logStatus(serial: string): Promise<string | undefined> {

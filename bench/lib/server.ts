@@ -24,6 +24,8 @@ export interface BenchServer {
   url: string;
   token: string;
   projectId: string;
+  /** The composed server (its database's query observers, its caches). */
+  server: Composed;
   /** One JSON request over the shared keep-alive agent. */
   api<T = any>(method: string, p: string, body?: unknown): Promise<Reply<T>>;
   close(): Promise<void>;
@@ -120,6 +122,7 @@ export async function startBenchServer(kind: StoreKind, maxSockets: number): Pro
       url: `http://127.0.0.1:${port}`,
       token,
       projectId,
+      server: s,
       api,
       async close() {
         agent.destroy();

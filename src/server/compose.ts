@@ -6,6 +6,8 @@ import { diskNearlyFull, openDb, untilDatabaseAnswers, type Db } from "./store/d
 import { isTransientDbError } from "./store/resilient-dialect.js";
 import { migrate } from "./store/migrations.js";
 import { createStore, type Store } from "./store/store.js";
+import { createCacheHub, type CacheHub } from "./store/cache.js";
+import { withCache } from "./store/cached-store.js";
 import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
 import { loadServerSecret } from "./keys/server-secret.js";
 import { createCa } from "./ca/ca.js";
@@ -50,8 +52,10 @@ export interface Composed {
   /** The plain-HTTP listener for CRLs, OCSP and CA certificates (config.http), not yet listening; main.ts starts it. */
   httpApp: FastifyInstance | null;
   store: Store;
-  /** The Kysely handle under the store (operational tools and benchmarks that read whole tables). */
-  db: Db["db"];
+  /** The open database (query observers: round-trip counts in tests and benches). */
+  db: Db;
+  /** This server's read caches (hit counts; docs/adr/0007-caches.md). */
+  cache: CacheHub;
   users: ReturnType<typeof createUsers>;
   /** Background jobs (CRLs, server-driven renewal, alert delivery and expiry scans, nonce pruning); main.ts starts them, tests run them by hand. */
   jobs: Scheduler;
@@ -95,7 +99,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       const reason = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e);
       throw new Error(`could not reach ${where} within ${config.databaseWaitSeconds} s (${reason}); check that it runs and that --database-url is right, or raise --database-wait`);
     });
-    const store = createStore(db.db, db.kind);
+    // Per-server caches of the hot reads, dropped on every server by the database's notifications (docs/adr/0007-caches.md).
+    const hub = createCacheHub();
+    const store = withCache(createStore(db.db, db.kind), hub, db.onQuery);
+    const listener = await db.listen({ notify: hub.invalidate, up: () => hub.setLive(true), down: () => hub.setLive(false) });
+    closers.unshift(() => listener.close(), () => store.stopObserving());
 
     // A lost root key must not be replaced by a new one: nothing sealed before could be opened.
     if (!existsSync(config.rootKeyFile) && (await store.misc.hasSealedSecrets())) {
@@ -215,7 +223,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       app,
       httpApp,
       store,
-      db: db.db,
+      db,
+      cache: hub,
       users,
       jobs,
       notices,

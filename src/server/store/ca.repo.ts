@@ -76,6 +76,8 @@ export function caRepo(db: Kysely<Database>) {
       const r = await db.selectFrom("ca_keys").select("id").where("spki", "=", spki).limit(1).executeTakeFirst();
       return r !== undefined;
     },
+    /** The public keys of every CA key, at most `limit` (the cached isCaKey holds them as a set). */
+    caKeySpkis: (limit: number) => db.selectFrom("ca_keys").select("spki").limit(limit).execute(),
     /** A CA key by id. */
     keyById: (id: string) => db.selectFrom("ca_keys").selectAll().where("id", "=", id).executeTakeFirst(),
     /** Every key of a CA, newest first. */

@@ -1,5 +1,5 @@
 import { mkdir, statfs } from "node:fs/promises";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteDialect } from "./pglite-dialect.js";
@@ -11,6 +11,7 @@ import { pgliteStorage } from "./pglite-durable-fs.js";
 import { dumpEmbedded } from "./embedded-backup.js";
 import { isTransientDbError, resilientDialect } from "./resilient-dialect.js";
 import type { Database } from "./schema.js";
+import { listenPglite, listenPostgres, type ListenHandlers, type Listener } from "./cache-listener.js";
 
 /** Where the data lives: the embedded PGlite directory, or a PostgreSQL URL. */
 export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string; durable?: boolean } | { kind: "postgres"; url: string; poolSize?: number };
@@ -24,6 +25,24 @@ export interface Db {
   notices: string[];
   /** A consistent gzipped-tar copy of the embedded database while it runs; null on PostgreSQL (use pg_dump). */
   backup: (() => Promise<Uint8Array>) | null;
+  /** Hears every statement this handle ran, after it ran (SQL text only): local cache invalidation, round-trip counts. */
+  onQuery(fn: (sql: string) => void): () => void;
+  /** Starts hearing migration 0017's cache notifications (docs/adr/0007-caches.md). */
+  listen(h: ListenHandlers): Promise<Listener>;
+}
+
+/** A Kysely log hook that fans each statement out to the observers. */
+function observers() {
+  const fns = new Set<(sql: string) => void>();
+  return {
+    log: (e: LogEvent) => {
+      for (const f of fns) f(e.query.sql);
+    },
+    onQuery(fn: (sql: string) => void) {
+      fns.add(fn);
+      return () => void fns.delete(fn);
+    },
+  };
 }
 
 // int8 (bigserial ids, counts) as string, never a lossy number.
@@ -48,12 +67,19 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
     try {
       // int8 as string, as with pg below: the same rows from both stores.
       const lite = await PGlite.create({ ...pgliteStorage(cfg.dataDir, cfg.durable ?? true), parsers: { 20: (v: string) => v } });
-      const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)) });
+      const obs = observers();
+      const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)), log: obs.log });
       return {
         db,
         kind: "pglite",
         notices,
         backup: () => dumpEmbedded(db, lite),
+        onQuery: obs.onQuery,
+        // LISTEN while holding the one session, so it cannot land inside another caller's transaction.
+        async listen(h) {
+          const l = await db.connection().execute(() => listenPglite(lite, h));
+          return { close: () => db.connection().execute(() => l.close()) };
+        },
         async close() {
           try {
             await db.destroy();
@@ -75,8 +101,9 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   // in flight fails on its own and the pool drops the broken client when it is released.
   pool.on("connect", (client) => client.on("error", () => {}));
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })) });
-  return { db, kind: "postgres", notices: [], backup: null, close: () => db.destroy() };
+  const obs = observers();
+  const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })), log: obs.log });
+  return { db, kind: "postgres", notices: [], backup: null, close: () => db.destroy(), onQuery: obs.onQuery, listen: (h) => listenPostgres(cfg.url, h) };
 }
 
 /** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */

@@ -27,10 +27,13 @@ export function createAlertEvents(deps: AlertDeps) {
      */
     async onEvent(e: CertEvent): Promise<void> {
       try {
+        // The project's rules first (cached): a project without any costs no read of the certificate.
+        const known = e.projectId ? await store.alert.enabledRulesFor(e.projectId, e.type) : null;
+        if (known?.length === 0) return;
         const c = await store.cert.certificateById(e.certificateId);
         if (!c) return;
         let queued = 0;
-        for (const rule of await store.alert.enabledRulesFor(c.project_id, e.type)) {
+        for (const rule of known ?? (await store.alert.enabledRulesFor(c.project_id, e.type))) {
           if (!matchesFilters(rule.filters, { profileId: c.profile_id, caId: c.ca_id, commonName: c.common_name, altNames: c.alt_names })) continue;
           // A certificate is issued, renewed or revoked once; a failing renewal is retried hourly, so it alerts once a day.
           const extra = e.reason ? { reason: e.reason.slice(0, 1000) } : {};

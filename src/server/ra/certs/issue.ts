@@ -34,6 +34,8 @@ export interface CertDeps {
 export interface CertEvent {
   type: "issued" | "renewed" | "renewal_failed" | "revoked";
   certificateId: string;
+  /** The certificate's project, when the reporter knows it (alerts then skip a project without rules at no cost). */
+  projectId?: string;
   /** Why a renewal failed. */
   reason?: string;
 }
@@ -220,7 +222,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       detail: { profile: profile.slug, serial: prepared.serial, commonName: req.subject.commonName, altNames: altNames.slice(0, 20), keySource: csr ? "csr" : "server", renewedFrom: opts.renewedFrom?.id ?? null },
     }),
   }));
-  await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId });
+  await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId, projectId: profile.project_id });
   const certificatePem = toPem(der, "CERTIFICATE");
   const selfSignedPem = prepared.issuerCaId ? prepared.issuingCaPem : certificatePem;
   return {

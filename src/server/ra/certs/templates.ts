@@ -26,18 +26,17 @@ export function templateView(t: TemplateRow) {
   return { id: t.id, projectId: t.project_id, name: t.name, description: t.description, ...(t.rules as TemplateInput), createdAt: new Date(t.created_at).toISOString(), updatedAt: new Date(t.updated_at).toISOString() };
 }
 
-// Compiled templates by id and last update: a template changes rarely, requests are many.
-const compiled = new Map<string, { updatedAt: number; template: Template }>();
+// Compiled templates per row version: the cached store hands out one row object until the row
+// changes (docs/adr/0007-caches.md), so the row object is the version.
+const compiled = new WeakMap<TemplateRow, Template>();
 
-/** Parses a stored template (validated when saved, so a failure means a corrupt row); cached until it changes. */
+/** Parses a stored template (validated when saved, so a failure means a corrupt row); memoized per row version. */
 export function compileTemplate(t: TemplateRow): Template {
-  const updatedAt = new Date(t.updated_at).getTime();
-  const hit = compiled.get(t.id);
-  if (hit && hit.updatedAt === updatedAt) return hit.template;
+  const hit = compiled.get(t);
+  if (hit) return hit;
   const parsed = parseTemplate(t.rules as TemplateInput);
   if ("violations" in parsed) throw errors.internal(`Template ${t.id} no longer parses: ${parsed.violations.map((v) => v.message).join("; ")}`);
-  if (compiled.size >= 10_000) compiled.clear();
-  compiled.set(t.id, { updatedAt, template: parsed.template });
+  compiled.set(t, parsed.template);
   return parsed.template;
 }
 
