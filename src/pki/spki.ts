@@ -23,10 +23,38 @@ export function spkiParts(spkiDer: Uint8Array): { algorithmOid: string; publicKe
   }
 }
 
-/** A Node KeyObject for an SPKI, or null when Node cannot read it. */
+/** Named-curve OIDs (RFC 5480 §2.1.1.1) by JWK curve name and coordinate length. */
+const JWK_CURVES: Record<string, { crv: string; size: number }> = {
+  "1.2.840.10045.3.1.7": { crv: "P-256", size: 32 },
+  "1.3.132.0.34": { crv: "P-384", size: 48 },
+  "1.3.132.0.35": { crv: "P-521", size: 66 },
+};
+
+/**
+ * The JWK of an EC SPKI with a named curve and an uncompressed point, or null. OpenSSL 3 reads
+ * a JWK's coordinates about twice as fast as it decodes the same key's DER (~75 against ~150 µs
+ * here), and every CSR's key is read once per issuance.
+ */
+function ecJwk(spkiDer: Uint8Array): { kty: "EC"; crv: string; x: string; y: string } | null {
+  try {
+    const [alg, bits] = childrenOf(spkiDer, readRoot(spkiDer, TAG.SEQUENCE), TAG.SEQUENCE);
+    const [oid, params] = childrenOf(spkiDer, alg, TAG.SEQUENCE);
+    if (readOid(spkiDer, oid) !== "1.2.840.10045.2.1" || params?.tag !== TAG.OID) return null;
+    const curve = JWK_CURVES[readOid(spkiDer, params)];
+    const point = readOctetAlignedBits(spkiDer, bits);
+    if (!curve || point.length !== 1 + 2 * curve.size || point[0] !== 0x04) return null;
+    const b64 = (a: Uint8Array) => Buffer.from(a).toString("base64url");
+    return { kty: "EC", crv: curve.crv, x: b64(point.subarray(1, 1 + curve.size)), y: b64(point.subarray(1 + curve.size)) };
+  } catch {
+    return null;
+  }
+}
+
+/** A Node KeyObject for an SPKI, or null when Node cannot read it (an EC point off its curve included). */
 export function publicKeyObject(spkiDer: Uint8Array): KeyObject | null {
   try {
-    return createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
+    const jwk = ecJwk(spkiDer);
+    return jwk ? createPublicKey({ key: jwk, format: "jwk" }) : createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
   } catch {
     return null;
   }

@@ -1,13 +1,26 @@
 /**
  * Group commit: callers submit one item each; items that arrive while a batch is in flight wait
  * and go together in the next one, so N concurrent callers share one batch's round trips. A
- * lone caller is never delayed (an idle queue runs at once). `run` answers per item: a value,
+ * batch starts from `setImmediate`, after the I/O callbacks already due: requests whose bytes
+ * have arrived reach the queue first. That matters most for the embedded store, whose queries
+ * run synchronously inside the event loop and so leave no other gap. A lone caller waits one
+ * turn of the loop (microseconds). `run` answers per item: a value,
  * or an Error for that item alone; if `run` throws, every item of the batch gets that error.
  */
 export function createGroupCommit<T, R>(opts: { run: (items: T[]) => Promise<(R | Error)[]>; maxBatch: number; maxInFlight: number }) {
   let queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   let inFlight = 0;
+  let scheduled = false;
   const idle: (() => void)[] = [];
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      pump();
+    });
+  }
 
   function pump() {
     while (inFlight < opts.maxInFlight && queue.length) {
@@ -22,7 +35,7 @@ export function createGroupCommit<T, R>(opts: { run: (items: T[]) => Promise<(R 
         )
         .finally(() => {
           inFlight--;
-          pump();
+          schedule();
           if (inFlight === 0 && !queue.length) idle.splice(0).forEach((f) => f());
         });
     }
@@ -33,12 +46,12 @@ export function createGroupCommit<T, R>(opts: { run: (items: T[]) => Promise<(R 
     submit(item: T): Promise<R> {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        pump();
+        schedule();
       });
     },
     /** Resolves when nothing is queued or in flight. */
     drain(): Promise<void> {
-      return inFlight === 0 && !queue.length ? Promise.resolve() : new Promise((r) => idle.push(r));
+      return inFlight === 0 && !queue.length && !scheduled ? Promise.resolve() : new Promise((r) => idle.push(r));
     },
     /** Items waiting and batches running (tests, metrics). */
     get depth() {

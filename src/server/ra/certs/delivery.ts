@@ -26,7 +26,9 @@ export function createDeliveryConfirmations(store: Pick<Store, "reconcile">, max
     /** Queues the confirmation for certificate `id`; written as soon as the previous write ends. */
     confirm(id: string) {
       queued.push(id);
-      void flush();
+      // After the I/O callbacks already due, so answers finishing together share one UPDATE
+      // (the embedded store runs queries synchronously and would otherwise take them one by one).
+      if (queued.length === 1) setImmediate(() => void flush());
     },
     /** Resolves once everything queued is written. */
     flush,
