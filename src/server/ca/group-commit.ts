@@ -36,9 +36,9 @@ export function createGroupCommit<T, R>(opts: { run: (items: T[]) => Promise<(R 
         .finally(() => {
           inFlight--;
           schedule();
-          if (inFlight === 0 && !queue.length) idle.splice(0).forEach((f) => f());
         });
     }
+    if (inFlight === 0 && !queue.length) idle.splice(0).forEach((f) => f());
   }
 
   return {
