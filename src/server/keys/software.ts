@@ -31,9 +31,23 @@ export interface SoftwareKeys extends KeyBackend {
   exportPrivateKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array>;
 }
 
+/** Makes a key pair (compose.ts passes the crypto pool's, which runs RSA in a worker thread). */
+export type GenerateKeyPair = (alg: KeyAlgorithm) => Promise<{ privateKey: KeyObject }>;
+
+/** Node's asynchronous generation on the libuv pool: the default when no crypto pool is given. */
+const libuvGenerate: GenerateKeyPair = (alg) => {
+  const p = algorithmParams(alg);
+  return p.nodeType === "rsa"
+    ? generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
+    : p.nodeType === "ec"
+      ? generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
+      : generateKeyPairAsync("ed25519");
+};
+
 /** Creates the software key backend over a 32-byte root key or a keyring (seals with its current key). */
-export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
+export function createSoftwareKeys(deps: { rootKey: RootKeys; generateKeyPair?: GenerateKeyPair }): SoftwareKeys {
   const rootKey = asKeyring(deps.rootKey);
+  const generateKeyPair = deps.generateKeyPair ?? libuvGenerate;
   // Decrypted keys, keyed by a hash of the whole sealed record and its label (so a cache hit
   // can never skip the AAD check for a different label).
   const cache = new Map<string, KeyObject>();
@@ -79,14 +93,9 @@ export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
   return {
     async generate(alg, label) {
       checkLabel(label);
-      const p = algorithmParams(alg);
-      // Async generation runs on the libuv pool: RSA-4096 takes seconds and must not block requests.
-      const { privateKey } =
-        p.nodeType === "rsa"
-          ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-          : p.nodeType === "ec"
-            ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-            : await generateKeyPairAsync("ed25519");
+      // Never on the event loop: RSA-4096 takes seconds and must not block requests.
+      const { privateKey } = await generateKeyPair(alg);
+      checkKeyMatches(privateKey, alg, (m) => errors.internal(m));
       return sealKey(privateKey, alg, label);
     },
 
