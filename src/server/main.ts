@@ -4,6 +4,7 @@ import path from "node:path";
 import { availableParallelism } from "node:os";
 import { helpText, parseConfig, workerCount, type Config } from "./config.js";
 import { compose } from "./compose.js";
+import { PG_POOL_SIZE } from "./store/db.js";
 import { isFirstWorker, isWorker, runPrimary, tellPrimaryReady } from "./cluster.js";
 import { rotateRootKeyCommand } from "./root-key/command.js";
 
@@ -30,6 +31,7 @@ async function main() {
   const config: Config = parsed.config;
   const workers = workerCount(config, availableParallelism());
   if (workers > 1 && !isWorker()) {
+    if (workers * PG_POOL_SIZE > 90) console.log(`stamp: ${workers} worker processes open up to ${PG_POOL_SIZE} PostgreSQL connections each (${workers * PG_POOL_SIZE} in all); PostgreSQL allows 100 by default (max_connections): raise it, or lower --workers`);
     const primary = runPrimary({ workers, log: (line) => console.log(`stamp: ${line}`) });
     process.once("SIGINT", () => primary.stop("SIGINT"));
     process.once("SIGTERM", () => primary.stop("SIGTERM"));
