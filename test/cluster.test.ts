@@ -68,6 +68,11 @@ const alive = (pid: number) => {
   }
 };
 
+/** Pids of the processes whose command line names `dataDir` (a cluster's primary and workers). */
+function serversOn(dataDir: string): number[] {
+  return spawnSync("pgrep", ["-f", "--", `--data-dir ${dataDir}`], { encoding: "utf8" }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
 /** Polls `cond` every 100 ms for up to `ms`. */
 async function until(cond: () => boolean, ms: number, what: string, output: () => string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -93,8 +98,10 @@ describe.runIf(dbKind === "postgres")("--workers 2 on PostgreSQL", () => {
       waitMs: 120_000,
     });
     const out = srv.output;
-    const m = /2 worker processes serve these listeners: (\d+), (\d+) \(primary (\d+)\)/.exec(out());
-    expect(m, out()).not.toBeNull();
+    const pidsLine = /2 worker processes serve these listeners: (\d+), (\d+) \(primary (\d+)\)/;
+    // The line after "listening on" may arrive in the next chunk of the pipe.
+    await until(() => pidsLine.test(out()), 5_000, "the worker pids line", out);
+    const m = pidsLine.exec(out());
     const [a, b, primary] = [Number(m![1]), Number(m![2]), Number(m![3])];
     expect(primary).toBe(srv.child.pid);
     // Startup notices come once, from the first worker.
@@ -156,12 +163,32 @@ describe.runIf(dbKind === "postgres")("--workers 2 on PostgreSQL", () => {
     await until(() => servingPids(out(), afterMark).has(c) && servingPids(out(), afterMark).has(b), 10_000, "the replacement and the survivor to serve", out);
 
     // SIGTERM to the primary stops every process, promptly and with exit code 0.
+    expect(serversOn(db.dataDir).sort()).toEqual([primary, b, c].sort());
     const exited = new Promise<number | null>((r) => srv!.child.once("exit", (code) => r(code)));
     srv.child.kill("SIGTERM");
     const code = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 40_000))]);
     expect(code, out().slice(-2000)).toBe(0);
-    await until(() => !alive(b) && !alive(c), 5_000, "no worker left behind", out);
+    await until(() => !alive(b) && !alive(c) && serversOn(db.dataDir).length === 0, 5_000, "no worker left behind", out);
     expect(out()).toContain("SIGTERM received, stopping 2 worker processes");
+  });
+
+  it("fail/ a worker that cannot start (its port is taken) stops the cluster with its exit code, leaving no process", async () => {
+    const net = await import("node:net");
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const e = await spawnServer(["--database-url", db.databaseUrl!, "--data-dir", db.dataDir, "--listen", `127.0.0.1:${port}`], { env: { STAMP_WORKERS: "2" }, waitMs: 120_000 }).catch((x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(Error);
+      const msg = (e as Error).message;
+      expect(msg).toMatch(/server exited with 1/);
+      expect(msg).toMatch(/stamp: failed to start: .*EADDRINUSE/);
+      expect(msg).toMatch(/a worker process exited during startup \(code 1\); stopping/);
+      // Workers carry the primary's arguments, so the data dir names every process of this cluster.
+      await until(() => serversOn(db.dataDir).length === 0, 5_000, "no process left", () => msg);
+    } finally {
+      blocker.close();
+    }
   });
 });
 
