@@ -53,7 +53,7 @@ async function main() {
   const store = await freshStore("postgres", "soak");
   const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--tls", "off", "--log-level", "warn", "--data-dir", store.dataDir, "--database-url", store.databaseUrl!], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, STAMP_BOOTSTRAP_EMAIL: EMAIL, STAMP_BOOTSTRAP_PASSWORD: PASSWORD },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, STAMP_WORKERS: "1", STAMP_BOOTSTRAP_EMAIL: EMAIL, STAMP_BOOTSTRAP_PASSWORD: PASSWORD },
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {

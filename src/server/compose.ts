@@ -10,6 +10,7 @@ import { createCacheHub, type CacheHub } from "./store/cache.js";
 import { withCache } from "./store/cached-store.js";
 import { createKeys, createPkcs11Keys, createSoftwareKeys, loadOrCreateRootKey } from "./keys/index.js";
 import { loadServerSecret } from "./keys/server-secret.js";
+import { createCryptoPool } from "./keys/crypto-pool.js";
 import { createCa } from "./ca/ca.js";
 import { createSigning } from "./ca/signing.js";
 import { createTlsAuto } from "./ca/tls-auto.js";
@@ -77,7 +78,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
   const listen = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
   const db: Db = await openDb(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite", dataDir: `${config.dataDir}/db`, listen, durable: config.embeddedDurability === "fsync" });
   notices.push(...db.notices);
-  const closers: (() => Promise<void> | void)[] = [() => db.close()];
+  const closeDb = () => db.close();
+  const closers: (() => Promise<void> | void)[] = [closeDb];
   try {
     // Migrations as the schema's owner when one is given; the server itself then runs as a role
     // without DDL rights (docs/security.md).
@@ -115,7 +117,10 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     if (root.ring.others.length) notices.push(`Root key rotation in progress: sealing with root key ${root.ring.current.id}, also opening with ${root.ring.others.map((k) => `${k.id} (${k.role})`).join(", ")}.`);
     const tokenKey = await loadServerSecret(store.misc, root.ring, "access-token-hmac");
 
-    const software = createSoftwareKeys({ rootKey: root.ring });
+    // Worker threads for RSA key generation and PKCS#12, started on first use.
+    const cryptoPool = createCryptoPool();
+    closers.push(() => cryptoPool.close());
+    const software = createSoftwareKeys({ rootKey: root.ring, generateKeyPair: cryptoPool.generateKeyPair });
     const pkcs11 = config.pkcs11 ? createPkcs11Keys(config.pkcs11) : undefined;
     if (pkcs11) closers.push(() => pkcs11.close());
     const keys = createKeys({ software, pkcs11 });
@@ -124,7 +129,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     // The one place that signs (leaves group-committed: one batch at a time per server).
     const signing = createSigning({ store });
     const ca = createCa({ store, keys, rt, revocationUrl, signing });
-    const leaf = createLeafIssuer({ store, keys, software, rt, revocationUrl, signing });
+    const leaf = createLeafIssuer({ store, keys, software, crypto: cryptoPool, rt, revocationUrl, signing });
     const crl = createCrlPublisher({ store, keys, rt, revocationUrl, onFailure: (f) => crlFailed(f) });
     const jobs = createScheduler(
       [
@@ -200,9 +205,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       backup: createBackup({ store, rt, dump: db.backup }),
     };
     // Delivery confirmations still queued are written after the listeners close, before the database does.
-    closers.splice(closers.length - 1, 0, () => services.certificates.flushDeliveries());
+    closers.splice(closers.indexOf(closeDb), 0, () => services.certificates.flushDeliveries());
     // Leaves being signed are committed (or fail) before the database closes.
-    closers.splice(closers.length - 1, 0, () => signing.drain());
+    closers.splice(closers.indexOf(closeDb), 0, () => signing.drain());
 
     let https: { cert: string; key: string } | null = null;
     if (config.tls.mode === "auto") {

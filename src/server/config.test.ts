@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OPTIONS, parseConfig, schemeNotices } from "./config.js";
+import { OPTIONS, parseConfig, schemeNotices, workerCount } from "./config.js";
 
 describe("config", () => {
   it("ok/ defaults: 127.0.0.1:8443, TLS auto, embedded database", () => {
@@ -107,6 +107,31 @@ describe("config", () => {
       if (!("violations" in r)) throw new Error(`expected violations for ${password}`);
       expect(r.violations).toEqual([expect.objectContaining({ field: "STAMP_BOOTSTRAP_PASSWORD", code })]);
       expect(JSON.stringify(r.violations)).not.toContain(password);
+    }
+  });
+  it("ok/ --workers: auto is one per core on PostgreSQL and 1 on the embedded store; a number is taken as given", () => {
+    const pg = { DATABASE_URL: "postgres://u@127.0.0.1/db" };
+    const auto = parseConfig([], pg);
+    if (!("config" in auto)) throw new Error(JSON.stringify(auto));
+    expect(auto.config.workers).toBe("auto");
+    expect(workerCount(auto.config, 8)).toBe(8);
+    expect(workerCount(auto.config, 1)).toBe(1);
+    const embedded = parseConfig([], {});
+    expect("config" in embedded && workerCount(embedded.config, 8)).toBe(1);
+    const three = parseConfig(["--workers", "3"], pg);
+    expect("config" in three && workerCount(three.config, 8)).toBe(3);
+    const env = parseConfig([], { ...pg, STAMP_WORKERS: "2" });
+    expect("config" in env && env.config.workers).toBe(2);
+    const one = parseConfig(["--workers", "1"], {});
+    expect("config" in one && workerCount(one.config, 8)).toBe(1);
+  });
+  it("fail/ --workers above 1 on the embedded store is refused with the reason; 0, 65 and words are out of range", () => {
+    const r = parseConfig(["--workers", "2"], {});
+    if (!("violations" in r)) throw new Error("expected violations");
+    expect(r.violations).toEqual([expect.objectContaining({ field: "--workers", code: "needs_postgres", message: expect.stringContaining("needs PostgreSQL (--database-url)") })]);
+    for (const bad of ["0", "65", "many", "1.5"]) {
+      const b = parseConfig(["--workers", bad], { DATABASE_URL: "postgres://u@127.0.0.1/db" });
+      expect("violations" in b && b.violations.map((v) => v.code)).toEqual(["out_of_range"]);
     }
   });
   it("ok/ README.md documents every option and its environment variable", () => {

@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Embedded store: flush every commit to disk (`fsync`), or leave it to the OS (`relaxed`). */
   embeddedDurability: "fsync" | "relaxed";
+  /** Server processes sharing the listeners (node:cluster): a number, or `auto` (one per core on PostgreSQL, one on the embedded store). */
+  workers: number | "auto";
   /** Seconds to wait at start for a database that does not answer yet. */
   databaseWaitSeconds: number;
   /** A role that owns the schema, used only to run migrations (docs/security.md: the app role cannot alter audit_log). */
@@ -57,6 +59,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "root-key-file", env: "STAMP_ROOT_KEY_FILE", help: "file holding the root encryption key (created 0600 on first start); servers sharing a database must share it (default <data-dir>/root.key)" },
   { flag: "database-url", env: "DATABASE_URL", help: "postgres://… to use PostgreSQL instead of the embedded PGlite" },
   { flag: "embedded-durability", env: "STAMP_EMBEDDED_DURABILITY", default: "fsync", help: "embedded database only: 'fsync' flushes every commit to disk before it is acknowledged; 'relaxed' leaves flushing to the OS (faster; a power cut or kernel crash can lose recent commits or corrupt the store)" },
+  { flag: "workers", env: "STAMP_WORKERS", default: "auto", help: "server processes sharing the listeners, 1 to 64, or 'auto': one per core with PostgreSQL, 1 with the embedded database (which allows only one process); more than 1 runs a primary that restarts a worker that dies" },
   { flag: "database-wait", env: "STAMP_DATABASE_WAIT", default: "60", help: "seconds to wait at start for a database that is not reachable yet (0 to 3600), retrying with backoff" },
   { flag: "migration-database-url", env: "STAMP_MIGRATION_DATABASE_URL", help: "postgres://… of the role that owns the schema: migrations run with it, then the server works with --database-url (a role without DDL rights)" },
   { flag: "public-url", env: "STAMP_PUBLIC_URL", help: "base URL clients reach this server at (used in AIA and CRL URLs); default from --listen and --tls" },
@@ -213,6 +216,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const reconcileInterval = intIn("reconcile-interval", 1, 86400);
   const reconcileGrace = intIn("reconcile-grace", 1, 3600);
   const databaseWait = intIn("database-wait", 0, 3600);
+  const workersValue = get("workers")!;
+  let workers: Config["workers"] = "auto";
+  if (workersValue !== "auto") {
+    workers = Number(workersValue);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) violations.push({ field: "--workers", code: "out_of_range", message: "--workers must be a whole number from 1 to 64, or auto.", value: workersValue });
+    else if (workers > 1 && !databaseUrl) violations.push({ field: "--workers", code: "needs_postgres", message: `--workers ${workers} needs PostgreSQL (--database-url): the embedded database is opened by one process only. Use --workers 1 (or auto) with it.`, value: workersValue });
+  }
   const durability = get("embedded-durability");
   if (durability !== "fsync" && durability !== "relaxed") violations.push({ field: "--embedded-durability", code: "invalid", message: "--embedded-durability must be fsync or relaxed.", value: durability });
   const http01Port = intIn("acme-http01-port", 1, 65535);
@@ -268,6 +278,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       rootKeyFile: path.resolve(get("root-key-file") ?? path.join(get("data-dir")!, "root.key")),
       databaseUrl,
       databaseWaitSeconds: databaseWait,
+      workers,
       embeddedDurability: durability === "relaxed" ? "relaxed" : "fsync",
       migrationDatabaseUrl,
       publicUrl,
@@ -340,6 +351,12 @@ export function schemeNotices(config: Config): string[] {
   if (config.http && new URL(config.http.publicUrl).protocol !== "http:") out.push(`Warning: --http-public-url ${config.http.publicUrl} is not http:// but its listener is plain HTTP; revocation clients (OpenSSL, GnuTLS, nginx stapling) need http:// CRL and OCSP URLs (RFC 5280 §4.2.1.13).`);
   if (new URL(config.revocationUrl).protocol === "https:") out.push(`Warning: CRL, OCSP and caIssuers URLs in certificates are https:// (${config.revocationUrl}); OpenSSL, GnuTLS and nginx refuse them. Turn on --http-listen.`);
   return out;
+}
+
+/** How many server processes to run: `auto` is one per core on PostgreSQL, and always one on the embedded store. */
+export function workerCount(config: Pick<Config, "workers" | "databaseUrl">, cores: number): number {
+  if (config.workers !== "auto") return config.workers;
+  return config.databaseUrl ? Math.max(1, Math.min(64, cores)) : 1;
 }
 
 /** The --help text, built from OPTIONS. */

@@ -1,13 +1,18 @@
 import { writeFile, mkdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { helpText, parseConfig, type Config } from "./config.js";
+import { availableParallelism } from "node:os";
+import { helpText, parseConfig, workerCount, type Config } from "./config.js";
 import { compose } from "./compose.js";
+import { PG_POOL_SIZE } from "./store/db.js";
+import { isFirstWorker, isWorker, runPrimary, tellPrimaryReady } from "./cluster.js";
 import { rotateRootKeyCommand } from "./root-key/command.js";
 
 /**
  * The only file that reads process.env or exits: parse the configuration, compose the
  * server, create the first admin on first start, listen, and stop cleanly on SIGINT/SIGTERM.
+ * With more than one worker (--workers), this process becomes the cluster's primary and each
+ * forked worker runs this same file as a server.
  */
 async function main() {
   if (process.argv[2] === "rotate-root-key") {
@@ -24,22 +29,42 @@ async function main() {
     process.exit(2);
   }
   const config: Config = parsed.config;
+  const workers = workerCount(config, availableParallelism());
+  if (workers > 1 && !isWorker()) {
+    if (workers * PG_POOL_SIZE > 90) console.log(`stamp: ${workers} worker processes open up to ${PG_POOL_SIZE} PostgreSQL connections each (${workers * PG_POOL_SIZE} in all); PostgreSQL allows 100 by default (max_connections): raise it, or lower --workers`);
+    const primary = runPrimary({ workers, log: (line) => console.log(`stamp: ${line}`) });
+    process.once("SIGINT", () => primary.stop("SIGINT"));
+    process.once("SIGTERM", () => primary.stop("SIGTERM"));
+    process.exit(await primary.done);
+  }
+  await serve(config);
+}
+
+/** One server process: compose, first start, listen; in a cluster, the primary prints what it would. */
+async function serve(config: Config) {
+  // Workers after the first would repeat its startup notices (the same configuration, the same database).
+  const quiet = isWorker() && !isFirstWorker();
   const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] };
   const server = await compose(config, {
     logger,
     onJobError: (msg, err) => console.error(`stamp: ${msg}: ${err instanceof Error ? err.message : String(err)}`),
     onNotice: (msg) => console.error(`stamp: ${msg}`),
   });
-  for (const n of server.notices) console.log(`stamp: ${n}`);
+  if (!quiet) for (const n of server.notices) console.log(`stamp: ${n}`);
   await bootstrap(config, server);
 
+  let stopping = false;
   const stop = async (signal: string) => {
-    console.log(`stamp: ${signal} received, stopping`);
+    // A worker hears both the terminal's SIGINT and the primary's SIGTERM: stop once.
+    if (stopping) return;
+    stopping = true;
+    if (!isWorker()) console.log(`stamp: ${signal} received, stopping`);
     await server.close().catch(() => {});
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  const lines: string[] = [];
   await server.app.listen({ host: config.host, port: config.port });
   if (server.httpApp && config.http) {
     await server.httpApp.listen({ host: config.http.host, port: config.http.port }).catch((e: NodeJS.ErrnoException) => {
@@ -47,14 +72,16 @@ async function main() {
     });
     const a = server.httpApp.server.address();
     const h = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
-    console.log(`stamp: CRLs, OCSP and CA certificates also on http://${h}:${typeof a === "object" && a ? a.port : config.http.port} (URLs in certificates: ${config.http.publicUrl})`);
+    lines.push(`CRLs, OCSP and CA certificates also on http://${h}:${typeof a === "object" && a ? a.port : config.http.port} (URLs in certificates: ${config.http.publicUrl})`);
   }
   server.jobs.start();
   const addr = server.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const scheme = config.tls.mode === "off" ? "http" : "https";
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  console.log(`stamp: listening on ${scheme}://${host}:${port} (public URL ${config.publicUrl}; API docs at ${config.publicUrl}/api/docs)`);
+  lines.push(`listening on ${scheme}://${host}:${port} (public URL ${config.publicUrl}; API docs at ${config.publicUrl}/api/docs)`);
+  if (isWorker()) tellPrimaryReady(lines);
+  else for (const line of lines) console.log(`stamp: ${line}`);
 }
 
 /** First start: the first admin, from the environment or as one-time credentials in a 0600 file. */

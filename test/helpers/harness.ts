@@ -101,6 +101,8 @@ export async function startServer(opts: { db?: Awaited<ReturnType<typeof freshDa
     STAMP_EMBEDDED_DURABILITY: "relaxed",
     // Many servers run at once: no plain-HTTP revocation listener unless a test asks (httpListener).
     STAMP_HTTP_LISTEN: "off",
+    // In-process servers are one process anyway; said so the configuration matches spawned ones.
+    STAMP_WORKERS: "1",
     ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
     ...(opts.httpListener ? { STAMP_HTTP_LISTEN: `127.0.0.1:${httpPort}`, STAMP_HTTP_PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
     ...opts.env,

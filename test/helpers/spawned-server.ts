@@ -28,7 +28,8 @@ export async function spawnServer(args: string[], opts: SpawnOptions = {}): Prom
   const argv = [process.execPath, "--import", "tsx", "src/server/main.ts", "--listen", "127.0.0.1:0", "--tls", "off", "--log-level", "warn", ...args];
   const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    // One process unless a test asks for more (test/cluster.test.ts): `auto` would fork one per core on PostgreSQL.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, STAMP_WORKERS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log: string[] = [];

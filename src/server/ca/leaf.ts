@@ -9,12 +9,7 @@ import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
 import type { Runtime } from "../ra/context.js";
-import { algorithmParams } from "../../pki/algorithms.js";
-import { buildPkcs12 } from "../../pki/pkcs12.js";
-import { generateKeyPair } from "node:crypto";
-import { promisify } from "node:util";
-
-const generateKeyPairAsync = promisify(generateKeyPair);
+import type { CryptoPool } from "../keys/crypto-pool.js";
 import type { Store } from "../store/store.js";
 import type { CaCertificateRow, CaKeyRow } from "../store/ca.repo.js";
 import type { LeafRecord, Signing, SigningToken } from "./signing.js";
@@ -52,7 +47,7 @@ interface IssuerParts {
  * certificate with its outcome and audit entry. Server-generated subject keys are made and
  * sealed here, since only this module touches private keys.
  */
-export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; rt: Runtime; revocationUrl: string; signing: Signing }) {
+export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; crypto: Pick<CryptoPool, "generateKeyPair" | "buildPkcs12">; rt: Runtime; revocationUrl: string; signing: Signing }) {
   const { store, keys, rt, signing } = deps;
   const base = `${deps.revocationUrl}/api/v1/cert-manager`;
   const issuers = new Map<string, Promise<IssuerParts>>();
@@ -141,19 +136,13 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
     },
     /** A throwaway public key of `alg` (the preview shows a certificate without keeping a key). */
     async previewSpki(alg: KeyAlgorithm) {
-      const p = algorithmParams(alg);
-      const pair =
-        p.nodeType === "rsa"
-          ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-          : p.nodeType === "ec"
-            ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-            : await generateKeyPairAsync("ed25519");
+      const pair = await deps.crypto.generateKeyPair(alg);
       return new Uint8Array(pair.publicKey.export({ type: "spki", format: "der" }));
     },
     /** A PKCS#12 file (RFC 7292) of the certificate, its chain and its server-held key. */
     async buildPkcs12(certificate: Uint8Array, chain: Uint8Array[], keyRef: KeyRef, alg: KeyAlgorithm, password: string) {
       const pkcs8 = await this.exportSubjectKey(keyRef, alg);
-      return buildPkcs12({ certificate, chain, privateKeyPkcs8: pkcs8, password, random: (n) => new Uint8Array(rt.random(n)) });
+      return deps.crypto.buildPkcs12({ certificate, chain, privateKeyPkcs8: pkcs8, password, random: (n) => new Uint8Array(rt.random(n)) });
     },
     /** The PKCS#8 PEM of a server-held subject key (for bundle, private-key and PKCS#12 exports). */
     async exportSubjectKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array> {

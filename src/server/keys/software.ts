@@ -31,9 +31,23 @@ export interface SoftwareKeys extends KeyBackend {
   exportPrivateKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array>;
 }
 
+/** Makes a key pair (compose.ts passes the crypto pool's, which runs RSA in a worker thread). */
+export type GenerateKeyPair = (alg: KeyAlgorithm) => Promise<{ privateKey: KeyObject }>;
+
+/** Node's asynchronous generation on the libuv pool: the default when no crypto pool is given. */
+const libuvGenerate: GenerateKeyPair = (alg) => {
+  const p = algorithmParams(alg);
+  return p.nodeType === "rsa"
+    ? generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
+    : p.nodeType === "ec"
+      ? generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
+      : generateKeyPairAsync("ed25519");
+};
+
 /** Creates the software key backend over a 32-byte root key or a keyring (seals with its current key). */
-export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
+export function createSoftwareKeys(deps: { rootKey: RootKeys; generateKeyPair?: GenerateKeyPair }): SoftwareKeys {
   const rootKey = asKeyring(deps.rootKey);
+  const generateKeyPair = deps.generateKeyPair ?? libuvGenerate;
   // Decrypted keys, keyed by a hash of the whole sealed record and its label (so a cache hit
   // can never skip the AAD check for a different label).
   const cache = new Map<string, KeyObject>();
@@ -79,7 +93,10 @@ export function createSoftwareKeys(deps: { rootKey: RootKeys }): SoftwareKeys {
   return {
     async generate(alg, label) {
       checkLabel(label);
-      return sealKey(await newPrivateKey(alg), alg, label);
+      // Never on the event loop: RSA-4096 takes seconds and must not block requests.
+      const { privateKey } = await generateKeyPair(alg);
+      checkKeyMatches(privateKey, alg, (m) => errors.internal(m));
+      return sealKey(privateKey, alg, label);
     },
 
     importPrivateKey(pkcs8Der, alg, label) {
@@ -167,23 +184,11 @@ export function sealedKeySigner(rootKey: RootKeys, sealed: Sealed, aad: string, 
 
 /** A new EC/RSA/Ed25519 key sealed under the root key with `aad`: the sealed record and its signer. */
 export async function newSealedKey(rootKey: RootKeys, alg: KeyAlgorithm, aad: string): Promise<{ sealed: Sealed; signer: Signer }> {
-  const privateKey = await newPrivateKey(alg);
+  const { privateKey } = await libuvGenerate(alg);
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   try {
     return { sealed: seal(asKeyring(rootKey), pkcs8, aad), signer: makeSigner(privateKey, alg) };
   } finally {
     pkcs8.fill(0);
   }
-}
-
-/** A new private key of `alg`; async generation runs on the libuv pool (RSA-4096 takes seconds and must not block requests). */
-async function newPrivateKey(alg: KeyAlgorithm): Promise<KeyObject> {
-  const p = algorithmParams(alg);
-  const pair =
-    p.nodeType === "rsa"
-      ? await generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-      : p.nodeType === "ec"
-        ? await generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-        : await generateKeyPairAsync("ed25519");
-  return pair.privateKey;
 }

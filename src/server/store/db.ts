@@ -14,6 +14,9 @@ import type { Database } from "./schema.js";
 import { listenPglite, listenPostgres, type ListenHandlers, type Listener } from "./cache-listener.js";
 
 /** Where the data lives: the embedded PGlite directory, or a PostgreSQL URL. */
+/** PostgreSQL connections one server process opens at most (each --workers process has its own pool). */
+export const PG_POOL_SIZE = 10;
+
 export type DbConfig = { kind: "pglite"; dataDir: string; listen?: string; durable?: boolean } | { kind: "postgres"; url: string; poolSize?: number };
 
 /** An open database: the Kysely handle and how to close it. */
@@ -94,7 +97,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
     }
   }
   // A connection attempt to a database that is down or black-holed gives up after 3 s.
-  const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, connectionTimeoutMillis: 3000 });
+  const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? PG_POOL_SIZE, connectionTimeoutMillis: 3000 });
   // A connection that dies (restart, kill -9 of the postmaster, pg_terminate_backend) emits
   // 'error' on its client: the pool listens only while the client is idle, so every client gets
   // a listener for its whole life, or the process dies of an unhandled 'error' event. The query
