@@ -113,6 +113,24 @@ export function content(buf: Uint8Array, t: Tlv): Uint8Array {
 
 /** Decodes an OBJECT IDENTIFIER's content octets to dotted form (X.690 §8.19). */
 export function decodeOid(c: Uint8Array): string {
+  // The same few dozen OIDs recur in every certificate and CSR: remember their text (bounded).
+  const key = c.length <= 32 ? Buffer.from(c.buffer, c.byteOffset, c.length).toString("latin1") : null;
+  const hit = key === null ? undefined : OID_TEXT.get(key);
+  if (hit !== undefined) return hit;
+  const text = decodeOidArcs(c);
+  if (key !== null) {
+    if (OID_TEXT.size >= OID_MEMO_MAX) OID_TEXT.clear();
+    OID_TEXT.set(key, text);
+  }
+  return text;
+}
+
+const OID_MEMO_MAX = 4096;
+const OID_TEXT = new Map<string, string>();
+const OID_DER = new Map<string, Uint8Array>();
+
+/** decodeOid without the memo. */
+function decodeOidArcs(c: Uint8Array): string {
   if (c.length === 0) throw new DerError("empty OID");
   const arcs: number[] = [];
   let value = 0;
@@ -208,6 +226,18 @@ export function derSmallInt(n: number): Uint8Array {
 
 /** OBJECT IDENTIFIER from dotted form. */
 export function derOid(dotted: string): Uint8Array {
+  let der = OID_DER.get(dotted);
+  if (!der) {
+    der = encodeOid(dotted);
+    if (OID_DER.size >= OID_MEMO_MAX) OID_DER.clear();
+    OID_DER.set(dotted, der);
+  }
+  // A copy: callers own what they get (the memo saves the arithmetic, not the bytes).
+  return der.slice();
+}
+
+/** derOid without the memo. */
+function encodeOid(dotted: string): Uint8Array {
   const arcs = dotted.split(".").map(Number);
   const values = [arcs[0] * 40 + arcs[1], ...arcs.slice(2)];
   const out: number[] = [];
