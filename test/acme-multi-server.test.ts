@@ -58,6 +58,42 @@ describe.skipIf(dbKind !== "postgres")("ACME on two Stamp servers over one Postg
     return { c, sent };
   }
 
+  it("fail/ an account deactivated, or its key changed, on A is honoured by B within a second (B caches accounts)", async () => {
+    const within = async (ms: number, probe: () => Promise<boolean>) => {
+      const start = Date.now();
+      for (;;) {
+        const began = Date.now() - start;
+        if (await probe()) return;
+        if (began >= ms) throw new Error(`not honoured within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // Key change: the account is read (and cached) on B, its key is changed on A.
+    const oldKey = acmeKey();
+    const onA = client(() => "A", oldKey).c;
+    await onA.init();
+    expect((await onA.newAccount({}, await env.eab())).status).toBe(201);
+    const onB = client(() => "B", oldKey).c;
+    await onB.init();
+    onB.kid = onA.kid;
+    expect((await onB.newOrder(["cached.stamp.test"])).status).toBe(201);
+    const newKey = acmeKey();
+    expect((await onA.keyChange(newKey)).status).toBe(200);
+    const refused = async (c: AcmeClient) => (await c.newOrder(["cached.stamp.test"])).body?.type === "urn:ietf:params:acme:error:unauthorized";
+    await within(1000, () => refused(onB));
+    const renewed = client(() => "B", newKey).c;
+    await renewed.init();
+    renewed.kid = onA.kid;
+    expect((await renewed.newOrder(["cached.stamp.test"])).status).toBe(201);
+
+    // Deactivation on A: B, which has the account cached, refuses it.
+    const off = await client(() => "A", newKey).c;
+    await off.init();
+    off.kid = onA.kid;
+    expect((await off.post(onA.kid!, { status: "deactivated" })).body.status).toBe("deactivated");
+    await within(1000, () => refused(renewed));
+  });
+
   it("ok/ a whole order alternating between the servers, each nonce used on the other server: no badNonce", async () => {
     expect(b.url).not.toBe(env.s.url);
     const { c, sent } = client((n) => (n % 2 ? "B" : "A"));

@@ -2,7 +2,7 @@ import type { CacheHub } from "./cache.js";
 import type { Store } from "./store.js";
 
 /** Tables whose rows the caches hold; migration 0017 puts a notifying trigger on each. */
-export const CACHED_TABLES = ["users", "identities", "identity_client_secrets", "revoked_tokens", "memberships", "certificate_profiles", "certificate_templates", "cas", "ca_keys", "ca_certificates", "alert_rules"] as const;
+export const CACHED_TABLES = ["users", "identities", "identity_client_secrets", "revoked_tokens", "memberships", "certificate_profiles", "certificate_templates", "cas", "ca_keys", "ca_certificates", "alert_rules", "acme_accounts"] as const;
 
 const CACHED = new Set<string>(CACHED_TABLES);
 // insert into "t", update "t", delete from "t": as Kysely compiles them and as raw SQL writes them.
@@ -79,6 +79,11 @@ export function withCache(inner: Store, hub: CacheHub, observe: (fn: (sql: strin
         const set = hub.isLive() ? await spkis() : null;
         return set ? set.has(hex(spki)) : inner.ca.isCaKey(spki);
       },
+    },
+    acme: {
+      ...inner.acme,
+      // Every ACME request reads its account (the JWS kid); deactivation and key change notify.
+      accountById: c({ max: 20_000, key: (id) => id, tags: (id) => [`acme_accounts:${id}`] }, inner.acme.accountById),
     },
     alert: {
       ...inner.alert,
