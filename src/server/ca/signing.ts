@@ -115,14 +115,12 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
     },
   });
 
-  /** One transaction: the certificates, their `signed` outcomes (and `failed` ones), their audit entries. */
+  /** One statement: the certificates, their `signed` outcomes (and `failed` ones), their audit entries. */
   async function commitLeaves(ok: { token: SigningToken; record: LeafRecord }[], failed: SigningToken[]) {
-    await store.transaction(async (tx) => {
-      if (ok.length) await tx.cert.insertCertificates(ok.map((o) => o.record.certificate));
-      if (ok.length) await tx.ca.recordOutcomes(ok.map((o) => o.token), "signed");
-      if (failed.length) await tx.ca.recordOutcomes(failed, "failed");
-      if (ok.length) await tx.misc.auditMany(ok.map((o) => o.record.audit));
-    });
+    await store.issuance.commitLeaves(
+      ok.map((o) => ({ certificate: o.record.certificate, issuerCaId: o.token.issuerCaId, serial: o.token.serial, audit: o.record.audit })),
+      failed,
+    );
   }
 
   return {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { CANONICAL_PREFIX, canonicalTail, entryHash } from "../../contract/audit-chain.js";
+import { CANONICAL_PREFIX, canonicalTail } from "../../contract/audit-chain.js";
 import type { Database } from "./schema.js";
 
 /** One audit event as the store writes it. */
@@ -57,33 +57,6 @@ export function auditRepo(db: Kysely<Database>) {
       from n`.execute(ex);
   }
 
-  /**
-   * Appends several entries with one lock of the head: the hashes are computed here, with the
-   * same encoding the database uses for a single append and `stamp audit verify` checks
-   * (contract/audit-chain.ts), then every row and the new head go in one statement. Meant for a
-   * transaction (group commit); the head stays locked until it commits.
-   */
-  async function appendMany(ex: Kysely<Database>, entries: AuditInsert[]) {
-    if (!entries.length) return;
-    const head = (await sql<{ last_id: string | null; last_hash: string }>`select last_id::text as last_id, last_hash from audit_chain_head where id = 1 for update`.execute(ex)).rows[0];
-    if (!head) throw new Error("the audit chain head row is missing (migration 0008)");
-    let id = BigInt(head.last_id ?? "0");
-    let prev = head.last_hash;
-    const rows = entries.map((e) => {
-      id += 1n;
-      const detail = JSON.parse(JSON.stringify(e.detail)) as Record<string, unknown>;
-      const createdAt = e.at.toISOString();
-      const hash = entryHash({ id: id.toString(), prevHash: prev, projectId: e.projectId, actorType: e.actorType, actorId: e.actorId, action: e.action, objectType: e.objectType, objectId: e.objectId, outcome: e.outcome, sourceIp: e.sourceIp, createdAt, detail });
-      const row = sql`(${id.toString()}::bigint, ${e.projectId}::uuid, ${e.actorType}::text, ${e.actorId}::text, ${e.action}::text, ${e.objectType}::text, ${e.objectId}::text, ${e.outcome}::text, ${e.sourceIp}::text, ${JSON.stringify(detail)}::jsonb, ${createdAt}::timestamptz, ${prev}::text, ${hash}::text)`;
-      prev = hash;
-      return row;
-    });
-    await sql`
-      with moved as (update audit_chain_head set last_id = ${id.toString()}::bigint, last_hash = ${prev}::text where id = 1)
-      insert into audit_log (id, project_id, actor_type, actor_id, action, object_type, object_id, outcome, source_ip, detail, created_at, prev_hash, hash)
-      values ${sql.join(rows)}`.execute(ex);
-  }
-
   function filtered<Q extends { where: (...a: any[]) => Q }>(s: Q, q: AuditFilters): Q {
     if (q.action) s = s.where("action", "=", q.action);
     if (q.actorId) s = s.where("actor_id", "=", q.actorId);
@@ -98,10 +71,6 @@ export function auditRepo(db: Kysely<Database>) {
     /** Appends an audit event to the chain (in the caller's transaction, or its own). */
     async audit(e: AuditInsert) {
       await append(db, e);
-    },
-    /** Appends events to the chain in order, under one lock of the head (use inside a transaction). */
-    async auditMany(entries: AuditInsert[]) {
-      await appendMany(db, entries);
     },
     /** A page of a project's audit log, newest first, keyset-paginated by id. */
     auditPage(q: AuditFilters & { projectId: string; before?: string; limit: number }) {

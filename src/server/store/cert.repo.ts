@@ -32,7 +32,7 @@ export interface NewCertificate {
 }
 
 /** The `certificates` row of a new certificate. */
-function certificateValues(c: NewCertificate) {
+export function certificateValues(c: NewCertificate) {
   return {
     id: c.id,
     project_id: c.projectId,

@@ -9,6 +9,7 @@ import { acmeRepo } from "./acme.repo.js";
 import { alertRepo } from "./alert.repo.js";
 import { idempotencyRepo } from "./idempotency.repo.js";
 import { reconcileRepo } from "./reconcile.repo.js";
+import { issuanceRepo } from "./issuance.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -21,6 +22,7 @@ export interface Repos {
   alert: ReturnType<typeof alertRepo>;
   idempotency: ReturnType<typeof idempotencyRepo>;
   reconcile: ReturnType<typeof reconcileRepo>;
+  issuance: ReturnType<typeof issuanceRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -39,7 +41,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */
