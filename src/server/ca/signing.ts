@@ -30,7 +30,6 @@ export interface SigningToken {
   readonly issuerCaId: string | null;
   readonly kind: SigningKind;
   readonly subjectId: string | null;
-  readonly tbs: Uint8Array;
 }
 
 /** What `prepare` needs: the TBS, who signs it, and the lint that must pass first. */
@@ -54,6 +53,8 @@ export interface LeafRecord {
 
 interface TokenState {
   signer: Signer;
+  /** The bytes that passed lint: a private copy, so nothing changes them before they are signed. */
+  tbs: Uint8Array;
   used: boolean;
 }
 
@@ -63,20 +64,20 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
   const tokens = new WeakMap<SigningToken, TokenState>();
 
   /** Takes a token for its one signature; a token this module did not make, or one already used, is refused. */
-  function consume(token: SigningToken): Signer {
+  function consume(token: SigningToken): TokenState {
     const state = tokens.get(token);
     if (!state) throw errors.internal("A signing token that the CA did not prepare was presented.");
     if (state.used) throw errors.internal(`The signing token for serial ${token.serial} was already used; a token signs once.`);
     state.used = true;
-    return state.signer;
+    return state;
   }
 
-  /** Signs the TBS; a signer failure is returned, not thrown, so the caller records it. */
-  async function signTbs(token: SigningToken, signer: Signer): Promise<Uint8Array> {
-    return assembleCertificate(token.tbs, signer.keyAlgorithm, await signer.sign(token.tbs));
+  /** Signs the linted TBS and assembles the certificate (throws what the signer throws). */
+  async function signTbs({ tbs, signer }: TokenState): Promise<Uint8Array> {
+    return assembleCertificate(tbs, signer.keyAlgorithm, await signer.sign(tbs));
   }
 
-  const leaves = createGroupCommit<{ token: SigningToken; signer: Signer; record: (der: Uint8Array) => LeafRecord }, Uint8Array>({
+  const leaves = createGroupCommit<{ token: SigningToken; state: TokenState; record: (der: Uint8Array) => LeafRecord }, Uint8Array>({
     maxBatch: deps.maxBatch ?? 128,
     maxInFlight: deps.maxInFlight ?? 1,
     async run(items) {
@@ -85,12 +86,12 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
       // 2. Sign, outside any transaction; a failure stays with its own item.
       const signed = await Promise.all(items.map(async (it) => {
         try {
-          return { der: await signTbs(it.token, it.signer) };
+          return { der: await signTbs(it.state) };
         } catch (e) {
           return { error: e };
         }
       }));
-      // 3. Certificates, outcomes and audit entries in one transaction.
+      // 3. Certificates, outcomes and audit entries in one statement.
       const ok = items.flatMap((it, i) => ("der" in signed[i] ? [{ token: it.token, record: it.record(signed[i].der as Uint8Array) }] : []));
       const failed = items.filter((_, i) => "error" in signed[i]).map((it) => it.token);
       const commitErrors = new Map<SigningToken, unknown>();
@@ -126,12 +127,13 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
   return {
     /** Lints the TBS and returns the single-use token that may sign it (throws validation with every lint violation). */
     prepare(req: SigningRequest): SigningToken {
-      const v = req.lint(req.tbs);
+      const tbs = req.tbs.slice();
+      const v = req.lint(tbs);
       // RFC 5280 §4.1.1.2: the TBS's signature field must name the algorithm the signer uses.
-      if (!tbsSignatureMatches(req.tbs, req.signer.keyAlgorithm)) v.push({ field: "certificate", code: "lint_signature_algorithm", message: `The TBS names a signature algorithm other than the signing key's (${req.signer.keyAlgorithm}) (RFC 5280 §4.1.1.2).` });
+      if (!tbsSignatureMatches(tbs, req.signer.keyAlgorithm)) v.push({ field: "certificate", code: "lint_signature_algorithm", message: `The TBS names a signature algorithm other than the signing key's (${req.signer.keyAlgorithm}) (RFC 5280 §4.1.1.2).` });
       if (v.length) throw errors.validation("The certificate failed the pre-issuance lint and was not signed; see violations.", v);
-      const token: SigningToken = Object.freeze({ serial: serialHex(req.serialNumber), issuerCaId: req.issuerCaId, kind: req.kind, subjectId: req.subjectId, tbs: req.tbs });
-      tokens.set(token, { signer: req.signer, used: false });
+      const token: SigningToken = Object.freeze({ serial: serialHex(req.serialNumber), issuerCaId: req.issuerCaId, kind: req.kind, subjectId: req.subjectId });
+      tokens.set(token, { signer: req.signer, tbs, used: false });
       return token;
     },
 
@@ -141,11 +143,11 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
      * fails leaves the signature unused and recorded `abandoned`.
      */
     async signOne(token: SigningToken, commit: (tx: Repos, der: Uint8Array) => Promise<void>): Promise<Uint8Array> {
-      const signer = consume(token);
+      const state = consume(token);
       await store.ca.recordIntents([{ issuerCaId: token.issuerCaId, serial: token.serial, kind: token.kind, subjectId: token.subjectId }]);
       let der: Uint8Array;
       try {
-        der = await signTbs(token, signer);
+        der = await signTbs(state);
       } catch (e) {
         await store.ca.recordOutcomes([token], "failed").catch(() => undefined);
         throw e;
@@ -167,8 +169,7 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
      * resolves once the certificate, its `signed` record and its audit entry are committed.
      */
     async issueLeaf(token: SigningToken, record: (der: Uint8Array) => LeafRecord): Promise<Uint8Array> {
-      const signer = consume(token);
-      return leaves.submit({ token, signer, record });
+      return leaves.submit({ token, state: consume(token), record });
     },
 
     /** Waits for leaves in flight (server shutdown). */
