@@ -54,6 +54,22 @@ function microsToIso(us: string): string {
   return `${new Date(Number(n / 1000n)).toISOString().slice(0, -1)}${String(n % 1000n).padStart(3, "0")}Z`;
 }
 
+/** Fewest hex digits a search term needs to be matched against serial numbers too: shorter ones ("db", "cafe") are words, not serials. */
+export const SERIAL_SEARCH_MIN_DIGITS = 8;
+
+/**
+ * The serial-number prefix a search term stands for, as stored (lowercase hex, no separators, no
+ * leading 00 octet): `4F:A2:…`, `00:c1:…`, `0x4fa2…` and `4fa2…` all qualify. Null when the term
+ * is not hex or is shorter than SERIAL_SEARCH_MIN_DIGITS digits.
+ */
+export function serialSearchPrefix(term: string): string | null {
+  const t = term.trim().toLowerCase().replace(/^0x/, "");
+  if (!/^[0-9a-f]{2}(:?[0-9a-f]{2})*:?[0-9a-f]?$/.test(t)) return null;
+  // Stored serials are positive INTEGER contents without the 00 octet DER adds before a high bit.
+  const hex = t.replace(/:/g, "").replace(/^(00)+(?=..)/, "");
+  return hex.length >= SERIAL_SEARCH_MIN_DIGITS ? hex : null;
+}
+
 /** Templates, profiles and leaf certificates. */
 export function certRepo(db: Kysely<Database>) {
   /** The list query: one builder for `list` and `explainList`, so the plan test sees what runs. */
@@ -65,7 +81,12 @@ export function certRepo(db: Kysely<Database>) {
       .where("project_id", "=", q.projectId);
     if (q.profileId) s = s.where("profile_id", "=", q.profileId);
     if (q.caId) s = s.where("ca_id", "=", q.caId);
-    if (q.search) s = s.where("search_text", "like", `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+    if (q.search) {
+      // certificates_search (pg_trgm GIN) serves the substring; certificates_serial the prefix.
+      const text = `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      const serial = serialSearchPrefix(q.search);
+      s = serial === null ? s.where("search_text", "like", text) : s.where((eb) => eb.or([eb("search_text", "like", text), eb("serial", "like", `${serial}%`)]));
+    }
     if (q.expiresBefore) s = s.where("not_after", "<", q.expiresBefore);
     if (q.status === "revoked") s = s.where("status", "=", "revoked");
     else if (q.status === "renewed") s = s.where("status", "=", "active").where("renewed_by_id", "is not", null);
