@@ -195,6 +195,11 @@ describe("ok/ search by SAN and serial, within the project", () => {
     expect(await found(p.one, "example.com")).toEqual(["alpha.example.com", "beta.example.com"]);
     expect(await found(p.one, "alias-host.INTERNAL")).toEqual(["alpha.example.com"]);
     expect(await found(p.one, "st.int")).toEqual(["alpha.example.com"]);
+    // Whole words (`example`) find the rows through certificates_search_words; the substring decides.
+    expect(await found(p.one, ".example.")).toEqual(["alpha.example.com", "beta.example.com"]);
+    expect(await found(p.one, "ha.example.c")).toEqual(["alpha.example.com"]);
+    expect(await found(p.one, "x.example.com")).toEqual([]);
+    expect(await found(p.one, "example.com.")).toEqual([]);
   });
   it("by IP address SAN (IPv4 and IPv6, whole or part)", async () => {
     expect(await found(p.one, "192.0.2.17")).toEqual(["alpha.example.com"]);
@@ -308,11 +313,11 @@ describe.skipIf(dbKind !== "postgres")("plan/ a million certificates", () => {
     expect(paged).not.toMatch(/Rows Removed by Filter/);
     console.log(`EXPLAIN (ANALYZE, BUFFERS) cursor page:\n${await s.server.store.cert.explainList({ projectId: project, now: new Date(), limit: 100, cursor: { createdAtMicros: m[1], id: m[2] } }, { analyze: true })}`);
   });
-  it("EXPLAIN of a search by name uses certificates_search, by serial certificates_serial; no Seq Scan", async () => {
+  it("EXPLAIN of a search by name uses certificates_search_words, by serial certificates_serial; no Seq Scan", async () => {
     const byName = await plan({ search: "host-4242." });
     const bySerial = await plan({ search: SERIAL_4242 });
     console.log(`EXPLAIN search by name:\n${byName}\n\nEXPLAIN search by serial:\n${bySerial}`);
-    expect(byName).toContain("certificates_search");
+    expect(byName).toContain("certificates_search_words");
     expect(bySerial).toContain("certificates_serial");
     for (const p of [byName, bySerial]) expect(p).not.toMatch(/Seq Scan on certificates/);
   });
