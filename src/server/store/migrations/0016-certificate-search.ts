@@ -45,6 +45,9 @@ export const certificateSearch: Migration = {
       drop index if exists certificates_renewed_by;
       create index certificates_renewed_from on certificates(renewed_from_id) where renewed_from_id is not null;
       create index certificates_renewed_by on certificates(renewed_by_id) where renewed_by_id is not null;
+      -- Statistics for the new expression index now: the search asks the planner how common its
+      -- words are, and PGlite runs no autovacuum (so no autoanalyze) to gather them later.
+      analyze certificates;
     `.execute(db);
   },
 };
