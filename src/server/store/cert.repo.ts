@@ -68,8 +68,14 @@ export function searchWords(term: string): string[] {
 /** A text[] literal of search words ([a-z0-9] only; quoted, so `null` stays a word). */
 const wordsArray = (words: string[]) => `{${words.map((w) => `"${w}"`).join(",")}}`;
 
-/** Up to this many estimated rows, a search goes through its whole words alone (searchByWords). */
-const RARE_WORDS_ROWS = 2000;
+/**
+ * A search goes through its whole words alone when the planner expects them in at most this
+ * share of the rows (searchByWords). 0.5% is PostgreSQL's estimate for a word its statistics do
+ * not list as common (DEFAULT_CONTAIN_SEL, also its guess with no statistics at all).
+ */
+const RARE_WORDS_SHARE = 0.005;
+/** …or in at most this many rows, whatever the table's size. */
+const RARE_WORDS_MIN = 500;
 
 /** Fewest hex digits a search term needs to be matched against serial numbers too: shorter ones ("db", "cafe") are words, not serials. */
 export const SERIAL_SEARCH_MIN_DIGITS = 8;
@@ -91,7 +97,8 @@ export function serialSearchPrefix(term: string): string | null {
 export function certRepo(db: Kysely<Database>) {
   /**
    * Whether a search goes through its whole words (certificates_search_words alone) or through
-   * the trigram index: the words when the planner expects them in at most RARE_WORDS_ROWS rows.
+   * the trigram index: the words when the planner expects them in at most RARE_WORDS_SHARE of
+   * the rows (or RARE_WORDS_MIN), that is when none of them is a word its statistics know as common.
    * Left to itself the planner adds the trigram index (a BitmapAnd) when a word is rare, and the
    * AND of common trigrams (`www`, `exa`, `com`, digit triples) reads thousands of index pages:
    * 230 ms at 1M rows, against 1 ms for the rare word alone. When every word is common
@@ -100,11 +107,13 @@ export function certRepo(db: Kysely<Database>) {
   async function searchByWords(search: string | undefined): Promise<boolean> {
     const words = search ? searchWords(search) : [];
     if (words.length === 0) return false;
-    // A literal (words are [a-z0-9] only), so the estimate uses the words' statistics.
-    const r = await sql<{ "QUERY PLAN": unknown }>`explain (format json) select 1 from certificates where ${SEARCH_WORDS} @> ${sql.lit(wordsArray(words))}::text[]`.execute(db);
-    const plan = r.rows[0]?.["QUERY PLAN"];
-    const rows = Number((typeof plan === "string" ? JSON.parse(plan) : plan)?.[0]?.Plan?.["Plan Rows"]);
-    return Number.isFinite(rows) && rows <= RARE_WORDS_ROWS;
+    // A literal (words are [a-z0-9] only), so the estimate uses the words' statistics; the
+    // second branch is the table's estimated size, in the same round trip.
+    const r = await sql<{ "QUERY PLAN": unknown }>`explain (format json) select 1 from certificates where ${SEARCH_WORDS} @> ${sql.lit(wordsArray(words))}::text[] union all select 1 from certificates`.execute(db);
+    const raw = r.rows[0]?.["QUERY PLAN"];
+    const branches = ((typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan?: { Plans?: { "Plan Rows"?: number }[] } }[] | undefined)?.[0]?.Plan?.Plans ?? [];
+    const [matching, all] = branches.map((b) => Number(b["Plan Rows"]));
+    return Number.isFinite(matching) && Number.isFinite(all) && matching <= Math.max(RARE_WORDS_MIN, all * RARE_WORDS_SHARE);
   }
   /** The list query: one builder for `list` and `explainList`, so the plan test sees what runs. */
   function listQuery(q: CertificateQuery, byWords: boolean) {

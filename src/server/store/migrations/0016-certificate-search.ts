@@ -12,7 +12,8 @@ import type { Migration } from "./migration.js";
  * - `certificates_search_words`: GIN over the words of `search_text` (runs of [a-z0-9]). A term
  *   with a word between two separators (`4242` in `host-4242.acme`) must hold it whole, and one
  *   rare word finds the rows at once, where the AND of common trigrams (every name has `com`,
- *   `exa`, digits) read 5,000 index pages at 1M rows.
+ *   `exa`, digits) read 5,000 index pages at 1M rows. `searchByWords` in cert.repo.ts takes
+ *   this index when the planner expects the words in few rows, the trigram one otherwise.
  * - `certificates_serial`: btree on `serial` with text_pattern_ops: serial prefix search, and
  *   ACME's `certificateBySerial` (`serial = $1`), which had no index with serial first.
  * - dropped `certificates_ca_status (ca_id, status)`: `unique (ca_id, serial)` already leads with
