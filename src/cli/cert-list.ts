@@ -12,7 +12,7 @@ export const certList: Command = {
 
 Options:
   --status S            ${certificateStatus.options.join(", ")}
-  --search TEXT         substring of the common name or a SAN
+  --search TEXT         substring of the common name or a SAN, or a serial (prefix, ≥ 8 hex digits)
   --profile PROFILE     id or slug
   --ca CA               id or name of the issuing CA
   --expires-before DATE ISO 8601 date-time

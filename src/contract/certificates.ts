@@ -190,7 +190,7 @@ export const listCertificatesQuery = z.strictObject({
   status: certificateStatus.optional(),
   profileId: uuid.optional(),
   caId: uuid.optional(),
-  search: line(253).min(1).optional().describe("substring of the common name or a SAN, case-insensitive"),
+  search: line(253).min(1).optional().describe("substring of the common name or a SAN, case-insensitive; or, from 8 hex digits on (colons, 0x and a leading 00 allowed), a prefix of the serial number"),
   expiresBefore: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),

@@ -2,6 +2,7 @@ import { mkdir, statfs } from "node:fs/promises";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { pgliteDialect } from "./pglite-dialect.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -68,8 +69,10 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
     }
     const notices = lock.tookOverFrom ? [`took over the data directory lock left by PID ${lock.tookOverFrom.pid} (${lock.tookOverFrom.listen}), which no longer runs`] : [];
     try {
-      // int8 as string, as with pg below: the same rows from both stores.
-      const lite = await PGlite.create({ ...pgliteStorage(cfg.dataDir, cfg.durable ?? true), parsers: { 20: (v: string) => v } });
+      // int8 as string, as with pg below: the same rows from both stores. pg_trgm backs the
+      // certificate search index (migration 0016): every open must load it, or writes to
+      // `certificates` fail once that index exists.
+      const lite = await PGlite.create({ ...pgliteStorage(cfg.dataDir, cfg.durable ?? true), parsers: { 20: (v: string) => v }, extensions: { pg_trgm } });
       const obs = observers();
       const db = new Kysely<Database>({ dialect: resilientDialect(pgliteDialect(lite)), log: obs.log });
       return {

@@ -11,13 +11,14 @@ import { auditChain } from "./migrations/0008-audit-chain.js";
 import { sessions } from "./migrations/0009-sessions.js";
 import { idempotency } from "./migrations/0014-idempotency.js";
 import { reconciliation } from "./migrations/0015-reconciliation.js";
+import { certificateSearch } from "./migrations/0016-certificate-search.js";
 import { cacheInvalidation } from "./migrations/0017-cache-invalidation.js";
 import { acmeAccountCache } from "./migrations/0018-acme-account-cache.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, cacheInvalidation, acmeAccountCache];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"
