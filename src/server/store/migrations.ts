@@ -11,11 +11,12 @@ import { auditChain } from "./migrations/0008-audit-chain.js";
 import { sessions } from "./migrations/0009-sessions.js";
 import { idempotency } from "./migrations/0014-idempotency.js";
 import { reconciliation } from "./migrations/0015-reconciliation.js";
+import { crlParts } from "./migrations/0016-crl-parts.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, crlParts];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

@@ -14,12 +14,25 @@ export interface RevokedRow {
   hold_released_at: Date | null;
 }
 
+/** One revoked certificate as a full CRL streams it: times as milliseconds since 1970 (no Date parsing per row). */
+export interface RevokedEntryRow {
+  serial: string;
+  revoked_ms: number | null;
+  revocation_reason: string | null;
+  invalidity_ms: number | null;
+}
+
+/** A CRL without its body. */
+export type CrlInfo = Omit<CrlRow, "der">;
+
+const CRL_INFO = ["id", "ca_id", "ca_key_id", "crl_number", "delta_base", "revocation_seq", "this_update", "next_update", "entries", "size", "created_at"] as const;
+
 /** CRLs, the revocation data they are built from, and OCSP responder certificates. */
 export function revocationRepo(db: Kysely<Database>) {
   return {
-    /** The newest CRL of a CA key: full (`delta` false), delta (true) or either (undefined). */
-    latestCrl(caKeyId: string, delta?: boolean) {
-      let q = db.selectFrom("crls").selectAll().where("ca_key_id", "=", caKeyId);
+    /** The newest CRL of a CA key, without its body (crlBody): full (`delta` false), delta (true) or either (undefined). */
+    latestCrl(caKeyId: string, delta?: boolean): Promise<CrlInfo | undefined> {
+      let q = db.selectFrom("crls").select(CRL_INFO).where("ca_key_id", "=", caKeyId);
       if (delta === true) q = q.where("delta_base", "is not", null);
       if (delta === false) q = q.where("delta_base", "is", null);
       return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
@@ -34,8 +47,11 @@ export function revocationRepo(db: Kysely<Database>) {
       if (delta === false) q = q.where("delta_base", "is", null);
       return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
     },
-    /** Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number. */
-    async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number; der: Uint8Array }) {
+    /**
+     * Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number.
+     * Either `der` (the whole CRL) or `size`, with the body then written by insertCrlPart in the same transaction.
+     */
+    async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number } & ({ der: Uint8Array } | { size: number })) {
       await db
         .insertInto("crls")
         .values({
@@ -48,9 +64,31 @@ export function revocationRepo(db: Kysely<Database>) {
           this_update: c.thisUpdate,
           next_update: c.nextUpdate,
           entries: c.entries,
-          der: c.der,
+          ...("der" in c ? { der: c.der } : { der: null, size: c.size }),
         })
         .execute();
+    },
+    /** One part of a CRL stored in parts (numbered from 0, in order). */
+    async insertCrlPart(crlId: string, part: number, bytes: Uint8Array) {
+      await db.insertInto("crl_parts").values({ crl_id: crlId, part, bytes }).execute();
+    },
+    /**
+     * A CRL's DER: its `der`, or its parts copied into one buffer of the recorded size, read a
+     * part at a time (so the body is in memory once). Undefined when there is no such CRL.
+     */
+    async crlBody(id: string): Promise<Buffer | undefined> {
+      const row = await db.selectFrom("crls").select(["der", "size"]).where("id", "=", id).executeTakeFirst();
+      if (!row) return undefined;
+      if (row.der) return Buffer.from(row.der.buffer, row.der.byteOffset, row.der.byteLength);
+      const out = Buffer.allocUnsafe(row.size ?? 0);
+      let p = 0;
+      for (let part = 0; p < out.length; part++) {
+        const r = await db.selectFrom("crl_parts").select("bytes").where("crl_id", "=", id).where("part", "=", part).executeTakeFirst();
+        if (!r || p + r.bytes.length > out.length) throw new Error(`CRL ${id}: its stored parts do not add up to its size`);
+        out.set(r.bytes, p);
+        p += r.bytes.length;
+      }
+      return out;
     },
     /** The CRLs of a CA, newest first, without their bodies. */
     crlsOf: (caId: string, limit: number) =>
@@ -62,8 +100,8 @@ export function revocationRepo(db: Kysely<Database>) {
         .orderBy("crl_number", "desc")
         .limit(limit)
         .execute(),
-    /** One CRL with its body. */
-    crlById: (id: string) => db.selectFrom("crls").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** One CRL, without its body (crlBody). */
+    crlById: (id: string): Promise<CrlInfo | undefined> => db.selectFrom("crls").select(CRL_INFO).where("id", "=", id).executeTakeFirst(),
     /** A CA's current revocation sequence number. */
     async revocationSeq(caId: string): Promise<string> {
       const r = await db.selectFrom("cas").select("revocation_seq").where("id", "=", caId).executeTakeFirst();
@@ -71,17 +109,28 @@ export function revocationRepo(db: Kysely<Database>) {
     },
     /** The revocation sequence numbers of every CA (the OCSP caches poll this). */
     allRevocationSeqs: () => db.selectFrom("cas").select(["id", "revocation_seq"]).execute(),
-    /** A batch of a key's revoked certificates with serials after `afterSerial` (keyset, serial order). */
-    revokedBatch(caKeyId: string, afterSerial: string, limit: number): Promise<RevokedRow[]> {
-      return db
-        .selectFrom("certificates")
-        .select(["serial", "revoked_at", "revocation_reason", "invalidity_date", "status", "hold_released_at"])
-        .where("ca_key_id", "=", caKeyId)
-        .where("status", "=", "revoked")
-        .where("serial", ">", afterSerial)
-        .orderBy("serial")
-        .limit(limit)
-        .execute();
+    /**
+     * A key's revoked certificates in batches of `batch`, through a cursor: call inside a snapshot
+     * transaction. In table order, not serial order (RFC 5280 does not order revokedCertificates),
+     * so PostgreSQL reads the table once instead of jumping through it by the serial index.
+     */
+    async *revokedEntries(caKeyId: string, batch: number): AsyncGenerator<RevokedEntryRow[]> {
+      // The whole result is read: plan for total time, not the first rows (a cursor's default).
+      await sql`set local cursor_tuple_fraction = 1`.execute(db);
+      await sql`declare stamp_crl_entries no scroll cursor for
+        select serial, (extract(epoch from revoked_at) * 1000)::float8 as revoked_ms, revocation_reason,
+          (extract(epoch from invalidity_date) * 1000)::float8 as invalidity_ms
+        from certificates where ca_key_id = ${caKeyId} and status = 'revoked'`.execute(db);
+      try {
+        for (;;) {
+          const { rows } = await sql<RevokedEntryRow>`fetch forward ${sql.lit(batch)} from stamp_crl_entries`.execute(db);
+          if (rows.length) yield rows;
+          if (rows.length < batch) return;
+        }
+      } finally {
+        // After a failed statement the transaction is aborted and its rollback closes the cursor.
+        await sql`close stamp_crl_entries`.execute(db).catch(() => {});
+      }
     },
     /** Certificates of a key whose revocation state changed after sequence `seq` (a delta CRL's entries). */
     changedSince(caKeyId: string, seq: string): Promise<RevokedRow[]> {
