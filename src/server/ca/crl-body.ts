@@ -12,7 +12,7 @@ import { crlSignedParts, crlTbsParts, type CrlTbsInput } from "../../pki/crl.js"
 import type { Signer } from "../keys/index.js";
 
 /** Bytes per stored part and per read from the spill file. */
-export const PART_BYTES = 1024 * 1024;
+export const PART_BYTES = 256 * 1024;
 
 /** Encoded entries: their total length and a way to read them again, in order, as often as needed. */
 export interface EntryBytes {

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Migration } from "./migration.js";
 
 /**
- * A large CRL is stored in parts (about 1 MiB each) instead of one bytea: a million entries make
+ * A large CRL is stored in parts (256 KiB each) instead of one bytea: a million entries make
  * a 53 MB CRL, and one 53 MB parameter costs twice that again in hex on the way to PostgreSQL.
  * `der` stays for small CRLs (and those stored before); `size` is the whole CRL's length.
  */
