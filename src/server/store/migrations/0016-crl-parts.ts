@@ -18,6 +18,8 @@ export const crlParts: Migration = {
         bytes bytea not null,
         primary key (crl_id, part)
       );
+      -- Serials and signatures hardly compress: skip pglz on the way in (it costs more than it saves).
+      alter table crl_parts alter column bytes set storage external;
       -- A CRL's body is exactly one of the two.
       alter table crls add constraint crls_body check (der is not null or size is not null);
     `.execute(db);
