@@ -22,6 +22,19 @@ export interface RevokedEntryRow {
   invalidity_ms: number | null;
 }
 
+/** One revokedEntries line back into its fields (the serial is hex and the times digits, so a space separates them; the reason is the rest). */
+function entryRow(e: string): RevokedEntryRow {
+  const a = e.indexOf(" ");
+  const b = e.indexOf(" ", a + 1);
+  const c = e.indexOf(" ", b + 1);
+  return {
+    serial: e.slice(0, a),
+    revoked_ms: b > a + 1 ? Number(e.slice(a + 1, b)) : null,
+    invalidity_ms: c > b + 1 ? Number(e.slice(b + 1, c)) : null,
+    revocation_reason: c + 1 < e.length ? e.slice(c + 1) : null,
+  };
+}
+
 /** A CRL without its body. */
 export type CrlInfo = Omit<CrlRow, "der">;
 
@@ -112,19 +125,22 @@ export function revocationRepo(db: Kysely<Database>) {
     /**
      * A key's revoked certificates in batches of `batch`, through a cursor: call inside a snapshot
      * transaction. In table order, not serial order (RFC 5280 does not order revokedCertificates),
-     * so PostgreSQL reads the table once instead of jumping through it by the serial index.
+     * so PostgreSQL reads the table once instead of jumping through it by the serial index. Each
+     * row comes as one text column ("serial revokedMs invalidityMs reason"): per-column result
+     * parsing cost twice as much CPU (PGlite: 0.63 against 0.30 s per 100k rows here).
      */
     async *revokedEntries(caKeyId: string, batch: number): AsyncGenerator<RevokedEntryRow[]> {
       // The whole result is read: plan for total time, not the first rows (a cursor's default).
       await sql`set local cursor_tuple_fraction = 1`.execute(db);
       await sql`declare stamp_crl_entries no scroll cursor for
-        select serial, (extract(epoch from revoked_at) * 1000)::float8 as revoked_ms, revocation_reason,
-          (extract(epoch from invalidity_date) * 1000)::float8 as invalidity_ms
+        select serial || ' ' || coalesce(floor(extract(epoch from revoked_at) * 1000)::int8::text, '')
+          || ' ' || coalesce(floor(extract(epoch from invalidity_date) * 1000)::int8::text, '')
+          || ' ' || coalesce(revocation_reason, '') as e
         from certificates where ca_key_id = ${caKeyId} and status = 'revoked'`.execute(db);
       try {
         for (;;) {
-          const { rows } = await sql<RevokedEntryRow>`fetch forward ${sql.lit(batch)} from stamp_crl_entries`.execute(db);
-          if (rows.length) yield rows;
+          const { rows } = await sql<{ e: string }>`fetch forward ${sql.lit(batch)} from stamp_crl_entries`.execute(db);
+          if (rows.length) yield rows.map(({ e }) => entryRow(e));
           if (rows.length < batch) return;
         }
       } finally {
