@@ -33,6 +33,9 @@ const PGLITE_MAX = Number(process.env.BENCH_CRL_PGLITE_MAX ?? Infinity);
 const TARGET_1M_S = 5;
 const TARGET_1M_MB = 64;
 
+// The rebuild is one request: at 1M on a loaded machine it may outlast the server's 60 s default.
+process.env.STAMP_REQUEST_TIMEOUT ??= "1800";
+
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
 
@@ -173,7 +176,9 @@ async function benchStore(store: StoreKind): Promise<Result[]> {
       const mem = memorySampler();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const rebuilt = await must(s, "POST", `${CA}/${caId}/crls`);
+      const rebuilt = await must(s, "POST", `${CA}/${caId}/crls`).catch((e: unknown) => {
+        throw new Error(`rebuild of ${n} on ${store} failed after ${((performance.now() - t0) / 1000).toFixed(1)} s`, { cause: e });
+      });
       const buildSeconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const peak = mem.stop();
