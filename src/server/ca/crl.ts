@@ -1,14 +1,13 @@
 import { errors, isStampError } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
-import { encodeCrlEntry } from "../../pki/crl.js";
 import { MAX_CRL_ENTRY_BYTES, writeCrlEntry } from "../../pki/crl-entry-writer.js";
 import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
 import type { CrlFailure, Runtime } from "../ra/context.js";
-import type { RevokedEntryRow, RevokedRow } from "../store/revocation.repo.js";
+import type { RevokedEntryRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
-import { PART_BYTES, createSpill, memoryEntries, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";
+import { PART_BYTES, createSpill, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";
 
 /** Rows fetched per cursor read while streaming a CRL's entries: bounded memory at any size. */
 const BATCH = 10_000;
@@ -34,31 +33,24 @@ function named<T>(serial: string, encode: () => T): T {
   }
 }
 
-/** A delta CRL's entry: a revocation, or a lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL). */
-function entryOf(r: RevokedRow): Uint8Array {
-  return named(r.serial, () =>
-    r.status !== "revoked"
-      ? encodeCrlEntry({ serialHex: r.serial, revokedAt: new Date(r.hold_released_at ?? 0), reasonCode: REMOVE_FROM_CRL })
-      : encodeCrlEntry({
-          serialHex: r.serial,
-          revokedAt: new Date(r.revoked_at!),
-          reasonCode: reasonCode(r.revocation_reason),
-          invalidityDate: r.invalidity_date ? new Date(r.invalidity_date) : undefined,
-        }),
-  );
-}
-
 /** Writes a batch of a full CRL's rows back to back into `out` (MAX_CRL_ENTRY_BYTES each); returns the bytes written. */
 function writeBatch(out: Uint8Array, rows: RevokedEntryRow[]): number {
   let p = 0;
   for (const r of rows) {
     p = named(r.serial, () =>
-      writeCrlEntry(out, p, {
-        serialHex: r.serial,
-        revokedAt: new Date(r.revoked_ms ?? 0),
-        reasonCode: reasonCode(r.revocation_reason),
-        invalidityDate: r.invalidity_ms === null ? undefined : new Date(r.invalidity_ms),
-      }),
+      writeCrlEntry(
+        out,
+        p,
+        r.status !== "revoked"
+          ? // A lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL), only ever in a delta CRL.
+            { serialHex: r.serial, revokedAt: new Date(r.hold_released_ms ?? 0), reasonCode: REMOVE_FROM_CRL }
+          : {
+              serialHex: r.serial,
+              revokedAt: new Date(r.revoked_ms ?? 0),
+              reasonCode: reasonCode(r.revocation_reason),
+              invalidityDate: r.invalidity_ms === null ? undefined : new Date(r.invalidity_ms),
+            },
+      ),
     );
   }
   return p;
@@ -67,13 +59,38 @@ function writeBatch(out: Uint8Array, rows: RevokedEntryRow[]): number {
 /**
  * CRLs: one stream per CA key (RFC 5280 §5.2.3 numbers shared by its full and delta CRLs).
  * A full CRL is rebuilt when none exists, the newest is past half its validity, or revocations
- * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. A full
- * CRL's entries are read in one snapshot through a cursor, encoded as they come into a spill file,
- * hashed from there and stored in parts (crl-body.ts), so a million entries cost a few MB of memory.
+ * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. Both
+ * read their entries in one snapshot through a cursor, encoded as they come into a spill file,
+ * hashed from there and stored in parts (crl-body.ts), so a million entries are never held at once.
  */
 export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; onFailure?: (f: CrlFailure) => void | Promise<void> }) {
   const { store, keys, rt } = deps;
   const deltaUrl = (keyId: string) => `${deps.revocationUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
+
+  /**
+   * Reads a CRL's entries in one snapshot (the sequence number and the entries agree) into a
+   * spill file as they are encoded: a million entries are 53 MB, never held in memory. All of
+   * the key's revoked certificates, or those changed after `changedAfterSeq` (a delta CRL).
+   */
+  async function spillEntries(caId: string, caKeyId: string, changedAfterSeq?: string) {
+    const spill = await createSpill();
+    try {
+      const snap = await store.snapshot(async (tx) => {
+        const seq = await tx.revocation.revocationSeq(caId);
+        const buf = new Uint8Array(BATCH * MAX_CRL_ENTRY_BYTES);
+        let count = 0;
+        for await (const rows of tx.revocation.revokedEntries(caKeyId, BATCH, changedAfterSeq)) {
+          await spill.append(buf.subarray(0, writeBatch(buf, rows)));
+          count += rows.length;
+        }
+        return { seq, count };
+      });
+      return { spill, ...snap };
+    } catch (e) {
+      await spill.close();
+      throw e;
+    }
+  }
 
   async function issuerOf(caKeyId: string) {
     const key = await store.ca.keyById(caKeyId);
@@ -139,21 +156,9 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
 
     let base: Pick<NonNullable<typeof full>, "id" | "crl_number" | "revocation_seq" | "next_update"> | undefined = full;
     if (needFull) {
-      // One snapshot: the sequence number and the entries agree. The entries go to a spill file
-      // as they are encoded: a million entries are 53 MB, never held in memory.
-      const spill = await createSpill();
+      const snap = await spillEntries(caId, caKeyId);
       try {
-        const snap = await store.snapshot(async (tx) => {
-          const s = await tx.revocation.revocationSeq(caId);
-          const buf = new Uint8Array(BATCH * MAX_CRL_ENTRY_BYTES);
-          let count = 0;
-          for await (const rows of tx.revocation.revokedEntries(caKeyId, BATCH)) {
-            await spill.append(buf.subarray(0, writeBatch(buf, rows)));
-            count += rows.length;
-          }
-          return { seq: s, count };
-        });
-        const crl = await sign(caKeyId, { number, base: null, thisUpdate, nextUpdate, entries: spill });
+        const crl = await sign(caKeyId, { number, base: null, thisUpdate, nextUpdate, entries: snap.spill });
         const id = rt.uuid();
         await save({ id, caId, caKeyId, crlNumber: number, deltaBase: null, revocationSeq: snap.seq, thisUpdate, nextUpdate, entries: snap.count, size: crl.size }, crl);
         result.full = { number, entries: snap.count };
@@ -162,18 +167,22 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
         // removeFromCRL of a hold lifted since then.
         base = full ?? { id, crl_number: number.toString(), revocation_seq: snap.seq, next_update: nextUpdate };
       } finally {
-        await spill.close();
+        await snap.spill.close();
       }
       number += 1n;
     }
     if (base && (needFull || changed)) {
       // The delta lists what changed since its base: revocations, and holds lifted (removeFromCRL).
-      const snap = await store.snapshot(async (tx) => ({ seq: await tx.revocation.revocationSeq(caId), rows: await tx.revocation.changedSince(caKeyId, base!.revocation_seq) }));
-      const chunks = snap.rows.map(entryOf);
+      // Streamed like a full CRL: a mass revocation makes a delta as large as one.
+      const { spill, seq: snapSeq, count } = await spillEntries(caId, caKeyId, base.revocation_seq);
       const deltaNext = needFull ? nextUpdate : new Date(base.next_update);
-      const crl = await sign(caKeyId, { number, base: BigInt(base.crl_number), thisUpdate, nextUpdate: deltaNext, entries: memoryEntries(chunks) });
-      await save({ id: rt.uuid(), caId, caKeyId, crlNumber: number, deltaBase: BigInt(base.crl_number), revocationSeq: snap.seq, thisUpdate, nextUpdate: deltaNext, entries: chunks.length, size: crl.size }, crl);
-      result.delta = { number, base: BigInt(base.crl_number), entries: chunks.length };
+      try {
+        const crl = await sign(caKeyId, { number, base: BigInt(base.crl_number), thisUpdate, nextUpdate: deltaNext, entries: spill });
+        await save({ id: rt.uuid(), caId, caKeyId, crlNumber: number, deltaBase: BigInt(base.crl_number), revocationSeq: snapSeq, thisUpdate, nextUpdate: deltaNext, entries: count, size: crl.size }, crl);
+      } finally {
+        await spill.close();
+      }
+      result.delta = { number, base: BigInt(base.crl_number), entries: count };
     }
     return result;
   }
