@@ -29,6 +29,8 @@ const SIZES = (process.env.BENCH_CRL_SIZES ?? "10000,100000,1000000").split(",")
 if (SIZES.some((n) => !Number.isSafeInteger(n))) throw new Error("BENCH_CRL_SIZES: comma-separated numbers");
 /** PGlite's setup insert is slow at 1M (about 100 s here): a cap for quick runs. */
 const PGLITE_MAX = Number(process.env.BENCH_CRL_PGLITE_MAX ?? Infinity);
+/** BENCH_CRL_DELTA=1: the synthetic revocations are newer than the last CRL, so the delta CRL holds them all as well. */
+const MASS = process.env.BENCH_CRL_DELTA === "1";
 /** Issue 12's targets for a 1M-entry CRL: build time (seconds) and extra memory (MB, RSS and heap). */
 const TARGET_1M_S = 5;
 const TARGET_1M_MB = 64;
@@ -118,7 +120,10 @@ async function caWithOneRevoked(s: BenchServer, tag: string, templateId: string)
 async function insertRevoked(db: RawSql, caId: string, realCertId: string, n: number): Promise<number> {
   const t0 = performance.now();
   const [{ seq }] = await db.query<{ seq: string }>("select revocation_seq::text as seq from cas where id = $1", [caId]);
-  const next = String(BigInt(seq) + 1n);
+  // By default the rows carry the sequence number the CA's first CRL was built at, as if they
+  // were already published: the rebuild's delta is empty and the build is the full CRL. With
+  // BENCH_CRL_DELTA=1 they are news (a mass revocation): the delta lists them all too.
+  const next = MASS ? String(BigInt(seq) + 1n) : seq;
   await db.query(
     `insert into certificates (id, project_id, profile_id, ca_id, ca_certificate_id, ca_key_id, serial, status, revocation_seq,
        common_name, alt_names, search_text, not_before, not_after, key_algorithm, key_usages, extended_key_usages,
@@ -168,8 +173,7 @@ async function benchStore(store: StoreKind): Promise<Result[]> {
         process.stderr.write(`  ${store} ${n}: skipped (BENCH_CRL_PGLITE_MAX=${PGLITE_MAX})\n`);
         continue;
       }
-      // A CA per size: its first full CRL has no earlier base, so its delta is empty and the
-      // rebuild measures the full CRL alone.
+      // A CA per size; its first CRL (built at the real revocation) is the delta's base.
       const { caId, certificateId, caPem } = await caWithOneRevoked(s, `${store}-${n}`, tpl.certificateTemplate.id);
       const insertSeconds = await insertRevoked(db, caId, certificateId, n);
       process.stderr.write(`  ${store} ${n}: inserted in ${insertSeconds.toFixed(1)} s\n`);
@@ -218,7 +222,7 @@ export async function main(): Promise<void> {
   process.stderr.write(`crl bench: scale ${SCALE}, stores ${STORES.join(", ")}, sizes ${SIZES.join(", ")}\n`);
   const results: Result[] = [];
   for (const store of STORES) results.push(...(await benchStore(store)));
-  console.log(`\nForced full CRL rebuild via POST ${CA}/:id/crls (EC P-256 CA; synthetic revoked rows inserted with SQL; entries = N synthetic + 1 revoked through the API; every CRL passed openssl crl -CAfile and parseCrl's count)\n`);
+  console.log(`\nForced full CRL rebuild via POST ${CA}/:id/crls (EC P-256 CA; synthetic revoked rows inserted with SQL; entries = N synthetic + 1 revoked through the API; ${MASS ? "the delta CRL lists the N synthetic rows too (BENCH_CRL_DELTA=1)" : "the delta CRL is empty"}; every CRL passed openssl crl -CAfile and parseCrl's count)\n`);
   console.log(
     table(
       ["store", "entries", "build s", "process CPU s", "CRL MB", "peak RSS +MB", "peak heap +MB", "verify", "insert s"],
