@@ -24,10 +24,12 @@ describe("ok/ signCrl", () => {
     try {
       for (let i = 0; i < list.length; i += 1000) for (const e of list.slice(i, i + 1000)) await spill.append(e);
       const crl = await signCrl(signer, alg, input, spill);
-      const parts: Uint8Array[] = [];
-      for await (const p of crl.parts()) parts.push(p);
-      expect(parts.length).toBeGreaterThan(3);
-      for (const p of parts) expect(p.length).toBeLessThanOrEqual(PART_BYTES);
+      let parts = 0;
+      for await (const p of crl.parts()) {
+        parts++;
+        expect(p.length).toBeLessThanOrEqual(PART_BYTES);
+      }
+      expect(parts).toBeGreaterThan(3);
       const der = await wholeCrl(crl);
       expect(der.length).toBe(crl.size);
       const parsed = parseCrl(der);

@@ -11,10 +11,18 @@ import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { crlSignedParts, crlTbsParts, type CrlTbsInput } from "../../pki/crl.js";
 import type { Signer } from "../keys/index.js";
 
-/** Bytes per stored part and per read from the spill file. */
-export const PART_BYTES = 256 * 1024;
+/**
+ * Bytes per stored part and per read from the spill file. Small enough that each part's hex
+ * text (twice its size) stays out of V8's large-object space, which only a full GC empties:
+ * 256 KiB parts left a 53 MB CRL's 105 MB of hex strings waiting there.
+ */
+export const PART_BYTES = 32 * 1024;
 
-/** Encoded entries: their total length and a way to read them again, in order, as often as needed. */
+/**
+ * Encoded entries: their total length and a way to read them again, in order, as often as
+ * needed. A block is valid until the next one is asked for (the spill file reuses one buffer):
+ * consumers hash, copy or encode it at once.
+ */
 export interface EntryBytes {
   size: number;
   blocks(): AsyncIterable<Uint8Array>;
@@ -52,17 +60,18 @@ export async function createSpill(): Promise<EntryBytes & { append(bytes: Uint8A
       size += bytes.length;
     },
     async *blocks() {
+      // One buffer for every block (see EntryBytes): a million entries are 1,600 blocks.
+      const buf = new Uint8Array(Math.min(PART_BYTES, size));
       for (let at = 0; at < size; ) {
-        // A fresh buffer per block: a block handed to the database may be read after the next one.
-        const buf = new Uint8Array(Math.min(PART_BYTES, size - at));
+        const want = Math.min(PART_BYTES, size - at);
         let got = 0;
-        while (got < buf.length) {
-          const { bytesRead } = await file.read(buf, got, buf.length - got, at + got);
+        while (got < want) {
+          const { bytesRead } = await file.read(buf, got, want - got, at + got);
           if (bytesRead === 0) throw new Error("the CRL spill file is shorter than what was written");
           got += bytesRead;
         }
         at += got;
-        yield buf;
+        yield buf.subarray(0, got);
       }
     },
     async close() {
