@@ -9,8 +9,8 @@ import type { RevokedEntryRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
 import { PART_BYTES, createSpill, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";
 
-/** Rows fetched per cursor read while streaming a CRL's entries: bounded memory at any size (each batch is garbage a moment later; smaller batches left less of it waiting). */
-const BATCH = 5_000;
+/** Rows fetched per cursor read while streaming a CRL's entries: bounded memory at any size. */
+const BATCH = 10_000;
 /** A full CRL below this many entries is rebuilt on every change (it takes well under a second). */
 const SMALL_CRL = 100_000;
 /** A larger full CRL is rebuilt on change at most this often; delta CRLs carry the news meanwhile. */
