@@ -4,8 +4,8 @@
  * through the API (POST /api/v1/cert-manager/ca/internal/:id/crls). Prints a table.
  *
  *   node --import tsx bench/crl.ts        (or: npm run bench -- crl)
- *   BENCH_SCALE=0.1 … for a quick run; BENCH_STORES=pglite or postgres for one store.
- *   BENCH_CRL_PGLITE_MAX=1000000 lifts PGlite's cap (default 100,000: at 1M PGlite did not finish, see README).
+ *   BENCH_SCALE=0.1 … for a quick run; BENCH_STORES=pglite or postgres for one store;
+ *   BENCH_CRL_SIZES=1000000 for chosen sizes; BENCH_CRL_PGLITE_MAX caps PGlite (default: none).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,11 +25,18 @@ const SCALE = Number(process.env.BENCH_SCALE ?? "1");
 if (!(SCALE > 0 && SCALE <= 20)) throw new Error("BENCH_SCALE must be a number in (0, 20]");
 const STORES = (process.env.BENCH_STORES ?? "pglite,postgres").split(",").map((s) => s.trim()) as StoreKind[];
 for (const s of STORES) if (s !== "pglite" && s !== "postgres") throw new Error(`BENCH_STORES: unknown store ${s}`);
-const SIZES = [10_000, 100_000, 1_000_000].map((n) => Math.max(100, Math.round(n * SCALE)));
-/** PGlite at 1M here: the insert took 101 s and the rebuild request was reset before it answered; so 100k by default. */
-const PGLITE_MAX = Number(process.env.BENCH_CRL_PGLITE_MAX ?? 100_000);
-/** The issue's target for 1M entries (seconds). */
-const TARGET_1M_S = 30;
+const SIZES = (process.env.BENCH_CRL_SIZES ?? "10000,100000,1000000").split(",").map((n) => Math.max(100, Math.round(Number(n) * SCALE)));
+if (SIZES.some((n) => !Number.isSafeInteger(n))) throw new Error("BENCH_CRL_SIZES: comma-separated numbers");
+/** PGlite's setup insert is slow at 1M (about 100 s here): a cap for quick runs. */
+const PGLITE_MAX = Number(process.env.BENCH_CRL_PGLITE_MAX ?? Infinity);
+/** BENCH_CRL_DELTA=1: the synthetic revocations are newer than the last CRL, so the delta CRL holds them all as well. */
+const MASS = process.env.BENCH_CRL_DELTA === "1";
+/** Issue 12's targets for a 1M-entry CRL: build time (seconds) and extra memory (MB, RSS and heap). */
+const TARGET_1M_S = 5;
+const TARGET_1M_MB = 64;
+
+// The rebuild is one request: at 1M on a loaded machine it may outlast the server's 60 s default.
+process.env.STAMP_REQUEST_TIMEOUT ??= "1800";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -39,9 +46,12 @@ interface Result {
   entries: number;
   insertSeconds: number;
   buildSeconds: number;
+  /** CPU seconds this process spent during the build (server and, for PGlite, the database). */
+  cpuSeconds: number;
   crlBytes: number;
   peakRssMb: number;
   peakHeapMb: number;
+  retainedMb: number;
   verify: string;
 }
 
@@ -61,7 +71,14 @@ function memorySampler() {
     stop() {
       clearInterval(t);
       sample();
-      return { rssMb: (rss - base.rss) / 2 ** 20, heapMb: (heap - base.heapUsed - base.arrayBuffers) / 2 ** 20 };
+      // What a full GC leaves: a peak far above it was garbage not yet collected, not a leak.
+      gc();
+      const after = process.memoryUsage();
+      return {
+        rssMb: (rss - base.rss) / 2 ** 20,
+        heapMb: (heap - base.heapUsed - base.arrayBuffers) / 2 ** 20,
+        retainedMb: (after.heapUsed + after.arrayBuffers - base.heapUsed - base.arrayBuffers) / 2 ** 20,
+      };
     },
   };
 }
@@ -111,7 +128,10 @@ async function caWithOneRevoked(s: BenchServer, tag: string, templateId: string)
 async function insertRevoked(db: RawSql, caId: string, realCertId: string, n: number): Promise<number> {
   const t0 = performance.now();
   const [{ seq }] = await db.query<{ seq: string }>("select revocation_seq::text as seq from cas where id = $1", [caId]);
-  const next = String(BigInt(seq) + 1n);
+  // By default the rows carry the sequence number the CA's first CRL was built at, as if they
+  // were already published: the rebuild's delta is empty and the build is the full CRL. With
+  // BENCH_CRL_DELTA=1 they are news (a mass revocation): the delta lists them all too.
+  const next = MASS ? String(BigInt(seq) + 1n) : seq;
   await db.query(
     `insert into certificates (id, project_id, profile_id, ca_id, ca_certificate_id, ca_key_id, serial, status, revocation_seq,
        common_name, alt_names, search_text, not_before, not_after, key_algorithm, key_usages, extended_key_usages,
@@ -161,15 +181,22 @@ async function benchStore(store: StoreKind): Promise<Result[]> {
         process.stderr.write(`  ${store} ${n}: skipped (BENCH_CRL_PGLITE_MAX=${PGLITE_MAX})\n`);
         continue;
       }
-      // A CA per size: its first full CRL has no earlier base, so its delta is empty and the
-      // rebuild measures the full CRL alone.
+      // A CA per size; its first CRL (built at the real revocation) is the delta's base.
       const { caId, certificateId, caPem } = await caWithOneRevoked(s, `${store}-${n}`, tpl.certificateTemplate.id);
       const insertSeconds = await insertRevoked(db, caId, certificateId, n);
       process.stderr.write(`  ${store} ${n}: inserted in ${insertSeconds.toFixed(1)} s\n`);
+      // PGlite's big insert blocks the event loop for minutes, so pooled keep-alive sockets go
+      // stale and the first request on one is reset (what once looked like a failed 1M rebuild):
+      // one throwaway request, retried, leaves the pool with live sockets.
+      await call(s, "GET", `${CA}/${caId}/certificate`).catch(() => call(s, "GET", `${CA}/${caId}/certificate`));
       const mem = memorySampler();
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const rebuilt = await must(s, "POST", `${CA}/${caId}/crls`);
+      const rebuilt = await must(s, "POST", `${CA}/${caId}/crls`).catch((e: unknown) => {
+        throw new Error(`rebuild of ${n} on ${store} failed after ${((performance.now() - t0) / 1000).toFixed(1)} s`, { cause: e });
+      });
       const buildSeconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       const peak = mem.stop();
       const r0 = rebuilt.results[0];
       if (rebuilt.results.length !== 1 || r0.status !== "built" || r0.entries !== n + 1) throw new Error(`rebuild: ${JSON.stringify(rebuilt)}`);
@@ -178,7 +205,7 @@ async function benchStore(store: StoreKind): Promise<Result[]> {
       const parsed = parseCrl(crl.bytes);
       if (parsed.entries !== n + 1 || parsed.deltaBase !== null || String(parsed.crlNumber) !== r0.fullCrlNumber) throw new Error(`CRL has ${parsed.entries} entries (want ${n + 1}), number ${parsed.crlNumber}`);
       const verify = opensslVerifyCrl(crl.bytes, caPem);
-      results.push({ store, entries: parsed.entries, insertSeconds, buildSeconds, crlBytes: crl.bytes.length, peakRssMb: peak.rssMb, peakHeapMb: peak.heapMb, verify });
+      results.push({ store, entries: parsed.entries, insertSeconds, buildSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, crlBytes: crl.bytes.length, peakRssMb: peak.rssMb, peakHeapMb: peak.heapMb, retainedMb: peak.retainedMb, verify });
       process.stderr.write(`  ${store} ${n}: built in ${buildSeconds.toFixed(2)} s, ${(crl.bytes.length / 1e6).toFixed(1)} MB, peak RSS +${peak.rssMb.toFixed(0)} MB, ${verify}\n`);
       // Drop the synthetic rows so the next size runs against a table of its own size.
       // FK triggers off for this bulk delete: certificates.renewed_by_id has no index, so each
@@ -203,16 +230,21 @@ export async function main(): Promise<void> {
   process.stderr.write(`crl bench: scale ${SCALE}, stores ${STORES.join(", ")}, sizes ${SIZES.join(", ")}\n`);
   const results: Result[] = [];
   for (const store of STORES) results.push(...(await benchStore(store)));
-  console.log(`\nForced full CRL rebuild via POST ${CA}/:id/crls (EC P-256 CA; synthetic revoked rows inserted with SQL; entries = N synthetic + 1 revoked through the API; every CRL passed openssl crl -CAfile and parseCrl's count)\n`);
+  console.log(`\nForced full CRL rebuild via POST ${CA}/:id/crls (EC P-256 CA; synthetic revoked rows inserted with SQL; entries = N synthetic + 1 revoked through the API; ${MASS ? "the delta CRL lists the N synthetic rows too (BENCH_CRL_DELTA=1)" : "the delta CRL is empty"}; every CRL passed openssl crl -CAfile and parseCrl's count)\n`);
   console.log(
     table(
-      ["store", "entries", "build s", "CRL MB", "peak RSS +MB", "peak heap +MB", "verify", "insert s"],
-      results.map((r) => [r.store, r.entries, r.buildSeconds.toFixed(2), (r.crlBytes / 1e6).toFixed(1), r.peakRssMb.toFixed(0), r.peakHeapMb.toFixed(0), r.verify, r.insertSeconds.toFixed(1)]),
+      ["store", "entries", "build s", "process CPU s", "CRL MB", "peak RSS +MB", "peak heap +MB", "heap after GC +MB", "verify", "insert s"],
+      results.map((r) => [r.store, r.entries, r.buildSeconds.toFixed(2), r.cpuSeconds.toFixed(2), (r.crlBytes / 1e6).toFixed(1), r.peakRssMb.toFixed(0), r.peakHeapMb.toFixed(0), r.retainedMb.toFixed(0), r.verify, r.insertSeconds.toFixed(1)]),
     ),
   );
   for (const r of results.filter((x) => x.entries > 1_000_000)) {
-    console.log(`note: ${r.store}: ${r.entries.toLocaleString("en")} entries in ${r.buildSeconds.toFixed(1)} s — target < ${TARGET_1M_S} s: ${r.buildSeconds < TARGET_1M_S ? "met" : "MISSED"}.`);
+    const met = (ok: boolean) => (ok ? "met" : "MISSED");
+    console.log(
+      `note: ${r.store}: ${r.entries.toLocaleString("en")} entries — build ${r.buildSeconds.toFixed(1)} s (target < ${TARGET_1M_S} s: ${met(r.buildSeconds < TARGET_1M_S)}), ` +
+        `peak RSS +${r.peakRssMb.toFixed(0)} MB and heap +${r.peakHeapMb.toFixed(0)} MB (target < ${TARGET_1M_MB} MB: ${met(r.peakRssMb < TARGET_1M_MB && r.peakHeapMb < TARGET_1M_MB)}).`,
+    );
   }
+  console.log(`note: load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} on ${os.cpus().length} cores: build seconds stretch with foreign load; process CPU s does less.`);
   console.log("note: peak RSS/heap are over a post-GC baseline taken just before the rebuild, sampled every 50 ms in this process (server and client share it); PGlite's WebAssembly memory counts in RSS and arrayBuffers and never shrinks.");
 }
 

@@ -73,6 +73,8 @@ export async function startBenchServer(kind: StoreKind, maxSockets: number): Pro
       STAMP_LOG_LEVEL: "silent",
       // fsync (the default) or relaxed: docs/adr/0003 compares the two.
       STAMP_EMBEDDED_DURABILITY: process.env.STAMP_EMBEDDED_DURABILITY,
+      // A bench whose single request runs long (crl.ts at 1M on PGlite) raises the 60 s default.
+      STAMP_REQUEST_TIMEOUT: process.env.STAMP_REQUEST_TIMEOUT,
       ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
     };
     const parsed = parseConfig([], env);

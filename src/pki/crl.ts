@@ -172,6 +172,37 @@ function collect(chunks: Iterable<Uint8Array>): Uint8Array {
   return buf.subarray(0, n);
 }
 
+/** A TBSCertList around `entriesByteLength` bytes of entries: the bytes before the entries and after them (RFC 5280 §5.1.2). */
+export interface CrlTbsParts {
+  /** SEQUENCE header, version … nextUpdate, and the revokedCertificates header (absent with no entries, §5.1.2.6). */
+  head: Uint8Array;
+  /** The [0] crlExtensions. */
+  tail: Uint8Array;
+  /** head + entries + tail: the TBSCertList's whole length. */
+  length: number;
+}
+
+/**
+ * The fixed parts of a v2 TBSCertList whose entries (concatenated encodeCrlEntry/writeCrlEntry
+ * outputs) are `entriesByteLength` bytes long: DER lengths come first, so knowing the total lets
+ * the entries stream between head and tail without ever being held together.
+ */
+export function crlTbsParts(input: CrlTbsInput, entriesByteLength: number): CrlTbsParts {
+  const exts = crlExtensions(input);
+  if (!Number.isSafeInteger(entriesByteLength) || entriesByteLength < 0) throw errors.internal("entriesByteLength must be a non-negative integer.");
+  const fields = concat([
+    derSmallInt(1), // RFC 5280 §5.1.2.1: v2, since extensions are present
+    signatureAlgorithmDer(input.signerAlgorithm),
+    input.issuer,
+    encodeTime(input.thisUpdate), // RFC 5280 §5.1.2.4/.5: UTCTime through 2049, seconds, "Z"
+    encodeTime(input.nextUpdate),
+  ]);
+  const revokedHeader = entriesByteLength > 0 ? header(TAG.SEQUENCE, entriesByteLength) : new Uint8Array(0);
+  const bodyLen = fields.length + revokedHeader.length + entriesByteLength + exts.length;
+  const head = concat([header(TAG.SEQUENCE, bodyLen), fields, revokedHeader]);
+  return { head, tail: exts, length: head.length + entriesByteLength + exts.length };
+}
+
 /**
  * Builds a v2 TBSCertList (RFC 5280 §5.1.2) around already-encoded entries (each chunk one or
  * more concatenated encodeCrlEntry outputs). With `entriesByteLength` the chunks are streamed
@@ -179,14 +210,6 @@ function collect(chunks: Iterable<Uint8Array>): Uint8Array {
  * No entries ⇒ revokedCertificates is absent (§5.1.2.6).
  */
 export function buildCrlTbs(input: CrlTbsInput, entries: Uint8Array[] | Iterable<Uint8Array>, entriesByteLength?: number): Uint8Array {
-  const exts = crlExtensions(input);
-  const head = concat([
-    derSmallInt(1), // RFC 5280 §5.1.2.1: v2, since extensions are present
-    signatureAlgorithmDer(input.signerAlgorithm),
-    input.issuer,
-    encodeTime(input.thisUpdate), // RFC 5280 §5.1.2.4/.5: UTCTime through 2049, seconds, "Z"
-    encodeTime(input.nextUpdate),
-  ]);
   let stream: Iterable<Uint8Array> = entries;
   let total = entriesByteLength;
   if (total === undefined) {
@@ -197,16 +220,10 @@ export function buildCrlTbs(input: CrlTbsInput, entries: Uint8Array[] | Iterable
       total = all.length;
     }
   }
-  if (!Number.isSafeInteger(total) || total < 0) throw errors.internal("entriesByteLength must be a non-negative integer.");
-  const revokedHeader = total > 0 ? header(TAG.SEQUENCE, total) : new Uint8Array(0);
-  const bodyLen = head.length + revokedHeader.length + total + exts.length;
-  const outer = header(TAG.SEQUENCE, bodyLen);
-  const out = new Uint8Array(outer.length + bodyLen);
-  let p = 0;
-  for (const part of [outer, head, revokedHeader]) {
-    out.set(part, p);
-    p += part.length;
-  }
+  const { head, tail, length } = crlTbsParts(input, total);
+  const out = new Uint8Array(length);
+  out.set(head, 0);
+  let p = head.length;
   const entriesEnd = p + total;
   for (const chunk of stream) {
     if (p + chunk.length > entriesEnd) throw errors.internal("The CRL entries are longer than entriesByteLength.");
@@ -214,8 +231,18 @@ export function buildCrlTbs(input: CrlTbsInput, entries: Uint8Array[] | Iterable
     p += chunk.length;
   }
   if (p !== entriesEnd) throw errors.internal("The CRL entries are shorter than entriesByteLength.");
-  out.set(exts, p);
+  out.set(tail, p);
   return out;
+}
+
+/**
+ * The bytes around a signed TBSCertList of `tbsLength` bytes (RFC 5280 §5.1.1): the
+ * CertificateList header before it, signatureAlgorithm and signatureValue after it.
+ */
+export function crlSignedParts(tbsLength: number, signerAlgorithm: KeyAlgorithm, signature: Uint8Array): { prefix: Uint8Array; suffix: Uint8Array } {
+  const algId = signatureAlgorithmDer(signerAlgorithm);
+  const suffix = concat([algId, tlv(TAG.BIT_STRING, concat([Uint8Array.of(0), signature]))]);
+  return { prefix: header(TAG.SEQUENCE, tbsLength + suffix.length), suffix };
 }
 
 /** Assembles the signed CertificateList (RFC 5280 §5.1.1); the outer signatureAlgorithm must equal the TBS one (§5.1.1.2). */
@@ -230,14 +257,11 @@ export function assembleCrl(tbs: Uint8Array, signerAlgorithm: KeyAlgorithm, sign
     inner = undefined;
   }
   if (!inner || Buffer.compare(inner, algId) !== 0) throw errors.internal("The TBSCertList's signature algorithm does not match the signer's.");
-  const sig = tlv(TAG.BIT_STRING, concat([Uint8Array.of(0), signature]));
-  const bodyLen = tbs.length + algId.length + sig.length;
-  const outer = header(TAG.SEQUENCE, bodyLen);
-  const out = new Uint8Array(outer.length + bodyLen);
-  out.set(outer, 0);
-  out.set(tbs, outer.length);
-  out.set(algId, outer.length + tbs.length);
-  out.set(sig, outer.length + tbs.length + algId.length);
+  const { prefix, suffix } = crlSignedParts(tbs.length, signerAlgorithm, signature);
+  const out = new Uint8Array(prefix.length + tbs.length + suffix.length);
+  out.set(prefix, 0);
+  out.set(tbs, prefix.length);
+  out.set(suffix, prefix.length + tbs.length);
   return out;
 }
 

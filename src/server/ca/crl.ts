@@ -1,14 +1,15 @@
 import { errors, isStampError } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
-import { assembleCrl, buildCrlTbs, encodeCrlEntry } from "../../pki/crl.js";
+import { MAX_CRL_ENTRY_BYTES, writeCrlEntry } from "../../pki/crl-entry-writer.js";
 import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
 import type { CrlFailure, Runtime } from "../ra/context.js";
-import type { RevokedRow } from "../store/revocation.repo.js";
+import type { RevokedEntryRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
+import { PART_BYTES, createSpill, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";
 
-/** Rows read per query while streaming a CRL's entries: bounded memory at any size. */
+/** Rows fetched per cursor read while streaming a CRL's entries: bounded memory at any size. */
 const BATCH = 10_000;
 /** A full CRL below this many entries is rebuilt on every change (it takes well under a second). */
 const SMALL_CRL = 100_000;
@@ -21,53 +22,75 @@ export interface CrlBuildResult {
   delta?: { number: bigint; base: bigint; entries: number };
 }
 
-/** One entry; a stored row the CRL cannot hold (e.g. written before the API checked it) fails only its own CA's CRL, with a message naming it. */
-function entryOf(r: RevokedRow): Uint8Array {
+/** Runs `encode`; a stored row the CRL cannot hold (e.g. written before the API checked it) fails only its own CA's CRL, with a message naming it. */
+function named<T>(serial: string, encode: () => T): T {
   try {
-    return encodeEntry(r);
+    return encode();
   } catch (e) {
     if (!isStampError(e)) throw e;
     const why = e.violations.map((v) => v.message).join(" ") || e.message;
-    throw errors.internal(`The revocation of serial ${r.serial} cannot be written into a CRL: ${why}`, e);
+    throw errors.internal(`The revocation of serial ${serial} cannot be written into a CRL: ${why}`, e);
   }
 }
 
-function encodeEntry(r: RevokedRow): Uint8Array {
-  if (r.status !== "revoked") {
-    // A lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL), only ever in a delta CRL.
-    return encodeCrlEntry({ serialHex: r.serial, revokedAt: new Date(r.hold_released_at ?? 0), reasonCode: REMOVE_FROM_CRL });
-  }
-  return encodeCrlEntry({
-    serialHex: r.serial,
-    revokedAt: new Date(r.revoked_at!),
-    reasonCode: reasonCode(r.revocation_reason),
-    invalidityDate: r.invalidity_date ? new Date(r.invalidity_date) : undefined,
-  });
-}
-
-/** Encodes a batch of rows into one buffer (the entries back to back). */
-function encodeBatch(rows: RevokedRow[]): Uint8Array {
-  const entries = rows.map(entryOf);
-  let n = 0;
-  for (const e of entries) n += e.length;
-  const out = new Uint8Array(n);
+/** Writes a batch of a full CRL's rows back to back into `out` (MAX_CRL_ENTRY_BYTES each); returns the bytes written. */
+function writeBatch(out: Uint8Array, rows: RevokedEntryRow[]): number {
   let p = 0;
-  for (const e of entries) {
-    out.set(e, p);
-    p += e.length;
+  for (const r of rows) {
+    p = named(r.serial, () =>
+      writeCrlEntry(
+        out,
+        p,
+        r.status !== "revoked"
+          ? // A lifted certificateHold (RFC 5280 §5.3.1 removeFromCRL), only ever in a delta CRL.
+            { serialHex: r.serial, revokedAt: new Date(r.hold_released_ms ?? 0), reasonCode: REMOVE_FROM_CRL }
+          : {
+              serialHex: r.serial,
+              revokedAt: new Date(r.revoked_ms ?? 0),
+              reasonCode: reasonCode(r.revocation_reason),
+              invalidityDate: r.invalidity_ms === null ? undefined : new Date(r.invalidity_ms),
+            },
+      ),
+    );
   }
-  return out;
+  return p;
 }
 
 /**
  * CRLs: one stream per CA key (RFC 5280 §5.2.3 numbers shared by its full and delta CRLs).
  * A full CRL is rebuilt when none exists, the newest is past half its validity, or revocations
- * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. Entries are read in one snapshot,
- * keyset-paginated and encoded as they come, so a million entries cost their bytes only.
+ * changed (see SMALL_CRL); a delta CRL (§5.2.4) accompanies every full CRL and every change. Both
+ * read their entries in one snapshot through a cursor, encoded as they come into a spill file,
+ * hashed from there and stored in parts (crl-body.ts), so a million entries are never held at once.
  */
 export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; onFailure?: (f: CrlFailure) => void | Promise<void> }) {
   const { store, keys, rt } = deps;
   const deltaUrl = (keyId: string) => `${deps.revocationUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
+
+  /**
+   * Reads a CRL's entries in one snapshot (the sequence number and the entries agree) into a
+   * spill file as they are encoded: a million entries are 53 MB, never held in memory. All of
+   * the key's revoked certificates, or those changed after `changedAfterSeq` (a delta CRL).
+   */
+  async function spillEntries(caId: string, caKeyId: string, changedAfterSeq?: string) {
+    const spill = await createSpill();
+    try {
+      const snap = await store.snapshot(async (tx) => {
+        const seq = await tx.revocation.revocationSeq(caId);
+        const buf = new Uint8Array(BATCH * MAX_CRL_ENTRY_BYTES);
+        let count = 0;
+        for await (const rows of tx.revocation.revokedEntries(caKeyId, BATCH, changedAfterSeq)) {
+          await spill.append(buf.subarray(0, writeBatch(buf, rows)));
+          count += rows.length;
+        }
+        return { seq, count };
+      });
+      return { spill, ...snap };
+    } catch (e) {
+      await spill.close();
+      throw e;
+    }
+  }
 
   async function issuerOf(caKeyId: string) {
     const key = await store.ca.keyById(caKeyId);
@@ -78,24 +101,34 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
     return { key, subject: parseCertificate(certs[0].certificate).subject };
   }
 
-  async function sign(caKeyId: string, input: { number: bigint; base: bigint | null; thisUpdate: Date; nextUpdate: Date; chunks: Uint8Array[]; bytes: number }) {
+  async function sign(caKeyId: string, input: { number: bigint; base: bigint | null; thisUpdate: Date; nextUpdate: Date; entries: EntryBytes }): Promise<SignedCrl> {
     const iss = (await issuerOf(caKeyId))!;
     const alg = iss.key.key_algorithm as KeyAlgorithm;
-    const tbs = buildCrlTbs(
-      {
-        issuer: iss.subject,
-        issuerSpki: iss.key.spki,
-        signerAlgorithm: alg,
-        thisUpdate: input.thisUpdate,
-        nextUpdate: input.nextUpdate,
-        crlNumber: input.number,
-        ...(input.base !== null ? { deltaBaseCrlNumber: input.base } : { freshestCrlUrls: [deltaUrl(caKeyId)] }),
-      },
-      input.chunks,
-      input.bytes,
-    );
-    const signer = await keys.signer(iss.key.key_ref as KeyRef, alg);
-    return assembleCrl(tbs, alg, await signer.sign(tbs));
+    const tbs = {
+      issuer: iss.subject,
+      issuerSpki: iss.key.spki,
+      signerAlgorithm: alg,
+      thisUpdate: input.thisUpdate,
+      nextUpdate: input.nextUpdate,
+      crlNumber: input.number,
+      ...(input.base !== null ? { deltaBaseCrlNumber: input.base } : { freshestCrlUrls: [deltaUrl(caKeyId)] }),
+    };
+    return signCrl(await keys.signer(iss.key.key_ref as KeyRef, alg), alg, tbs, input.entries);
+  }
+
+  /** Stores a signed CRL: one row when small, else in parts written in one transaction (after signing, house rule 3). */
+  async function save(meta: Parameters<Store["revocation"]["insertCrl"]>[0] & { der?: never }, crl: SignedCrl) {
+    if (crl.size <= PART_BYTES) return store.revocation.insertCrl({ ...meta, der: await wholeCrl(crl) });
+    await store.transaction(async (tx) => {
+      await tx.revocation.insertCrl({ ...meta, size: crl.size });
+      let part = 0;
+      let n = 0;
+      for await (const bytes of crl.parts()) {
+        await tx.revocation.insertCrlPart(meta.id, part++, bytes);
+        n += bytes.length;
+      }
+      if (n !== crl.size) throw errors.internal("The CRL's parts do not add up to its size.");
+    });
   }
 
   /** Builds what a key needs now; `force` rebuilds the full CRL regardless. Run under the key's job lock. */
@@ -123,43 +156,33 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
 
     let base: Pick<NonNullable<typeof full>, "id" | "crl_number" | "revocation_seq" | "next_update"> | undefined = full;
     if (needFull) {
-      // One snapshot: the sequence number and the entries agree.
-      const snap = await store.snapshot(async (tx) => {
-        const s = await tx.revocation.revocationSeq(caId);
-        // One chunk per batch, not one object per entry: a million entries are ~100 buffers.
-        const chunks: Uint8Array[] = [];
-        let bytes = 0;
-        let count = 0;
-        let after = "";
-        for (;;) {
-          const rows = await tx.revocation.revokedBatch(caKeyId, after, BATCH);
-          const chunk = encodeBatch(rows);
-          if (chunk.length) chunks.push(chunk);
-          bytes += chunk.length;
-          count += rows.length;
-          if (rows.length < BATCH) break;
-          after = rows[rows.length - 1].serial;
-        }
-        return { seq: s, chunks, bytes, count };
-      });
-      const der = await sign(caKeyId, { number, base: null, thisUpdate, nextUpdate, chunks: snap.chunks, bytes: snap.bytes });
-      const id = rt.uuid();
-      await store.revocation.insertCrl({ id, caId, caKeyId, crlNumber: number, deltaBase: null, revocationSeq: snap.seq, thisUpdate, nextUpdate, entries: snap.count, der });
-      result.full = { number, entries: snap.count };
-      // The delta stays relative to the previous full CRL: usable with it and with this one
-      // (RFC 5280 §5.2.4: any complete CRL numbered ≥ the base), and it still carries the
-      // removeFromCRL of a hold lifted since then.
-      base = full ?? { id, crl_number: number.toString(), revocation_seq: snap.seq, next_update: nextUpdate };
+      const snap = await spillEntries(caId, caKeyId);
+      try {
+        const crl = await sign(caKeyId, { number, base: null, thisUpdate, nextUpdate, entries: snap.spill });
+        const id = rt.uuid();
+        await save({ id, caId, caKeyId, crlNumber: number, deltaBase: null, revocationSeq: snap.seq, thisUpdate, nextUpdate, entries: snap.count, size: crl.size }, crl);
+        result.full = { number, entries: snap.count };
+        // The delta stays relative to the previous full CRL: usable with it and with this one
+        // (RFC 5280 §5.2.4: any complete CRL numbered ≥ the base), and it still carries the
+        // removeFromCRL of a hold lifted since then.
+        base = full ?? { id, crl_number: number.toString(), revocation_seq: snap.seq, next_update: nextUpdate };
+      } finally {
+        await snap.spill.close();
+      }
       number += 1n;
     }
     if (base && (needFull || changed)) {
       // The delta lists what changed since its base: revocations, and holds lifted (removeFromCRL).
-      const snap = await store.snapshot(async (tx) => ({ seq: await tx.revocation.revocationSeq(caId), rows: await tx.revocation.changedSince(caKeyId, base!.revocation_seq) }));
-      const chunks = snap.rows.map(entryOf);
+      // Streamed like a full CRL: a mass revocation makes a delta as large as one.
+      const { spill, seq: snapSeq, count } = await spillEntries(caId, caKeyId, base.revocation_seq);
       const deltaNext = needFull ? nextUpdate : new Date(base.next_update);
-      const der = await sign(caKeyId, { number, base: BigInt(base.crl_number), thisUpdate, nextUpdate: deltaNext, chunks, bytes: chunks.reduce((n, c) => n + c.length, 0) });
-      await store.revocation.insertCrl({ id: rt.uuid(), caId, caKeyId, crlNumber: number, deltaBase: BigInt(base.crl_number), revocationSeq: snap.seq, thisUpdate, nextUpdate: deltaNext, entries: chunks.length, der });
-      result.delta = { number, base: BigInt(base.crl_number), entries: chunks.length };
+      try {
+        const crl = await sign(caKeyId, { number, base: BigInt(base.crl_number), thisUpdate, nextUpdate: deltaNext, entries: spill });
+        await save({ id: rt.uuid(), caId, caKeyId, crlNumber: number, deltaBase: BigInt(base.crl_number), revocationSeq: snapSeq, thisUpdate, nextUpdate: deltaNext, entries: count, size: crl.size }, crl);
+      } finally {
+        await spill.close();
+      }
+      result.delta = { number, base: BigInt(base.crl_number), entries: count };
     }
     return result;
   }

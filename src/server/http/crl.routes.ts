@@ -1,23 +1,31 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { idParams } from "../../contract/common.js";
 import type { Services } from "./services.js";
 
-const pemOf = (der: Uint8Array) => {
-  const b64 = Buffer.from(der).toString("base64").replace(/.{1,64}/g, "$&\n");
-  // OpenSSL 3 reads only this label for CRLs (STACK.md).
-  return `-----BEGIN X509 CRL-----\n${b64}-----END X509 CRL-----\n`;
-};
+/** Bytes of DER per PEM block written: 64-character lines hold 48 bytes each. */
+const PEM_BLOCK = 48 * 1024;
+
+/** PEM of a CRL, a block at a time, so a 53 MB CRL is never a 72 MB string (OpenSSL 3 reads only this label, STACK.md). */
+function* pemOf(der: Buffer): Generator<string> {
+  yield "-----BEGIN X509 CRL-----\n";
+  for (let at = 0; at < der.length; at += PEM_BLOCK) {
+    yield der.subarray(at, at + PEM_BLOCK).toString("base64").replace(/.{1,64}/g, "$&\n");
+  }
+  yield "-----END X509 CRL-----\n";
+}
 
 /** Sends a CRL with validators and caching up to its nextUpdate (RFC 5280 §5; RFC 7232). */
-function sendCrl(req: FastifyRequest, reply: FastifyReply, row: { id: string; crl_number: string | number; der: Uint8Array; this_update: Date; next_update: Date }, format: "der" | "pem", now: Date) {
+function sendCrl(req: FastifyRequest, reply: FastifyReply, row: { id: string; der: Buffer; this_update: Date; next_update: Date }, format: "der" | "pem", now: Date) {
   const etag = `"${row.id}"`;
   const maxAge = Math.max(0, Math.floor((new Date(row.next_update).getTime() - now.getTime()) / 1000));
   reply.header("etag", etag).header("last-modified", new Date(row.this_update).toUTCString()).header("cache-control", `public, max-age=${maxAge}, no-transform`);
   if (req.headers["if-none-match"] === etag) return reply.code(304).send();
-  if (format === "pem") return reply.type("application/x-pem-file").send(pemOf(row.der));
-  return reply.type("application/pkix-crl").send(Buffer.from(row.der));
+  // The body is the per-server cached buffer (ra/revocation/crls.ts): sent as it is, not copied.
+  if (format === "pem") return reply.type("application/x-pem-file").send(row.der.length <= PEM_BLOCK ? [...pemOf(row.der)].join("") : Readable.from(pemOf(row.der)));
+  return reply.type("application/pkix-crl").send(row.der);
 }
 
 /** CRLs served without authentication at the URLs certificates carry (also on the plain-HTTP listener). */

@@ -274,29 +274,33 @@ export function createPkcs11Keys(opts: Pkcs11Options): Pkcs11Keys {
         const spki = new Uint8Array(publicKeyOf(s, pub, alg).export({ type: "spki", format: "der" }));
         return { priv, spki };
       });
+      const signRaw = async (mechanism: number, input: Buffer) => {
+        const sig = await withSession(`signing with PKCS#11 key ${ref.id}`, async (s) => {
+          p.C_SignInit(s, { mechanism }, priv);
+          return p.C_SignAsync(s, input, Buffer.alloc(SIGNATURE_BUFFER));
+        });
+        // RFC 3279 §2.2.3: X.509 carries ECDSA as a DER SEQUENCE { r, s }; tokens return r‖s.
+        return new Uint8Array(prm.nodeType === "ec" ? ecdsaRawToDer(sig) : sig);
+      };
+      const signDigest = (digest: Buffer) =>
+        prm.nodeType === "rsa" ? signRaw(pkcs11js.CKM_RSA_PKCS, Buffer.concat([DIGEST_INFO[prm.hash!]!, digest])) : signRaw(pkcs11js.CKM_ECDSA, digest);
       const signer: Signer = {
         keyAlgorithm: alg,
         spki,
         async sign(data) {
-          let mechanism: number;
-          let input: Buffer;
-          if (prm.nodeType === "ed25519") {
-            // RFC 8032 PureEdDSA signs the message itself (CKM_EDDSA without parameters).
-            [mechanism, input] = [CKM_EDDSA, Buffer.from(data)];
-          } else {
-            const digest = createHash(prm.hash!).update(data).digest();
-            [mechanism, input] =
-              prm.nodeType === "rsa"
-                ? [pkcs11js.CKM_RSA_PKCS, Buffer.concat([DIGEST_INFO[prm.hash!]!, digest])]
-                : [pkcs11js.CKM_ECDSA, digest];
-          }
-          const sig = await withSession(`signing with PKCS#11 key ${ref.id}`, async (s) => {
-            p.C_SignInit(s, { mechanism }, priv);
-            return p.C_SignAsync(s, input, Buffer.alloc(SIGNATURE_BUFFER));
-          });
-          // RFC 3279 §2.2.3: X.509 carries ECDSA as a DER SEQUENCE { r, s }; tokens return r‖s.
-          return new Uint8Array(prm.nodeType === "ec" ? ecdsaRawToDer(sig) : sig);
+          // RFC 8032 PureEdDSA signs the message itself (CKM_EDDSA without parameters).
+          if (prm.nodeType === "ed25519") return signRaw(CKM_EDDSA, Buffer.from(data));
+          return signDigest(createHash(prm.hash!).update(data).digest());
         },
+        ...(prm.nodeType === "ed25519"
+          ? {}
+          : {
+              signParts() {
+                // The token signs a digest anyway (RSA: DigestInfo with CKM_RSA_PKCS; EC: CKM_ECDSA), so the parts are hashed here.
+                const h = createHash(prm.hash!);
+                return { update: (part: Uint8Array) => void h.update(part), sign: () => signDigest(h.digest()) };
+              },
+            }),
       };
       signers.set(cacheKey, signer);
       return signer;

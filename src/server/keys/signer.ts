@@ -15,6 +15,19 @@ export interface Signer {
    * hash, ECDSA as a DER Ecdsa-Sig-Value (RFC 3279 §2.2.3), Ed25519 as 64 raw bytes (RFC 8410 §6).
    */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A signature over a message given in parts, each hashed as it comes, for messages too large
+   * to hold at once (a CRL of a million entries). The result is what `sign` gives for the parts
+   * concatenated. Absent for Ed25519: PureEdDSA (RFC 8032 §5.1.6) hashes the message twice, so it
+   * cannot stream.
+   */
+  signParts?(): SignParts;
+}
+
+/** An incremental signature: `update` with each part in order, then `sign` once. */
+export interface SignParts {
+  update(part: Uint8Array): void;
+  sign(): Promise<Uint8Array>;
 }
 
 /**

@@ -30,6 +30,19 @@ describe("software keys", () => {
       const sig = await signer.sign(data);
       expect(verifyWith(spki, alg, sig)).toBe(true);
       if (alg === "ED25519") expect(sig.length).toBe(64);
+      // In parts: the same signature for RSA (PKCS#1 v1.5 is deterministic), a valid one for ECDSA;
+      // Ed25519 cannot hash in parts, so it offers none.
+      if (alg === "ED25519") expect(signer.signParts).toBeUndefined();
+      else {
+        const parts = signer.signParts!();
+        for (let i = 0; i < data.length; i += 7) parts.update(data.subarray(i, i + 7));
+        const partSig = await parts.sign();
+        expect(verifyWith(spki, alg, partSig)).toBe(true);
+        if (alg.startsWith("RSA")) expect(Buffer.from(partSig).equals(Buffer.from(sig))).toBe(true);
+        const other = signer.signParts!();
+        other.update(data.subarray(1));
+        expect(verifyWith(spki, alg, await other.sign())).toBe(false);
+      }
       if (alg.startsWith("EC_")) expect(sig[0]).toBe(0x30); // DER Ecdsa-Sig-Value, not raw r‖s
 
       // A fresh backend (empty cache) decrypts the stored JSON and signs the same way.

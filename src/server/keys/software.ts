@@ -3,7 +3,7 @@
  * (envelope.ts), decrypted once into a cached KeyObject to sign (STACK.md: a KeyObject is 18×
  * faster than re-parsing PEM per signature).
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, createSign, generateKeyPair, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import { errors } from "../../errors.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
@@ -136,6 +136,19 @@ function makeSigner(key: KeyObject, alg: KeyAlgorithm): Signer {
       if (nodeType === "rsa") return new Uint8Array(await signAsync(hash, data, key));
       return new Uint8Array(cryptoSign(hash, data, key));
     },
+    ...(nodeType === "ed25519"
+      ? {}
+      : {
+          signParts() {
+            // Same padding and DER ECDSA encoding as crypto.sign; only the final private-key step
+            // runs on the event loop (about a millisecond for RSA), the hashing is done by then.
+            const s = createSign(hash!);
+            return {
+              update: (part: Uint8Array) => void s.update(part),
+              sign: async () => new Uint8Array(s.sign(key)),
+            };
+          },
+        }),
   };
 }
 

@@ -14,11 +14,12 @@ import { reconciliation } from "./migrations/0015-reconciliation.js";
 import { certificateSearch } from "./migrations/0016-certificate-search.js";
 import { cacheInvalidation } from "./migrations/0017-cache-invalidation.js";
 import { acmeAccountCache } from "./migrations/0018-acme-account-cache.js";
+import { crlParts } from "./migrations/0019-crl-parts.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache, crlParts];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

@@ -4,22 +4,48 @@ import type { CrlsTable, Database, OcspSignersTable } from "./schema.js";
 export type CrlRow = Selectable<CrlsTable>;
 export type OcspSignerRow = Selectable<OcspSignersTable>;
 
-/** One revoked certificate as a CRL needs it. */
-export interface RevokedRow {
+/** One certificate as a CRL streams it: times as milliseconds since 1970 (no Date parsing per row). */
+export interface RevokedEntryRow {
   serial: string;
-  revoked_at: Date | null;
-  revocation_reason: string | null;
-  invalidity_date: Date | null;
+  /** "active" only in a delta CRL: a certificateHold lifted at hold_released_ms (removeFromCRL). */
   status: "active" | "revoked";
-  hold_released_at: Date | null;
+  revoked_ms: number | null;
+  invalidity_ms: number | null;
+  hold_released_ms: number | null;
+  revocation_reason: string | null;
 }
+
+/** A millisecond field of a revokedEntries line, or null when empty. */
+const msOf = (e: string, from: number, to: number) => (to > from ? Number(e.slice(from, to)) : null);
+
+/** One revokedEntries line back into its fields (serial, status and times have no spaces, so a space separates them; the reason is the rest). */
+function entryRow(e: string): RevokedEntryRow {
+  const a = e.indexOf(" ");
+  const b = e.indexOf(" ", a + 1);
+  const c = e.indexOf(" ", b + 1);
+  const d = e.indexOf(" ", c + 1);
+  const f = e.indexOf(" ", d + 1);
+  return {
+    serial: e.slice(0, a),
+    status: e.slice(d + 1, f) === "revoked" ? "revoked" : "active",
+    revoked_ms: msOf(e, a + 1, b),
+    invalidity_ms: msOf(e, b + 1, c),
+    hold_released_ms: msOf(e, c + 1, d),
+    revocation_reason: f + 1 < e.length ? e.slice(f + 1) : null,
+  };
+}
+
+/** A CRL without its body. */
+export type CrlInfo = Omit<CrlRow, "der">;
+
+const CRL_INFO = ["id", "ca_id", "ca_key_id", "crl_number", "delta_base", "revocation_seq", "this_update", "next_update", "entries", "size", "created_at"] as const;
 
 /** CRLs, the revocation data they are built from, and OCSP responder certificates. */
 export function revocationRepo(db: Kysely<Database>) {
   return {
-    /** The newest CRL of a CA key: full (`delta` false), delta (true) or either (undefined). */
-    latestCrl(caKeyId: string, delta?: boolean) {
-      let q = db.selectFrom("crls").selectAll().where("ca_key_id", "=", caKeyId);
+    /** The newest CRL of a CA key, without its body (crlBody): full (`delta` false), delta (true) or either (undefined). */
+    latestCrl(caKeyId: string, delta?: boolean): Promise<CrlInfo | undefined> {
+      let q = db.selectFrom("crls").select(CRL_INFO).where("ca_key_id", "=", caKeyId);
       if (delta === true) q = q.where("delta_base", "is not", null);
       if (delta === false) q = q.where("delta_base", "is", null);
       return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
@@ -34,8 +60,11 @@ export function revocationRepo(db: Kysely<Database>) {
       if (delta === false) q = q.where("delta_base", "is", null);
       return q.orderBy("crl_number", "desc").limit(1).executeTakeFirst();
     },
-    /** Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number. */
-    async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number; der: Uint8Array }) {
+    /**
+     * Stores a signed CRL; the unique (key, number) index refuses a second CRL with one number.
+     * Either `der` (the whole CRL) or `size`, with the body then written by insertCrlPart in the same transaction.
+     */
+    async insertCrl(c: { id: string; caId: string; caKeyId: string; crlNumber: bigint; deltaBase: bigint | null; revocationSeq: string; thisUpdate: Date; nextUpdate: Date; entries: number } & ({ der: Uint8Array } | { size: number })) {
       await db
         .insertInto("crls")
         .values({
@@ -48,9 +77,48 @@ export function revocationRepo(db: Kysely<Database>) {
           this_update: c.thisUpdate,
           next_update: c.nextUpdate,
           entries: c.entries,
-          der: c.der,
+          ...("der" in c ? { der: c.der } : { der: null, size: c.size }),
         })
         .execute();
+    },
+    /**
+     * One part of a CRL stored in parts (numbered from 0, in order). Sent as hex text made by
+     * Buffer (node-postgres sends a Buffer as hex anyway): PGlite's own bytea serializer maps
+     * every byte to a string, 150 ns a byte here (8 s for a million-entry CRL).
+     */
+    async insertCrlPart(crlId: string, part: number, bytes: Uint8Array) {
+      const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+      await db.insertInto("crl_parts").values({ crl_id: crlId, part, bytes: sql<Uint8Array>`decode(${hex}, 'hex')` }).execute();
+    },
+    /**
+     * A CRL's DER: its `der`, or its parts copied into one buffer of the recorded size, read a
+     * part at a time (so the body is in memory once). Undefined when there is no such CRL.
+     */
+    async crlBody(id: string): Promise<Buffer | undefined> {
+      const row = await db.selectFrom("crls").select(["der", "size"]).where("id", "=", id).executeTakeFirst();
+      if (!row) return undefined;
+      if (row.der) return Buffer.from(row.der.buffer, row.der.byteOffset, row.der.byteLength);
+      const out = Buffer.allocUnsafe(row.size ?? 0);
+      let p = 0;
+      // 32 parts a query; as hex text decoded by Buffer: PGlite's bytea parser is as slow as its serializer.
+      for (let from = 0; p < out.length; from += 32) {
+        const rows = await db
+          .selectFrom("crl_parts")
+          .select(["part", sql<string>`encode(bytes, 'hex')`.as("hex")])
+          .where("crl_id", "=", id)
+          .where("part", ">=", from)
+          .where("part", "<", from + 32)
+          .orderBy("part")
+          .execute();
+        if (!rows.length) throw new Error(`CRL ${id}: its stored parts do not add up to its size`);
+        for (const [i, r] of rows.entries()) {
+          const n = r.hex.length / 2;
+          if (r.part !== from + i || n === 0 || p + n > out.length) throw new Error(`CRL ${id}: its stored parts do not add up to its size`);
+          out.write(r.hex, p, n, "hex");
+          p += n;
+        }
+      }
+      return out;
     },
     /** The CRLs of a CA, newest first, without their bodies. */
     crlsOf: (caId: string, limit: number) =>
@@ -62,8 +130,8 @@ export function revocationRepo(db: Kysely<Database>) {
         .orderBy("crl_number", "desc")
         .limit(limit)
         .execute(),
-    /** One CRL with its body. */
-    crlById: (id: string) => db.selectFrom("crls").selectAll().where("id", "=", id).executeTakeFirst(),
+    /** One CRL, without its body (crlBody). */
+    crlById: (id: string): Promise<CrlInfo | undefined> => db.selectFrom("crls").select(CRL_INFO).where("id", "=", id).executeTakeFirst(),
     /** A CA's current revocation sequence number. */
     async revocationSeq(caId: string): Promise<string> {
       const r = await db.selectFrom("cas").select("revocation_seq").where("id", "=", caId).executeTakeFirst();
@@ -71,27 +139,33 @@ export function revocationRepo(db: Kysely<Database>) {
     },
     /** The revocation sequence numbers of every CA (the OCSP caches poll this). */
     allRevocationSeqs: () => db.selectFrom("cas").select(["id", "revocation_seq"]).execute(),
-    /** A batch of a key's revoked certificates with serials after `afterSerial` (keyset, serial order). */
-    revokedBatch(caKeyId: string, afterSerial: string, limit: number): Promise<RevokedRow[]> {
-      return db
-        .selectFrom("certificates")
-        .select(["serial", "revoked_at", "revocation_reason", "invalidity_date", "status", "hold_released_at"])
-        .where("ca_key_id", "=", caKeyId)
-        .where("status", "=", "revoked")
-        .where("serial", ">", afterSerial)
-        .orderBy("serial")
-        .limit(limit)
-        .execute();
-    },
-    /** Certificates of a key whose revocation state changed after sequence `seq` (a delta CRL's entries). */
-    changedSince(caKeyId: string, seq: string): Promise<RevokedRow[]> {
-      return db
-        .selectFrom("certificates")
-        .select(["serial", "revoked_at", "revocation_reason", "invalidity_date", "status", "hold_released_at"])
-        .where("ca_key_id", "=", caKeyId)
-        .where(sql<boolean>`revocation_seq > ${seq}::bigint`)
-        .orderBy("serial")
-        .execute();
+    /**
+     * A key's revoked certificates — or, with `changedAfterSeq`, those whose revocation state
+     * changed after that sequence number (a delta CRL's) — in batches of `batch`, through a
+     * cursor: call inside a snapshot transaction. In table order, not serial order (RFC 5280
+     * does not order revokedCertificates), so PostgreSQL reads the table once instead of jumping
+     * through it by the serial index. Each row comes as one text column: per-column result
+     * parsing cost twice as much CPU (PGlite: 0.63 against 0.30 s per 100k rows here).
+     */
+    async *revokedEntries(caKeyId: string, batch: number, changedAfterSeq?: string): AsyncGenerator<RevokedEntryRow[]> {
+      const ms = (col: string) => sql`coalesce(floor(extract(epoch from ${sql.ref(col)}) * 1000)::int8::text, '')`;
+      const which = changedAfterSeq === undefined ? sql`status = 'revoked'` : sql`revocation_seq > ${changedAfterSeq}::bigint`;
+      // The whole result is read: plan for total time, not the first rows (a cursor's default).
+      await sql`set local cursor_tuple_fraction = 1`.execute(db);
+      await sql`declare stamp_crl_entries no scroll cursor for
+        select serial || ' ' || ${ms("revoked_at")} || ' ' || ${ms("invalidity_date")} || ' ' || ${ms("hold_released_at")}
+          || ' ' || status || ' ' || coalesce(revocation_reason, '') as e
+        from certificates where ca_key_id = ${caKeyId} and ${which}`.execute(db);
+      try {
+        for (;;) {
+          const { rows } = await sql<{ e: string }>`fetch forward ${sql.lit(batch)} from stamp_crl_entries`.execute(db);
+          if (rows.length) yield rows.map(({ e }) => entryRow(e));
+          if (rows.length < batch) return;
+        }
+      } finally {
+        // After a failed statement the transaction is aborted and its rollback closes the cursor.
+        await sql`close stamp_crl_entries`.execute(db).catch(() => {});
+      }
     },
     /** Keys that CRLs are published for: every key with a certificate, of CAs not awaiting one. */
     publishingKeys: () =>

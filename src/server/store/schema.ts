@@ -214,8 +214,16 @@ export interface CrlsTable {
   this_update: Date;
   next_update: Date;
   entries: number;
-  der: Bytes;
+  /** The CRL, when stored whole; null when it is in crl_parts. */
+  der: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  /** The CRL's length in bytes when it is stored in crl_parts. */
+  size: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Created;
+}
+export interface CrlPartsTable {
+  crl_id: string;
+  part: number;
+  bytes: Bytes;
 }
 export interface OcspSignersTable {
   id: string;
@@ -348,6 +356,7 @@ export interface Database {
   certificate_profiles: CertificateProfilesTable;
   certificates: CertificatesTable;
   crls: CrlsTable;
+  crl_parts: CrlPartsTable;
   ocsp_signers: OcspSignersTable;
   acme_eab_keys: AcmeEabKeysTable;
   acme_nonces: AcmeNoncesTable;

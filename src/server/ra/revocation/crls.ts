@@ -14,11 +14,65 @@ export interface CrlPort {
   publish(caId: string, caKeyId: string, validitySeconds: number, force?: boolean): Promise<CrlBuild>;
 }
 
+/** CRL bodies kept per server: a CRL never changes once stored, so its id is the whole cache key. */
+const BODY_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Published CRLs' bodies by id, least recently used first out past BODY_CACHE_BYTES. A body is
+ * loaded once however many requests ask for it at the same time (a full CRL of a million
+ * entries is 53 MB); which CRL is the latest is always asked of the database.
+ */
+function bodyCache(load: (id: string) => Promise<Buffer | undefined>) {
+  const bodies = new Map<string, Promise<Buffer | undefined>>();
+  const sizes = new Map<string, number>();
+  let total = 0;
+  const drop = (id: string) => {
+    bodies.delete(id);
+    total -= sizes.get(id) ?? 0;
+    sizes.delete(id);
+  };
+  return (id: string): Promise<Buffer | undefined> => {
+    const hit = bodies.get(id);
+    if (hit) {
+      bodies.delete(id);
+      bodies.set(id, hit);
+      return hit;
+    }
+    const p = load(id).then(
+      (b) => {
+        if (bodies.get(id) !== p) return b; // dropped (or replaced) while loading
+        if (!b) drop(id);
+        else {
+          sizes.set(id, b.length);
+          total += b.length;
+          for (const old of bodies.keys()) {
+            if (total <= BODY_CACHE_BYTES || old === id) break;
+            drop(old);
+          }
+        }
+        return b;
+      },
+      (e) => {
+        if (bodies.get(id) === p) drop(id);
+        throw e;
+      },
+    );
+    bodies.set(id, p);
+    return p;
+  };
+}
+
 /** Serving CRLs: the latest per key (public), and the list per CA (project members). */
 export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revocationUrl: string }) {
   const { store } = deps;
+  const body = bodyCache((id) => store.revocation.crlBody(id));
+  const withBody = async <T extends { id: string }>(row: T) => {
+    const der = await body(row.id);
+    if (!der) throw errors.notFound("CRL", row.id);
+    return { ...row, der };
+  };
   return {
-    /** The newest full (or delta) CRL of a CA key; the first one is built on demand. */
+    /** The newest full (or delta) CRL of a CA key, with its DER; the first one is built on demand. */
     async latest(caKeyId: string, delta: boolean) {
       let row = await store.revocation.latestCrl(caKeyId, delta);
       if (!row) {
@@ -29,7 +83,7 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
         row = await store.revocation.latestCrl(caKeyId, delta);
         if (!row) throw errors.unavailable("The CRL is being built by another server; try again in a few seconds.");
       }
-      return row;
+      return withBody(row);
     },
     /** A CA's CRLs, newest first (metadata and download URLs; old CRLs are kept for audit). */
     async list(ctx: RequestContext, caId: string, limit: number) {
@@ -70,11 +124,11 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
       await audit(store, deps.rt, ctx, { projectId: ca.project_id, action: "ca.crl.rebuild", objectType: "ca", objectId: caId, outcome: "success", detail: { results } });
       return results;
     },
-    /** One archived CRL by id (public, like every CRL). */
+    /** One archived CRL by id, with its DER (public, like every CRL). */
     async archived(id: string) {
       const row = await store.revocation.crlById(id);
       if (!row) throw errors.notFound("CRL", id);
-      return row;
+      return withBody(row);
     },
   };
 }
