@@ -25,9 +25,15 @@ class DurableNodeFS extends NodeFS {
   }
 }
 
+/**
+ * PostgreSQL's 128 MB default shared_buffers lives inside PGlite's wasm heap, in the server's own
+ * RSS; the data files are read through Node's fs, so the OS page cache backs a smaller pool.
+ */
+const MEMORY = ["-c", "shared_buffers=32MB"];
+
 /** PGlite options for `dataDir`: flushed at every commit (`durable`), or PGlite's own unflushed writes. */
-export function pgliteStorage(dataDir: string, durable: boolean): { fs: NodeFS; startParams?: string[] } {
-  if (!durable) return { fs: new NodeFS(dataDir) };
+export function pgliteStorage(dataDir: string, durable: boolean): { fs: NodeFS; startParams: string[] } {
   const defaults = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
-  return { fs: new DurableNodeFS(dataDir), startParams: [...defaults.filter((p) => p !== "-F"), "-c", "fsync=on", "-c", "wal_sync_method=fsync"] };
+  if (!durable) return { fs: new NodeFS(dataDir), startParams: [...defaults, ...MEMORY] };
+  return { fs: new DurableNodeFS(dataDir), startParams: [...defaults.filter((p) => p !== "-F"), "-c", "fsync=on", "-c", "wal_sync_method=fsync", ...MEMORY] };
 }
