@@ -52,6 +52,9 @@ describe("crash reconciliation", () => {
     const c = await issue("delivered.rec.test");
     await sleep(600); // confirmations are written in batches every 250 ms
     expect((await s.server.store.cert.certificateById(c.certificateId))!.delivery).toBeNull();
+    // The pending row the issuance wrote (migration 0020) is gone once the answer was written.
+    const pending = await s.server.db.db.selectFrom("pending_deliveries").select("certificate_id").where("certificate_id", "=", c.certificateId).execute();
+    expect(pending).toEqual([]);
     const v = await view();
     expect(v.counts.intended).toBe(0);
     expect(v.unconfirmedCertificates.map((u: { id: string }) => u.id)).not.toContain(c.certificateId);

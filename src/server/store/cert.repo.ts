@@ -56,7 +56,6 @@ export function certificateValues(c: NewCertificate) {
     key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
     request: JSON.stringify(c.request),
     renewed_from_id: c.renewedFromId,
-    delivery: c.delivery ?? null,
   };
 }
 
@@ -178,6 +177,8 @@ export function certRepo(db: Kysely<Database>) {
   async function insertCertificates(rows: NewCertificate[]) {
     if (!rows.length) return;
     await db.insertInto("certificates").values(rows.map(certificateValues)).execute();
+    const pending = rows.filter((c) => c.delivery === "pending");
+    if (pending.length) await db.insertInto("pending_deliveries").values(pending.map((c) => ({ certificate_id: c.id, created_at: new Date() }))).execute();
     for (const c of rows) if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
   }
 

@@ -54,6 +54,8 @@ export function issuanceRepo(db: Kysely<Database>) {
       }
       const certs = leaves.map((l) => certificateJson(l.certificate));
       const columns = sql.join(Object.keys(certs[0]).map((c) => sql.ref(c)));
+      // Answers still to be written (crash reconciliation): a row of their own, so the certificate row is written once.
+      const pending = leaves.filter((l) => l.certificate.delivery === "pending").map((l) => ({ id: l.certificate.id }));
       const renewals = leaves.filter((l) => l.certificate.renewedFromId).map((l) => ({ id: l.certificate.id, from: l.certificate.renewedFromId }));
       const audit = leaves.map((l, i) => {
         const e = l.audit;
@@ -84,6 +86,9 @@ export function issuanceRepo(db: Kysely<Database>) {
         ),
         certs as (
           insert into certificates (${columns}) select ${columns} from json_populate_recordset(null::certificates, ${JSON.stringify(certs)}::json)
+        ),
+        pending as (
+          insert into pending_deliveries (certificate_id, created_at) select p.id, now() from json_to_recordset(${JSON.stringify(pending)}::json) as p(id uuid)
         ),
         renewed as (
           update certificates c set renewed_by_id = r.id from json_to_recordset(${JSON.stringify(renewals)}::json) as r(id uuid, "from" uuid) where c.id = r."from"

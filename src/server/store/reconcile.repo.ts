@@ -44,21 +44,27 @@ export function reconcileRepo(db: Kysely<Database>) {
       return Number(r.numUpdatedRows) > 0;
     },
 
-    /** Clears `pending` delivery of these certificates: their HTTP answer was written. */
+    /** Ends the pending delivery of these certificates: their HTTP answer was written (a late confirmation also clears `unconfirmed`). */
     async confirmDelivery(ids: string[]) {
-      if (ids.length) await db.updateTable("certificates").set({ delivery: null }).where("id", "in", ids).where("delivery", "is not", null).execute();
+      if (!ids.length) return;
+      // One statement; the update is rare: reconciliation had given up on an answer that was written after all.
+      await sql`
+        with done as (delete from pending_deliveries where certificate_id = any(${ids}::uuid[]))
+        update certificates set delivery = null where id = any(${ids}::uuid[]) and delivery = 'unconfirmed'`.execute(db);
     },
 
     /** Marks up to `limit` certificates still `pending` since before `before` as `unconfirmed`; returns them. */
     async markUnconfirmed(before: Date, limit: number) {
-      const ids = db.selectFrom("certificates").select("id").where("delivery", "=", "pending").where("created_at", "<", before).orderBy("created_at").limit(limit);
-      return db
-        .updateTable("certificates")
-        .set({ delivery: "unconfirmed" })
-        .where("id", "in", ids)
-        .where("delivery", "=", "pending")
-        .returning(["id", "project_id", "serial", "common_name", "key_source", "created_at"])
-        .execute();
+      // One statement: the pending rows taken (each by one server only) and their certificates marked.
+      const r = await sql<{ id: string; project_id: string; serial: string; common_name: string; key_source: string; created_at: Date }>`
+        with taken as (
+          delete from pending_deliveries where certificate_id in (
+            select certificate_id from pending_deliveries where created_at < ${before} order by created_at limit ${limit} for update skip locked
+          ) returning certificate_id
+        )
+        update certificates c set delivery = 'unconfirmed' from taken where c.id = taken.certificate_id
+        returning c.id, c.project_id, c.serial, c.common_name, c.key_source, c.created_at`.execute(db);
+      return r.rows;
     },
 
     /** Counts for the operator: records still intended (all, and older than `before`), abandoned, and unconfirmed certificates. */

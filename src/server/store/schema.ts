@@ -335,7 +335,13 @@ export interface AlertDeliveriesTable {
 }
 
 /** The whole schema. */
+/** A certificate whose HTTP answer has not been confirmed written yet (0020). */
+export interface PendingDeliveriesTable {
+  certificate_id: string;
+  created_at: Date;
+}
 export interface Database {
+  pending_deliveries: PendingDeliveriesTable;
   projects: ProjectsTable;
   users: UsersTable;
   identities: IdentitiesTable;
