@@ -6,11 +6,11 @@
  *   SOAK_MINUTES=2 node --import tsx bench/soak.ts      (a quick look)
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freshStore } from "./lib/server.js";
+import { treeRssMiB } from "./lib/proc.js";
+import { call } from "../test/helpers/spawned-server.js";
 import { table } from "./lib/table.js";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? "10");
@@ -22,32 +22,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EMAIL = "soak@example.com";
 const PASSWORD = "soak soak soak soak";
 
-/** Resident set size of a process, in MiB (Linux /proc). */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY + 2 });
-function request(base: string, method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (data) Object.assign(headers, { "content-type": "application/json", "content-length": data.length });
-    const req = http.request(`${base}${p}`, { method, headers, agent, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end(data);
-  });
-}
 
 async function main() {
   const store = await freshStore("postgres", "soak");
@@ -66,11 +40,11 @@ async function main() {
       });
       child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
     });
-    const token = (await request(base, "POST", "/api/v1/auth/login", { email: EMAIL, password: PASSWORD })).body.accessToken as string;
-    const projectId = (await request(base, "GET", "/api/v1/projects", undefined, token)).body.projects[0].id as string;
-    const ca = await request(base, "POST", "/api/v1/cert-manager/ca/internal", { projectId, name: "soak-root", configuration: { type: "root", commonName: "Soak Root", keyAlgorithm: "EC_prime256v1" } }, token);
-    const tpl = await request(base, "POST", "/api/v1/cert-manager/certificate-templates", { projectId, name: "soak-tpl", preset: "tls-server" }, token);
-    const prof = await request(base, "POST", "/api/v1/cert-manager/certificate-profiles", { projectId, slug: "soak", templateId: tpl.body.certificateTemplate.id, caId: ca.body.id }, token);
+    const token = (await call(base, "POST", "/api/v1/auth/login", { body: { email: EMAIL, password: PASSWORD } })).body.accessToken as string;
+    const projectId = (await call(base, "GET", "/api/v1/projects", { token })).body.projects[0].id as string;
+    const ca = await call(base, "POST", "/api/v1/cert-manager/ca/internal", { body: { projectId, name: "soak-root", configuration: { type: "root", commonName: "Soak Root", keyAlgorithm: "EC_prime256v1" } }, token, timeoutMs: 60_000 });
+    const tpl = await call(base, "POST", "/api/v1/cert-manager/certificate-templates", { body: { projectId, name: "soak-tpl", preset: "tls-server" }, token, timeoutMs: 60_000 });
+    const prof = await call(base, "POST", "/api/v1/cert-manager/certificate-profiles", { body: { projectId, slug: "soak", templateId: tpl.body.certificateTemplate.id, caId: ca.body.id }, token, timeoutMs: 60_000 });
     const profileId = prof.body.certificateProfile.id as string;
 
     let issued = 0;
@@ -79,7 +53,7 @@ async function main() {
     const end = Date.now() + MINUTES * 60_000;
     const worker = async () => {
       while (Date.now() < end) {
-        const r = await request(base, "POST", "/api/v1/cert-manager/certificates", { profileId, attributes: { commonName: `s${n++}.soak.test`, ttl: "1d" } }, token).catch(() => ({ status: 0 }));
+        const r = await call(base, "POST", "/api/v1/cert-manager/certificates", { body: { profileId, attributes: { commonName: `s${n++}.soak.test`, ttl: "1d" } }, token, timeoutMs: 60_000 }).catch(() => ({ status: 0 }));
         if (r.status === 200) issued++;
         else failed++;
       }
@@ -91,7 +65,7 @@ async function main() {
     let lastAt = 0;
     const sample = () => {
       const at = Date.now() - start;
-      const rss = rssMiB(child.pid!);
+      const rss = treeRssMiB(child.pid!);
       samples.push({ at, rss });
       rows.push([(at / 1000).toFixed(0), rss.toFixed(1), issued, at > lastAt ? ((issued - lastIssued) / ((at - lastAt) / 1000)).toFixed(1) : "0.0", failed]);
       lastIssued = issued;
@@ -113,7 +87,6 @@ async function main() {
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
-    agent.destroy();
     await store.drop();
   }
 }

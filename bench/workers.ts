@@ -10,7 +10,6 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
@@ -18,6 +17,8 @@ import { assembleCsr, buildCsrInfo } from "../src/pki/csr.js";
 import { encodeName } from "../src/pki/name.js";
 import { toPem } from "../src/pki/pem.js";
 import { freshStore } from "./lib/server.js";
+import { cpuBetween, readCpu } from "./lib/proc.js";
+import { call } from "../test/helpers/spawned-server.js";
 import { table } from "./lib/table.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -27,39 +28,6 @@ const C = 16;
 const EMAIL = "workers@example.com";
 const PASSWORD = "workers bench password";
 const CERTS = "/api/v1/cert-manager/certificates";
-const TICK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || "100");
-
-/** A JSON request on a fresh connection. */
-function request(base: string, method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (data) Object.assign(headers, { "content-type": "application/json", "content-length": data.length });
-    const req = http.request(`${base}${p}`, { method, headers, agent: false, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null") }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
-
-/** CPU seconds (user + system) used so far by `pid` and its children processes. */
-function cpuSeconds(pid: number): number {
-  const kids = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
-  let ticks = 0;
-  for (const p of [pid, ...kids]) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (proc(5))
-    } catch {
-      /* gone */
-    }
-  }
-  return ticks / TICK;
-}
 
 /** Starts the server with `workers` processes on a fresh database, sets up a profile, and returns how to drive it. */
 async function start(workers: number) {
@@ -84,17 +52,17 @@ async function start(workers: number) {
     child.stdout!.on("data", check);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
   });
-  const token = (await request(url, "POST", "/api/v1/auth/login", { email: EMAIL, password: PASSWORD })).body.accessToken as string;
-  const projectId = (await request(url, "GET", "/api/v1/projects", undefined, token)).body.projects[0].id;
+  const token = (await call(url, "POST", "/api/v1/auth/login", { body: { email: EMAIL, password: PASSWORD } })).body.accessToken as string;
+  const projectId = (await call(url, "GET", "/api/v1/projects", { token })).body.projects[0].id;
   const must = async (p: string, body: unknown) => {
-    const r = await request(url, "POST", p, body, token);
+    const r = await call(url, "POST", p, { body, token });
     if (r.status !== 200) throw new Error(`${p}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   };
   const root = await must("/api/v1/cert-manager/ca/internal", { projectId, name: "w-root", configuration: { type: "root", commonName: "Workers Root", keyAlgorithm: "EC_prime256v1" } });
   const tpl = await must("/api/v1/cert-manager/certificate-templates", { projectId, name: "w", preset: "tls-server" });
   const prof = await must("/api/v1/cert-manager/certificate-profiles", { projectId, slug: "w", templateId: tpl.certificateTemplate.id, caId: root.id, defaults: { ttl: "30d" } });
-  const rootPem = (await request(url, "GET", `/api/v1/cert-manager/ca/internal/${root.id}/certificate`, undefined, token)).body.certificate as string;
+  const rootPem = (await call(url, "GET", `/api/v1/cert-manager/ca/internal/${root.id}/certificate`, { token })).body.certificate as string;
   return {
     url,
     token,
@@ -127,12 +95,12 @@ async function run(workers: number, csr: string) {
     const headers = { authorization: `Bearer ${s.token}`, "content-type": "application/json" };
     // Warm-up: JIT, pools, caches; not measured.
     await autocannon({ url: `${s.url}${CERTS}`, method: "POST", headers, body, connections: C, duration: 2 });
-    const cpu0 = cpuSeconds(s.pid);
+    const cpu0 = readCpu(s.pid, null, null);
     const r = await autocannon({ url: `${s.url}${CERTS}`, method: "POST", headers, body, connections: C, duration: SECONDS });
-    const cpu = cpuSeconds(s.pid) - cpu0;
+    const cpu = cpuBetween(cpu0, readCpu(s.pid, null, null)).server;
     const ok = r["2xx"];
     // One certificate checked by openssl, after the run.
-    const sample = await request(s.url, "POST", CERTS, JSON.parse(body), s.token);
+    const sample = await call(s.url, "POST", CERTS, { body: JSON.parse(body), token: s.token });
     const dir = mkdtempSync(path.join(os.tmpdir(), "stamp-bench-workers-"));
     try {
       writeFileSync(path.join(dir, "root.pem"), s.rootPem);
