@@ -8,10 +8,10 @@ import pkcs11js from "pkcs11js";
 import { errors, StampError } from "../../errors.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
 import { b64u, CURVE_JWK, CURVE_OID, DIGEST_INFO, ecdsaRawToDer, ecPoint, ulong } from "./pkcs11-encoding.js";
+import { acquireModule, ckrName, codeOf, releaseModule, safely, SESSION_GONE, wrap, type PKCS11 } from "./pkcs11-module.js";
 import type { KeyBackend, KeyRef, Signer } from "./signer.js";
 
 type Handle = Buffer;
-type PKCS11 = InstanceType<typeof pkcs11js.PKCS11>;
 
 // PKCS#11 3.0 values that pkcs11js 2.1 (a 2.30 binding) does not name.
 const CKK_EC_EDWARDS = 0x40;
@@ -34,10 +34,6 @@ export interface Pkcs11Options {
 export interface Pkcs11Keys extends KeyBackend {
   close(): void;
 }
-
-// One loaded library per module path per process: C_Initialize/C_Finalize are process-wide, so a
-// second backend on the same module must share it and only the last close() may finalize.
-const loaded = new Map<string, { p: PKCS11; refs: number }>();
 
 /** Opens the token labelled `tokenLabel` in the module at `modulePath` and logs in as user. */
 export function createPkcs11Keys(opts: Pkcs11Options): Pkcs11Keys {
@@ -335,70 +331,4 @@ function findSlot(p: PKCS11, label: string): Handle {
     throw errors.unavailable(`PKCS#11 token "${label}" was not found (tokens present: ${names.join(", ") || "none"})`);
   }
   return matches[0];
-}
-
-function acquireModule(modulePath: string): PKCS11 {
-  const have = loaded.get(modulePath);
-  if (have) {
-    have.refs++;
-    return have.p;
-  }
-  const p = new pkcs11js.PKCS11();
-  try {
-    p.load(modulePath);
-  } catch {
-    throw errors.unavailable(`the PKCS#11 module ${modulePath} could not be loaded`);
-  }
-  try {
-    p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  } catch (e) {
-    if (codeOf(e) !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-      safely(() => p.close());
-      throw wrap(e, `initialising the PKCS#11 module ${modulePath}`);
-    }
-  }
-  loaded.set(modulePath, { p, refs: 1 });
-  return p;
-}
-
-function releaseModule(modulePath: string): void {
-  const have = loaded.get(modulePath);
-  if (!have) return;
-  if (--have.refs > 0) return;
-  loaded.delete(modulePath);
-  safely(() => have.p.C_Finalize());
-  safely(() => have.p.close());
-}
-
-const SESSION_GONE = new Set<number>([
-  pkcs11js.CKR_SESSION_HANDLE_INVALID,
-  pkcs11js.CKR_SESSION_CLOSED,
-  pkcs11js.CKR_DEVICE_REMOVED,
-  pkcs11js.CKR_TOKEN_NOT_PRESENT,
-]);
-
-function codeOf(e: unknown): number {
-  return typeof (e as { code?: unknown })?.code === "number" ? (e as { code: number }).code : -1;
-}
-
-let ckrNames: Map<number, string> | undefined;
-function ckrName(code: number): string {
-  ckrNames ??= new Map(
-    Object.entries(pkcs11js)
-      .filter(([k, v]) => k.startsWith("CKR_") && typeof v === "number")
-      .map(([k, v]) => [v as number, k]),
-  );
-  return ckrNames.get(code) ?? (code >= 0 ? `0x${code.toString(16)}` : "error");
-}
-
-function wrap(e: unknown, what: string): StampError {
-  return errors.internal(`PKCS#11 failed while ${what} (${ckrName(codeOf(e))})`, e);
-}
-
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    /* cleanup: the original error matters more */
-  }
 }

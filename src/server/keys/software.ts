@@ -74,15 +74,7 @@ export function createSoftwareKeys(deps: { rootKey: RootKeys; generateKeyPair?: 
     const id = cacheKey(ref);
     let key = cache.get(id);
     if (!key) {
-      const pkcs8 = open(rootKey, ref.sealed, softwareKeyAad(ref.label));
-      try {
-        key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
-      } catch (e) {
-        throw errors.internal("stored key could not be decrypted (wrong root key or tampered data)", e);
-      } finally {
-        pkcs8.fill(0);
-      }
-      checkKeyMatches(key, alg, (m) => errors.internal(m));
+      key = openSealedKey(rootKey, ref.sealed, softwareKeyAad(ref.label), alg);
       remember(id, key);
     } else {
       checkKeyMatches(key, alg, (m) => errors.internal(m));
@@ -185,14 +177,22 @@ function cacheKey(ref: Extract<KeyRef, { backend: "software" }>): string {
  * record predates the label scheme); the clear key stays inside this module.
  */
 export function sealedKeySigner(rootKey: RootKeys, sealed: Sealed, aad: string, alg: KeyAlgorithm): Signer {
+  return makeSigner(openSealedKey(rootKey, sealed, aad, alg), alg);
+}
+
+/** The private key of a sealed PKCS#8 (the clear bytes wiped at once), checked to be a key of `alg`. */
+function openSealedKey(rootKey: RootKeys, sealed: Sealed, aad: string, alg: KeyAlgorithm): KeyObject {
   const pkcs8 = open(asKeyring(rootKey), sealed, aad);
+  let key: KeyObject;
   try {
-    const key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
-    checkKeyMatches(key, alg, (m) => errors.internal(m));
-    return makeSigner(key, alg);
+    key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+  } catch (e) {
+    throw errors.internal("stored key could not be decrypted (wrong root key or tampered data)", e);
   } finally {
     pkcs8.fill(0);
   }
+  checkKeyMatches(key, alg, (m) => errors.internal(m));
+  return key;
 }
 
 /** A new EC/RSA/Ed25519 key sealed under the root key with `aad`: the sealed record and its signer. */

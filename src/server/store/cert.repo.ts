@@ -173,15 +173,6 @@ export function certRepo(db: Kysely<Database>) {
     if (q.cursor) s = s.where(sql<boolean>`(created_at, id) < (${microsToIso(q.cursor.createdAtMicros)}::timestamptz, ${q.cursor.id}::uuid)`);
     return s.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit);
   }
-  /** Inserts certificates in one statement (group commit), marking what each renewal replaced. */
-  async function insertCertificates(rows: NewCertificate[]) {
-    if (!rows.length) return;
-    await db.insertInto("certificates").values(rows.map(certificateValues)).execute();
-    const pending = rows.filter((c) => c.delivery === "pending");
-    if (pending.length) await db.insertInto("pending_deliveries").values(pending.map((c) => ({ certificate_id: c.id, created_at: new Date() }))).execute();
-    for (const c of rows) if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
-  }
-
   return {
     /** Inserts a template. */
     async insertTemplate(t: { id: string; projectId: string; name: string; description: string; rules: unknown }) {
@@ -251,12 +242,12 @@ export function certRepo(db: Kysely<Database>) {
       await db.deleteFrom("certificate_profiles").where("id", "=", id).execute();
     },
 
-    /** Inserts a signed certificate (tests and tools; issuance goes through insertCertificates). */
+    /** Inserts a signed certificate, its pending delivery and the mark on what it renews (tests and tools; issuance commits through issuance.repo.ts). */
     async insertCertificate(c: NewCertificate) {
-      await insertCertificates([c]);
+      await db.insertInto("certificates").values(certificateValues(c)).execute();
+      if (c.delivery === "pending") await db.insertInto("pending_deliveries").values({ certificate_id: c.id, created_at: new Date() }).execute();
+      if (c.renewedFromId) await db.updateTable("certificates").set({ renewed_by_id: c.id }).where("id", "=", c.renewedFromId).execute();
     },
-    /** Inserts certificates in one statement (group commit), marking what each renewal replaced. */
-    insertCertificates,
     /** A certificate by id. */
     certificateById: (id: string) => db.selectFrom("certificates").selectAll().where("id", "=", id).executeTakeFirst(),
     /** The newest certificate with this serial (hex, lowercase); serials are unique per CA. */
