@@ -31,8 +31,8 @@ export interface NewCertificate {
   delivery?: "pending";
 }
 
-/** The `certificates` row of a new certificate. */
-export function certificateValues(c: NewCertificate) {
+/** The `certificates` row of a new certificate, jsonb columns as values (issuance.repo.ts sends the row as JSON). */
+export function certificateColumns(c: NewCertificate) {
   return {
     id: c.id,
     project_id: c.projectId,
@@ -43,20 +43,27 @@ export function certificateValues(c: NewCertificate) {
     serial: c.serial,
     status: "active" as const,
     common_name: c.commonName,
-    alt_names: JSON.stringify(c.altNames),
+    alt_names: c.altNames,
     search_text: [c.commonName, ...c.altNames.map((a) => a.value)].join(" ").toLowerCase(),
     not_before: c.notBefore,
     not_after: c.notAfter,
     key_algorithm: c.keyAlgorithm,
-    key_usages: JSON.stringify(c.keyUsages),
-    extended_key_usages: JSON.stringify(c.extendedKeyUsages),
+    key_usages: c.keyUsages,
+    extended_key_usages: c.extendedKeyUsages,
     certificate: c.certificate,
     chain_pem: c.chainPem,
     key_source: c.keySource,
-    key_ref: c.keyRef === null ? null : JSON.stringify(c.keyRef),
-    request: JSON.stringify(c.request),
+    key_ref: c.keyRef,
+    request: c.request,
     renewed_from_id: c.renewedFromId,
   };
+}
+
+/** The same row as Kysely inserts it: jsonb columns as JSON text (pg would send a JS array as a PostgreSQL array). */
+function certificateValues(c: NewCertificate) {
+  const r = certificateColumns(c);
+  const json = (v: unknown) => JSON.stringify(v);
+  return { ...r, alt_names: json(r.alt_names), key_usages: json(r.key_usages), extended_key_usages: json(r.extended_key_usages), key_ref: r.key_ref === null ? null : json(r.key_ref), request: json(r.request) };
 }
 
 /** Filters of the certificate list; `cursor` is the last row's (created_at in microseconds since the epoch, id). */

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { CANONICAL_PREFIX, canonicalTail } from "../../contract/audit-chain.js";
 import type { AuditInsert } from "./audit.repo.js";
-import { certificateValues, type NewCertificate } from "./cert.repo.js";
+import { certificateColumns, type NewCertificate } from "./cert.repo.js";
 import type { Database } from "./schema.js";
 
 /** A signed leaf as the group commit writes it. */
@@ -12,16 +12,12 @@ export interface SignedLeaf {
   audit: AuditInsert;
 }
 
-// certificates columns held as jsonb: sent as JSON values, not as the strings certificateValues makes for Kysely.
-const JSONB = new Set(["alt_names", "key_usages", "extended_key_usages", "key_ref", "request"]);
-
 /** A certificates row as a JSON object json_populate_recordset reads (bytea as \x hex, times as ISO 8601). */
 function certificateJson(c: NewCertificate): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(certificateValues(c))) {
+  for (const [k, v] of Object.entries(certificateColumns(c))) {
     if (v instanceof Uint8Array) out[k] = `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
-    else if (v instanceof Date) out[k] = v.toISOString();
-    else out[k] = JSONB.has(k) && typeof v === "string" ? JSON.parse(v) : v;
+    else out[k] = v instanceof Date ? v.toISOString() : v;
   }
   return out;
 }
@@ -59,7 +55,8 @@ export function issuanceRepo(db: Kysely<Database>) {
       const renewals = leaves.filter((l) => l.certificate.renewedFromId).map((l) => ({ id: l.certificate.id, from: l.certificate.renewedFromId }));
       const audit = leaves.map((l, i) => {
         const e = l.audit;
-        const detail = JSON.parse(JSON.stringify(e.detail)) as Record<string, unknown>;
+        // canonicalTail and the JSON parameter both pass `detail` through JSON, as the column stores it.
+        const detail = e.detail;
         const createdAt = e.at.toISOString();
         const tail = canonicalTail({ projectId: e.projectId, actorType: e.actorType, actorId: e.actorId, action: e.action, objectType: e.objectType, objectId: e.objectId, outcome: e.outcome, sourceIp: e.sourceIp, createdAt, detail });
         return { ord: i + 1, tail, project_id: e.projectId, actor_type: e.actorType, actor_id: e.actorId, action: e.action, object_type: e.objectType, object_id: e.objectId, outcome: e.outcome, source_ip: e.sourceIp, detail, created_at: createdAt };
