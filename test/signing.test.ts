@@ -130,7 +130,7 @@ describe("the signing chokepoint (issue 12)", () => {
   it("ok/ concurrent leaves share batches; one bad row fails alone; every committed row has its audit entry and the chain verifies", async () => {
     let intentStatements = 0;
     const store = s.server.store;
-    const counted: Store = { ...store, ca: { ...store.ca, recordIntents: (rows) => (intentStatements++, store.ca.recordIntents(rows)) } };
+    const counted: Store = { ...store, ca: { ...store.ca, recordIntents: (rows, opts) => (intentStatements++, store.ca.recordIntents(rows, opts)) } };
     const signing = createSigning({ store: counted });
     const signer = testSigner();
     const project = s.defaultProjectId;

@@ -52,6 +52,8 @@ export async function startStampProcess(store: StoreKind, tag: string): Promise<
         STAMP_BOOTSTRAP_EMAIL: EMAIL,
         STAMP_BOOTSTRAP_PASSWORD: PASSWORD,
         ...(process.env.STAMP_EMBEDDED_DURABILITY ? { STAMP_EMBEDDED_DURABILITY: process.env.STAMP_EMBEDDED_DURABILITY } : {}),
+        // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under the bench's load.
+        ...(process.env.STAMP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.STAMP_BENCH_NODE_OPTIONS } : {}),
       },
     });
     const url = server.url;

@@ -81,8 +81,9 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
     maxBatch: deps.maxBatch ?? 128,
     maxInFlight: deps.maxInFlight ?? 1,
     async run(items) {
-      // 1. Every intent in one committed statement, before any signature (house rule 2).
-      await store.ca.recordIntents(items.map(({ token: t }) => ({ issuerCaId: t.issuerCaId, serial: t.serial, kind: t.kind, subjectId: t.subjectId })));
+      // 1. Every intent in one committed statement, before any signature (house rule 2); relaxed:
+      // step 3's commit flushes the WAL past it before any certificate leaves (ca.repo.ts).
+      const intentIds = await store.ca.recordIntents(items.map(({ token: t }) => ({ issuerCaId: t.issuerCaId, serial: t.serial, kind: t.kind, subjectId: t.subjectId })), { relaxed: true });
       // 2. Sign, outside any transaction; a failure stays with its own item.
       const signed = await Promise.all(items.map(async (it) => {
         try {
@@ -92,8 +93,8 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
         }
       }));
       // 3. Certificates, outcomes and audit entries in one statement.
-      const ok = items.flatMap((it, i) => ("der" in signed[i] ? [{ token: it.token, record: it.record(signed[i].der as Uint8Array) }] : []));
-      const failed = items.filter((_, i) => "error" in signed[i]).map((it) => it.token);
+      const ok = items.flatMap((it, i) => ("der" in signed[i] ? [{ token: it.token, intentId: intentIds[i], record: it.record(signed[i].der as Uint8Array) }] : []));
+      const failed = items.flatMap((_, i) => ("error" in signed[i] ? [intentIds[i]] : []));
       const commitErrors = new Map<SigningToken, unknown>();
       try {
         await commitLeaves(ok, failed);
@@ -102,7 +103,7 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
         else {
           // One bad row must not fail its neighbours: commit each on its own.
           for (const o of ok) await commitLeaves([o], []).catch((err) => commitErrors.set(o.token, err));
-          if (failed.length) await store.ca.recordOutcomes(failed, "failed").catch(() => undefined);
+          if (failed.length) await store.issuance.commitLeaves([], failed).catch(() => undefined);
         }
         const lost = ok.filter((o) => commitErrors.has(o.token)).map((o) => o.token);
         if (lost.length) await store.ca.recordOutcomes(lost, "abandoned").catch(() => undefined);
@@ -116,10 +117,10 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
     },
   });
 
-  /** One statement: the certificates, their `signed` outcomes (and `failed` ones), their audit entries. */
-  async function commitLeaves(ok: { token: SigningToken; record: LeafRecord }[], failed: SigningToken[]) {
+  /** One statement: the certificates, their `signed` outcomes (and `failed` ones, by intent id), their audit entries. */
+  async function commitLeaves(ok: { token: SigningToken; intentId: string; record: LeafRecord }[], failed: string[]) {
     await store.issuance.commitLeaves(
-      ok.map((o) => ({ certificate: o.record.certificate, issuerCaId: o.token.issuerCaId, serial: o.token.serial, audit: o.record.audit })),
+      ok.map((o) => ({ certificate: o.record.certificate, issuerCaId: o.token.issuerCaId, serial: o.token.serial, intentId: o.intentId, audit: o.record.audit })),
       failed,
     );
   }

@@ -105,10 +105,23 @@ export function caRepo(db: Kysely<Database>) {
     /** Every certificate of a CA, newest version first. */
     certificatesOf: (caId: string) => db.selectFrom("ca_certificates").selectAll().where("ca_id", "=", caId).orderBy("version", "desc").execute(),
 
-    /** Records the intents to sign (house rule 2), one statement for all; fails on a duplicate serial. */
-    async recordIntents(rows: { issuerCaId: string | null; serial: string; kind: string; subjectId: string | null }[]) {
-      if (!rows.length) return;
-      await db.insertInto("signing_log").values(rows.map((r) => ({ issuer_ca_id: r.issuerCaId, serial: r.serial, kind: r.kind, subject_id: r.subjectId, status: "intended" as const }))).execute();
+    /**
+     * Records the intents to sign (house rule 2), one statement for all; fails on a duplicate
+     * serial. Returns each row's intent id, in the order given. `relaxed`: committed without
+     * waiting for the WAL flush (synchronous_commit off for this statement only). The group commit
+     * uses it: the certificate's own commit flushes the WAL up to and past this record before any
+     * answer leaves, and a crash before that loses only a signature no one has seen.
+     */
+    async recordIntents(rows: { issuerCaId: string | null; serial: string; kind: string; subjectId: string | null }[], opts: { relaxed?: boolean } = {}): Promise<string[]> {
+      if (!rows.length) return [];
+      const input = JSON.stringify(rows.map((r) => ({ issuer: r.issuerCaId, serial: r.serial, kind: r.kind, subject: r.subjectId })));
+      const relaxed = opts.relaxed ? sql`cross join (select set_config('synchronous_commit', 'off', true)) as relaxed` : sql``;
+      const r = await sql<{ id: string; issuer_ca_id: string | null; serial: string }>`
+        insert into signing_log (issuer_ca_id, serial, kind, subject_id, status)
+        select r.issuer, r.serial, r.kind, r.subject, 'intended' from json_to_recordset(${input}::json) as r(issuer uuid, serial text, kind text, subject uuid) ${relaxed}
+        returning id::text as id, issuer_ca_id, serial`.execute(db);
+      const byKey = new Map(r.rows.map((x) => [`${x.issuer_ca_id}/${x.serial}`, x.id]));
+      return rows.map((x) => byKey.get(`${x.issuerCaId}/${x.serial}`)!);
     },
     /** Settles recorded intents: signed (its certificate committed), failed (the signer failed), abandoned (signed, never committed). */
     async recordOutcomes(signed: { issuerCaId: string | null; serial: string }[], status: "signed" | "failed" | "abandoned") {

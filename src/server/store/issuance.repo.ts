@@ -9,6 +9,8 @@ export interface SignedLeaf {
   certificate: NewCertificate;
   issuerCaId: string | null;
   serial: string;
+  /** Its signing-log intent (recordIntents), set `signed` in the same commit. */
+  intentId: string;
   audit: AuditInsert;
 }
 
@@ -23,33 +25,18 @@ function certificateJson(c: NewCertificate): Record<string, unknown> {
 }
 
 /**
- * `update signing_log` of the records of `rows` issued by a CA (`byCa`) or self-signed: two
- * statements, so each finds its rows through the (issuer_ca_id, serial) unique index.
- */
-function outcome(rows: { issuerCaId: string | null; serial: string }[], status: "signed" | "failed", byCa: boolean) {
-  const pick = rows.filter((r) => (r.issuerCaId !== null) === byCa).map((r) => ({ issuer: r.issuerCaId, serial: r.serial }));
-  return byCa
-    ? sql`update signing_log l set status = ${status} from json_to_recordset(${JSON.stringify(pick)}::json) as s(issuer uuid, serial text) where l.issuer_ca_id = s.issuer and l.serial = s.serial`
-    : sql`update signing_log l set status = ${status} from json_to_recordset(${JSON.stringify(pick)}::json) as s(issuer uuid, serial text) where l.issuer_ca_id is null and l.serial = s.serial`;
-}
-
-/**
- * The group commit's write (docs/adr/0008-issuance-engine.md) as ONE statement, so atomic
- * without BEGIN/COMMIT: every certificate, the renewals they replace, their `signed` outcomes
- * (and the `failed` ones), and their audit entries chained under one lock of the head — hashed in
- * the database with the same encoding as a single append (audit.repo.ts), link by link in a
- * recursive CTE. One round trip per batch, whatever its size.
+ * The group commit's write (docs/adr/0008-issuance-engine.md) as ONE call of
+ * `stamp_commit_leaves` (migration 0024), so atomic without BEGIN/COMMIT: every certificate, the
+ * renewals they replace, their `signed` outcomes (and the `failed` ones), and their audit entries
+ * chained under one lock of the head — hashed in the database with the same encoding as a single
+ * append (audit.repo.ts). One round trip per batch, whatever its size.
  */
 export function issuanceRepo(db: Kysely<Database>) {
   return {
     /** Commits signed leaves with their outcomes and audit entries, and marks `failed` signatures; one statement. */
-    async commitLeaves(leaves: SignedLeaf[], failed: { issuerCaId: string | null; serial: string }[]) {
-      if (!leaves.length) {
-        if (failed.length) await sql`with a as (${outcome(failed, "failed", true)}) ${outcome(failed, "failed", false)}`.execute(db);
-        return;
-      }
+    async commitLeaves(leaves: SignedLeaf[], failedIntentIds: string[]) {
+      if (!leaves.length && !failedIntentIds.length) return;
       const certs = leaves.map((l) => certificateJson(l.certificate));
-      const columns = sql.join(Object.keys(certs[0]).map((c) => sql.ref(c)));
       // Answers still to be written (crash reconciliation): a row of their own, so the certificate row is written once.
       const pending = leaves.filter((l) => l.certificate.delivery === "pending").map((l) => ({ id: l.certificate.id }));
       const renewals = leaves.filter((l) => l.certificate.renewedFromId).map((l) => ({ id: l.certificate.id, from: l.certificate.renewedFromId }));
@@ -61,43 +48,9 @@ export function issuanceRepo(db: Kysely<Database>) {
         const tail = canonicalTail({ projectId: e.projectId, actorType: e.actorType, actorId: e.actorId, action: e.action, objectType: e.objectType, objectId: e.objectId, outcome: e.outcome, sourceIp: e.sourceIp, createdAt, detail });
         return { ord: i + 1, tail, project_id: e.projectId, actor_type: e.actorType, actor_id: e.actorId, action: e.action, object_type: e.objectType, object_id: e.objectId, outcome: e.outcome, source_ip: e.sourceIp, detail, created_at: createdAt };
       });
-      await sql`
-        with recursive
-        h as (select coalesce(last_id, 0) as last_id, last_hash from audit_chain_head where id = 1 for update),
-        inp as (
-          select * from json_to_recordset(${JSON.stringify(audit)}::json) as x(ord int, tail text, project_id uuid, actor_type text, actor_id text, action text, object_type text,
-            object_id text, outcome text, source_ip text, detail jsonb, created_at timestamptz)
-        ),
-        -- Ids follow the head (a gap is a deletion); each link hashes the previous one.
-        ch(ord, id, prev, hash) as (
-          select i.ord, h.last_id + 1, h.last_hash,
-            encode(sha256(convert_to(${CANONICAL_PREFIX}::text || '"' || (h.last_id + 1)::text || '","' || h.last_hash || '",' || i.tail, 'UTF8')), 'hex')
-          from h join inp i on i.ord = 1
-          union all
-          select i.ord, ch.id + 1, ch.hash,
-            encode(sha256(convert_to(${CANONICAL_PREFIX}::text || '"' || (ch.id + 1)::text || '","' || ch.hash || '",' || i.tail, 'UTF8')), 'hex')
-          from ch join inp i on i.ord = ch.ord + 1
-        ),
-        moved as (
-          update audit_chain_head set last_id = (select max(id) from ch), last_hash = (select hash from ch order by ord desc limit 1) where id = 1
-        ),
-        certs as (
-          insert into certificates (${columns}) select ${columns} from json_populate_recordset(null::certificates, ${JSON.stringify(certs)}::json)
-        ),
-        pending as (
-          insert into pending_deliveries (certificate_id, created_at) select p.id, now() from json_to_recordset(${JSON.stringify(pending)}::json) as p(id uuid)
-        ),
-        renewed as (
-          update certificates c set renewed_by_id = r.id from json_to_recordset(${JSON.stringify(renewals)}::json) as r(id uuid, "from" uuid) where c.id = r."from"
-        ),
-        signed_ca as (${outcome(leaves, "signed", true)}),
-        signed_self as (${outcome(leaves, "signed", false)}),
-        failed_ca as (${outcome(failed, "failed", true)}),
-        failed_self as (${outcome(failed, "failed", false)})
-        insert into audit_log (id, project_id, actor_type, actor_id, action, object_type, object_id, outcome, source_ip, detail, created_at, prev_hash, hash)
-        select ch.id, i.project_id, i.actor_type, i.actor_id, i.action, i.object_type, i.object_id, i.outcome, i.source_ip, i.detail, i.created_at, ch.prev, ch.hash
-        from ch join inp i on i.ord = ch.ord
-        order by ch.ord`.execute(db);
+      const json = (v: unknown) => JSON.stringify(v);
+      await sql`select stamp_commit_leaves(${json(certs)}::json, ${json(pending)}::json, ${json(renewals)}::json, ${json(audit)}::json,
+        ${leaves.map((l) => l.intentId)}::bigint[], ${failedIntentIds}::bigint[], ${CANONICAL_PREFIX}::text)`.execute(db);
     },
   };
 }

@@ -47,10 +47,15 @@ export function reconcileRepo(db: Kysely<Database>) {
     /** Ends the pending delivery of these certificates: their HTTP answer was written (a late confirmation also clears `unconfirmed`). */
     async confirmDelivery(ids: string[]) {
       if (!ids.length) return;
-      // One statement; the update is rare: reconciliation had given up on an answer that was written after all.
+      // One statement; the update is rare: reconciliation had given up on an answer that was written
+      // after all. Committed without waiting for the WAL flush (synchronous_commit off for this
+      // statement only): a confirmation a crash loses only shows a delivered certificate as
+      // unconfirmed, never the reverse.
       await sql`
-        with done as (delete from pending_deliveries where certificate_id = any(${ids}::uuid[]))
-        update certificates set delivery = null where id = any(${ids}::uuid[]) and delivery = 'unconfirmed'`.execute(db);
+        with relaxed as materialized (select set_config('synchronous_commit', 'off', true)),
+        done as (delete from pending_deliveries where certificate_id = any(${ids}::uuid[])),
+        late as (update certificates set delivery = null where id = any(${ids}::uuid[]) and delivery = 'unconfirmed')
+        select 1 from relaxed`.execute(db);
     },
 
     /** Marks up to `limit` certificates still `pending` since before `before` as `unconfirmed`; returns them. */
