@@ -16,6 +16,7 @@ import { verifyPemChain } from "../test/helpers/acme-client.js";
 import { run, startAcmeEnv, type AcmeEnv } from "../test/helpers/acme-env.js";
 import type { AcmeLoadResult, AcmeLoadSpec } from "./lib/acme-load.js";
 import { freshStore, type StoreKind } from "./lib/server.js";
+import { startCounting, statementKind, stopCounting } from "./lib/statement-counter.js";
 import { percentile, table } from "./lib/table.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
@@ -43,6 +44,8 @@ interface Row {
   requests: number;
   /** Server time by request kind (lego and concurrency-1 runs). */
   kinds?: Map<string, { ms: number; n: number }>;
+  /** Every SQL statement the server sent during the measured orders (bench client runs). */
+  statements?: string[];
 }
 
 
@@ -135,6 +138,7 @@ async function loadRun(store: StoreKind, env: AcmeEnv, meter: Meter, k: number, 
   let after: ReturnType<typeof snap> | undefined;
   let result: AcmeLoadResult | undefined;
   let kinds: Row["kinds"];
+  let statements: string[] = [];
   let stderr = "";
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(HERE, "lib", "acme-load.ts"), specFile], { stdio: ["ignore", "pipe", "pipe"] });
@@ -148,9 +152,11 @@ async function loadRun(store: StoreKind, env: AcmeEnv, meter: Meter, k: number, 
         buf = buf.slice(nl + 1);
         if (line.phase === "start") {
           if (k === 1) meter.byKind = new Map();
+          startCounting();
           before = snap(meter);
         } else if (line.phase === "end") {
           after = snap(meter);
+          statements = stopCounting();
           kinds = meter.byKind;
           meter.byKind = undefined;
         }
@@ -166,7 +172,7 @@ async function loadRun(store: StoreKind, env: AcmeEnv, meter: Meter, k: number, 
   if (code !== 0 || !result || !before || !after) throw new Error(`acme-load c=${k} failed (exit ${code}):\n${stderr.slice(-3000)}`);
   if (result.problems.length) throw new Error(`acme-load c=${k}: ACME problems ${result.problems.join(", ")}`);
   await checkChain(env.rootPem, result.sample.pem, result.sample.name, `bench client c=${k}`);
-  return { store, client: "bench", concurrency: k, orders: result.orders, seconds: result.seconds, latencies: result.latencies, cpuMs: after.cpuMs - before.cpuMs, busyMs: after.busyMs - before.busyMs, requests: after.requests - before.requests, kinds };
+  return { store, client: "bench", concurrency: k, orders: result.orders, seconds: result.seconds, latencies: result.latencies, cpuMs: after.cpuMs - before.cpuMs, busyMs: after.busyMs - before.busyMs, requests: after.requests - before.requests, kinds, statements };
 }
 
 async function benchStore(store: StoreKind): Promise<Row[]> {
@@ -203,14 +209,20 @@ export async function main(): Promise<void> {
     const lat = [...r.latencies].sort((a, b) => a - b);
     return [
       r.store, r.client, r.concurrency, r.orders, r.seconds.toFixed(2), (r.orders / r.seconds).toFixed(1), percentile(lat, 0.5).toFixed(1), percentile(lat, 0.99).toFixed(1),
-      (r.cpuMs / r.orders).toFixed(1), (r.busyMs / r.orders).toFixed(1), (r.requests / r.orders).toFixed(1),
+      (r.cpuMs / r.orders).toFixed(1), (r.busyMs / r.orders).toFixed(1), (r.requests / r.orders).toFixed(1), r.statements ? (r.statements.length / r.orders).toFixed(1) : "–",
     ];
   });
   console.log(`\nACME http-01 orders end to end over HTTPS (EC P-256 leaf under EC P-256 intermediate; every run's sample passed openssl verify -x509_strict -purpose sslserver)\n`);
-  console.log(table(["store", "client", "concurrency", "orders", "seconds", "orders/s", "p50 ms", "p99 ms", "server CPU ms/order", "server req ms/order", "requests/order"], out));
+  console.log(table(["store", "client", "concurrency", "orders", "seconds", "orders/s", "p50 ms", "p99 ms", "server CPU ms/order", "server req ms/order", "requests/order", "SQL statements/order"], out));
   for (const r of rows.filter((x) => x.client === "lego")) {
     const cpu = r.cpuMs / r.orders;
     console.log(`note: ${r.store}: lego order server CPU ${cpu.toFixed(1)} ms (goal < 100 ms: ${cpu < 100 ? "met" : "NOT met"}), summed server request time ${(r.busyMs / r.orders).toFixed(1)} ms, lego wall p50 ${percentile([...r.latencies].sort((a, b) => a - b), 0.5).toFixed(0)} ms.`);
+  }
+  for (const r of rows.filter((x) => x.client === "bench" && x.concurrency === 1 && x.statements)) {
+    const by = new Map<string, number>();
+    for (const q of r.statements!) by.set(statementKind(q), (by.get(statementKind(q)) ?? 0) + 1);
+    const parts = [...by].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${(n / r.orders).toFixed(1)}`);
+    console.log(`note: ${r.store} bench c=1, SQL statements per order by kind: ${parts.join("; ")}`);
   }
   for (const r of rows.filter((x) => x.kinds)) {
     const parts = [...r.kinds!].map(([kind, e]) => `${kind} ${(e.ms / e.n).toFixed(1)} ms ×${(e.n / r.orders).toFixed(1)}`);

@@ -7,39 +7,16 @@
  * Counts every statement the driver sends (pg `Client.query`, PGlite `query`/`exec`), BEGIN and
  * COMMIT included, except the cache listener's own heartbeats, over sequential CSR issuances.
  */
-import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
 import { pathToFileURL } from "node:url";
 import { makeCsrs, setUp } from "./issuance.js";
 import { opensslVerify } from "./lib/openssl.js";
+import { startCounting, stopCounting } from "./lib/statement-counter.js";
 import { startBenchServer, type StoreKind } from "./lib/server.js";
 import { table } from "./lib/table.js";
 
 const STORES = (process.env.BENCH_STORES ?? "pglite,postgres").split(",").map((s) => s.trim()) as StoreKind[];
 for (const s of STORES) if (s !== "pglite" && s !== "postgres") throw new Error(`BENCH_STORES: unknown store ${s}`);
 const N = 50;
-
-// Every statement sent to a database, by its first word; counted only while `on`.
-const seen: string[] = [];
-let on = false;
-function count(sql: unknown) {
-  if (on) seen.push(typeof sql === "string" ? sql : String((sql as { text?: string })?.text ?? "?"));
-}
-const pgQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client & { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
-  if (this.connectionParameters?.application_name !== "stamp-cache-listener") count(args[0]);
-  return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pgQuery;
-const liteQuery = PGlite.prototype.query;
-const liteExec = PGlite.prototype.exec;
-PGlite.prototype.query = function (this: PGlite, ...args: Parameters<PGlite["query"]>) {
-  count(args[0]);
-  return liteQuery.apply(this, args);
-} as typeof liteQuery;
-PGlite.prototype.exec = function (this: PGlite, ...args: Parameters<PGlite["exec"]>) {
-  count(args[0]);
-  return liteExec.apply(this, args);
-} as typeof liteExec;
 
 const CACHED = /from "(users|identities|identity_client_secrets|revoked_tokens|memberships|certificate_profiles|certificate_templates|cas|ca_keys|ca_certificates|alert_rules|certificates)"/;
 
@@ -58,12 +35,11 @@ async function measure(store: StoreKind, cache: boolean): Promise<(string | numb
     };
     const first = await issue(N);
     opensslVerify(rootPem, first.certificateChain, first.certificate);
-    seen.length = 0;
-    on = true;
+    startCounting();
     for (let i = 0; i < N; i++) await issue(i);
     // Let the batched delivery confirmations of the last answers land inside the count.
     await new Promise((r) => setTimeout(r, 300));
-    on = false;
+    const seen = stopCounting();
     const per = (f: (q: string) => boolean) => (seen.filter(f).length / N).toFixed(1);
     const word = (q: string) => q.trim().split(/\s+/)[0].toLowerCase();
     return [

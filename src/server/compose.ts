@@ -20,6 +20,7 @@ import { createOcspResponder } from "./ca/ocsp.js";
 import { createOcspSigners } from "./ca/ocsp-signers.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
+import { createNonces } from "./ra/acme/nonces.js";
 import { createVa } from "./va/va.js";
 import { dnsHostResolver } from "./va/dns-host-resolver.js";
 import { createEgress } from "./va/egress.js";
@@ -116,6 +117,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     notices.push(...root.warnings);
     if (root.ring.others.length) notices.push(`Root key rotation in progress: sealing with root key ${root.ring.current.id}, also opening with ${root.ring.others.map((k) => `${k.id} (${k.role})`).join(", ")}.`);
     const tokenKey = await loadServerSecret(store.misc, root.ring, "access-token-hmac");
+    const nonceKey = await loadServerSecret(store.misc, root.ring, "acme-nonce-hmac");
 
     // Worker threads for RSA key generation and PKCS#12, started on first use.
     const cryptoPool = createCryptoPool();
@@ -194,7 +196,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       reconciliation,
       crls: createCrls({ store, rt, crl, revocationUrl }),
       ocsp: createOcsp({ ocsp }),
-      acme: createAcme({ store, rt, certs: certDeps, va, secrets, publicUrl: config.publicUrl, limits: config.acme.limits }),
+      acme: createAcme({ store, rt, certs: certDeps, va, secrets, nonces: createNonces(nonceKey, rt.random, () => rt.clock()), publicUrl: config.publicUrl, limits: config.acme.limits }),
       alerts: alerts.rules,
       health: {
         async notReady() {

@@ -44,7 +44,7 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
       }
     });
     const common = async (req: Req, reply: FastifyReply) => {
-      reply.header("replay-nonce", await s.acme.nonce());
+      reply.header("replay-nonce", s.acme.nonce());
       // A malformed profile id (refused with 400) gets no directory link.
       if (safeId(req.params.profileId)) reply.header("link", `<${publicUrl}/api/v1/cert-manager/acme/profiles/${encodeURIComponent(req.params.profileId)}/directory>;rel="index"`);
       reply.header("cache-control", "no-store");
@@ -83,10 +83,8 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
     const hide = { hide: true } as const;
     const ip = (req: FastifyRequest) => req.ip ?? null;
     const post = (path: string, handler: (req: Req) => Promise<{ status: number; body?: unknown; headers?: Record<string, string>; pem?: string }>) =>
-      app.post<{ Params: Params }>(`${PREFIX}/${path}`, { schema: hide }, async (req, reply) => {
-        await s.acme.limitIp(ip(req));
-        return send(req, reply, await handler(req));
-      });
+      // Each POST is counted against its address's limit as its nonce is used (ra/acme/auth.ts).
+      app.post<{ Params: Params }>(`${PREFIX}/${path}`, { schema: hide }, async (req, reply) => send(req, reply, await handler(req)));
 
     app.get<{ Params: Params }>(`${PREFIX}/directory`, { schema: hide }, async (req, reply) => send(req, reply, await s.acme.directory(req.params.profileId)));
     app.head<{ Params: Params }>(`${PREFIX}/new-nonce`, { schema: hide }, async (req, reply) => {
@@ -99,14 +97,14 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
     });
     post("new-account", (req) => s.acme.newAccount(req.params.profileId, req.body, ip(req)));
     post("account/:id", (req) => s.acme.account(req.params.profileId, req.params.id!, req.body, ip(req)));
-    post("account/:id/orders", (req) => s.acme.orders(req.params.profileId, req.params.id!, req.body));
+    post("account/:id/orders", (req) => s.acme.orders(req.params.profileId, req.params.id!, req.body, ip(req)));
     post("key-change", (req) => s.acme.keyChange(req.params.profileId, req.body, ip(req)));
-    post("new-order", (req) => s.acme.newOrder(req.params.profileId, req.body));
-    post("order/:id", (req) => s.acme.order(req.params.profileId, req.params.id!, req.body));
+    post("new-order", (req) => s.acme.newOrder(req.params.profileId, req.body, ip(req)));
+    post("order/:id", (req) => s.acme.order(req.params.profileId, req.params.id!, req.body, ip(req)));
     post("order/:id/finalize", (req) => s.acme.finalize(req.params.profileId, req.params.id!, req.body, ip(req)));
     post("authz/:id", (req) => s.acme.authz(req.params.profileId, req.params.id!, req.body, ip(req)));
     post("chall/:id", (req) => s.acme.challenge(req.params.profileId, req.params.id!, req.body, ip(req)));
-    post("cert/:id", (req) => s.acme.certificate(req.params.profileId, req.params.id!, req.body));
+    post("cert/:id", (req) => s.acme.certificate(req.params.profileId, req.params.id!, req.body, ip(req)));
     post("revoke-cert", (req) => s.acme.revoke(req.params.profileId, req.body, ip(req)));
     app.get<{ Params: Params }>(`${PREFIX}/renewal-info/:id`, { schema: hide }, async (req, reply) => send(req, reply, await s.acme.renewalInfo(req.params.profileId, req.params.id!)));
   };

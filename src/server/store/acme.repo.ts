@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
+import { hitStatement } from "./misc.repo.js";
 import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeOrdersTable, Database } from "./schema.js";
 
 export type AcmeAccountRow = Selectable<AcmeAccountsTable>;
@@ -9,18 +10,24 @@ export type AcmeChallengeRow = Selectable<AcmeChallengesTable>;
 /** ACME state (RFC 8555): nonces, EAB keys, accounts, orders, authorizations, challenges. */
 export function acmeRepo(db: Kysely<Database>) {
   return {
-    /** Stores a fresh nonce. */
-    async putNonce(nonce: string, expiresAt: Date) {
-      await db.insertInto("acme_nonces").values({ nonce, expires_at: expiresAt }).execute();
+    /**
+     * Records the first use of a nonce (a second use, on any server, finds it: `fresh` false) and
+     * counts a hit against `limitKey` in a window of `windowSeconds`: one statement for both
+     * (RFC 8555 §6.5; the shared rate limiter, misc.repo.ts). `nonce` null counts the hit only.
+     */
+    async useNonce(nonce: { value: string; expiresAt: Date } | null, limitKey: string, now: Date, windowSeconds: number) {
+      const r = await sql<{ fresh: boolean; count: number; window_start: Date }>`
+        with used as (
+          insert into acme_used_nonces (nonce, expires_at) select ${nonce?.value ?? null}::text, ${nonce?.expiresAt ?? null}::timestamptz
+          where ${nonce !== null} on conflict (nonce) do nothing returning 1
+        ),
+        hit as (${hitStatement(limitKey, now, windowSeconds)})
+        select exists (select 1 from used) as fresh, hit.count, hit.window_start from hit`.execute(db);
+      return r.rows[0];
     },
-    /** Consumes a nonce: true exactly once per nonce, and only before it expires (§6.5). */
-    async takeNonce(nonce: string, now: Date) {
-      const r = await db.deleteFrom("acme_nonces").where("nonce", "=", nonce).returning("expires_at").executeTakeFirst();
-      return r !== undefined && new Date(r.expires_at) > now;
-    },
-    /** Deletes expired nonces. */
+    /** Forgets the uses of nonces that have expired (they are refused by their expiry alone). */
     async pruneNonces(now: Date) {
-      await db.deleteFrom("acme_nonces").where("expires_at", "<", now).execute();
+      await db.deleteFrom("acme_used_nonces").where("expires_at", "<", now).execute();
     },
 
     /** Stores an EAB key (HMAC sealed). */
@@ -59,31 +66,32 @@ export function acmeRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Inserts an order with its authorizations and their challenges. */
+    /** Inserts an order with its authorizations and their challenges; returns the order row. */
     async insertOrder(o: { id: string; accountId: string; profileId: string; identifiers: { type: "dns" | "ip"; value: string }[]; notBefore: Date | null; notAfter: Date | null; expiresAt: Date; replaces: string | null }, authzs: { id: string; type: "dns" | "ip"; value: string; wildcard: boolean; expiresAt: Date; challenges: { id: string; type: "http-01" | "dns-01" | "tls-alpn-01"; token: string }[] }[]) {
-      await db
+      const order = await db
         .insertInto("acme_orders")
         .values({ id: o.id, account_id: o.accountId, profile_id: o.profileId, status: "pending", identifiers: JSON.stringify(o.identifiers), not_before: o.notBefore, not_after: o.notAfter, expires_at: o.expiresAt, replaces: o.replaces })
-        .execute();
+        .returningAll()
+        .executeTakeFirstOrThrow();
       for (const a of authzs) {
         await db.insertInto("acme_authzs").values({ id: a.id, order_id: o.id, identifier_type: a.type, identifier_value: a.value, wildcard: a.wildcard, status: "pending", expires_at: a.expiresAt }).execute();
         if (a.challenges.length) await db.insertInto("acme_challenges").values(a.challenges.map((c) => ({ id: c.id, authz_id: a.id, type: c.type, token: c.token, status: "pending" as const }))).execute();
       }
+      return order;
     },
     /** An order by id. */
     orderById: (id: string) => db.selectFrom("acme_orders").selectAll().where("id", "=", id).executeTakeFirst(),
     /** An account's orders, newest first. */
     ordersOf: (accountId: string, limit: number) => db.selectFrom("acme_orders").select(["id", "status", "expires_at"]).where("account_id", "=", accountId).orderBy("created_at", "desc").limit(limit).execute(),
-    /** Moves an order from one status to another; false when it was not in `from` (a race lost). */
-    async transitionOrder(id: string, from: AcmeOrderRow["status"][], to: AcmeOrderRow["status"], set: { error?: Record<string, unknown>; certificate_id?: string } = {}) {
-      const r = await db
+    /** Moves an order from one status to another; returns the order as it now is, or undefined when it was not in `from` (a race lost). */
+    transitionOrder: (id: string, from: AcmeOrderRow["status"][], to: AcmeOrderRow["status"], set: { error?: Record<string, unknown>; certificate_id?: string } = {}): Promise<AcmeOrderRow | undefined> =>
+      db
         .updateTable("acme_orders")
         .set({ status: to, ...(set.error ? { error: JSON.stringify(set.error) } : {}), ...(set.certificate_id ? { certificate_id: set.certificate_id } : {}) })
         .where("id", "=", id)
         .where("status", "in", from)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
-    },
+        .returningAll()
+        .executeTakeFirst(),
     /** An account's orders that name a certificate they replace and have not failed (RFC 9773 §5). */
     ordersReplacing: (accountId: string) => db.selectFrom("acme_orders").select(["id", "status", "expires_at", "replaces"]).where("account_id", "=", accountId).where("replaces", "is not", null).where("status", "<>", "invalid").execute(),
     /** Locks an order row until the transaction ends (serializes replacements of its certificate). */
@@ -97,11 +105,9 @@ export function acmeRepo(db: Kysely<Database>) {
     authzById: (id: string) => db.selectFrom("acme_authzs").selectAll().where("id", "=", id).executeTakeFirst(),
     /** An order's authorizations. */
     authzsOf: (orderId: string) => db.selectFrom("acme_authzs").selectAll().where("order_id", "=", orderId).orderBy("created_at").orderBy("id").execute(),
-    /** Sets an authorization's status (from the given ones only). */
-    async setAuthzStatus(id: string, from: AcmeAuthzRow["status"][], to: AcmeAuthzRow["status"]) {
-      const r = await db.updateTable("acme_authzs").set({ status: to }).where("id", "=", id).where("status", "in", from).executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
-    },
+    /** Sets an authorization's status (from the given ones only); returns it as it now is, or undefined when it was in none of them. */
+    setAuthzStatus: (id: string, from: AcmeAuthzRow["status"][], to: AcmeAuthzRow["status"]): Promise<AcmeAuthzRow | undefined> =>
+      db.updateTable("acme_authzs").set({ status: to }).where("id", "=", id).where("status", "in", from).returningAll().executeTakeFirst(),
     /** Challenges of an authorization. */
     challengesOf: (authzId: string) => db.selectFrom("acme_challenges").selectAll().where("authz_id", "=", authzId).orderBy("type").execute(),
     /** Challenges of several authorizations. */
@@ -113,10 +119,9 @@ export function acmeRepo(db: Kysely<Database>) {
       const r = await db.updateTable("acme_challenges").set({ status: "processing" }).where("id", "=", id).where("status", "=", "pending").executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
-    /** Records a challenge's outcome. */
-    async finishChallenge(id: string, ok: boolean, at: Date, error: Record<string, unknown> | null) {
-      await db.updateTable("acme_challenges").set({ status: ok ? "valid" : "invalid", validated_at: ok ? at : null, error: error ? JSON.stringify(error) : null }).where("id", "=", id).execute();
-    },
+    /** Records a challenge's outcome; returns the challenge as it now is. */
+    finishChallenge: (id: string, ok: boolean, at: Date, error: Record<string, unknown> | null) =>
+      db.updateTable("acme_challenges").set({ status: ok ? "valid" : "invalid", validated_at: ok ? at : null, error: error ? JSON.stringify(error) : null }).where("id", "=", id).returningAll().executeTakeFirstOrThrow(),
     /** Counts an account's orders created since `since` (rate limit). */
     async ordersSince(accountId: string, since: Date) {
       const r = await sql<{ n: string }>`select count(*)::text as n from acme_orders where account_id = ${accountId} and created_at >= ${since}`.execute(db);

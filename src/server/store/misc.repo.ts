@@ -2,6 +2,16 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import { auditRepo } from "./audit.repo.js";
 
+/** The rate limiter's one upsert: a hit against `key` in a fixed window; returns count and window_start. */
+export function hitStatement(key: string, now: Date, windowSeconds: number) {
+  return sql`
+    insert into rate_limits (key, window_start, count) values (${key}, ${now}, 1)
+    on conflict (key) do update set
+      count = case when rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowSeconds}) then 1 else rate_limits.count + 1 end,
+      window_start = case when rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowSeconds}) then ${now} else rate_limits.window_start end
+    returning count, window_start`;
+}
+
 /** Server secrets (sealed), the shared rate limiter and the audit log. */
 export function miscRepo(db: Kysely<Database>) {
   return {
@@ -24,12 +34,7 @@ export function miscRepo(db: Kysely<Database>) {
      * Returns the count in the current window and when it started.
      */
     async hit(key: string, now: Date, windowSeconds: number) {
-      const r = await sql<{ count: number; window_start: Date }>`
-        insert into rate_limits (key, window_start, count) values (${key}, ${now}, 1)
-        on conflict (key) do update set
-          count = case when rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowSeconds}) then 1 else rate_limits.count + 1 end,
-          window_start = case when rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowSeconds}) then ${now} else rate_limits.window_start end
-        returning count, window_start`.execute(db);
+      const r = await sql<{ count: number; window_start: Date }>`${hitStatement(key, now, windowSeconds)}`.execute(db);
       return r.rows[0];
     },
 

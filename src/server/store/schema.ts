@@ -253,7 +253,8 @@ export interface AcmeEabKeysTable {
   created_at: Created;
   revoked_at: Date | null;
 }
-export interface AcmeNoncesTable { nonce: string; expires_at: Date }
+/** The first use of each ACME nonce, kept until it expires (migration 0025). */
+export interface AcmeUsedNoncesTable { nonce: string; expires_at: Date }
 export interface AcmeAccountsTable {
   id: string;
   profile_id: string;
@@ -365,7 +366,7 @@ export interface Database {
   crl_parts: CrlPartsTable;
   ocsp_signers: OcspSignersTable;
   acme_eab_keys: AcmeEabKeysTable;
-  acme_nonces: AcmeNoncesTable;
+  acme_used_nonces: AcmeUsedNoncesTable;
   acme_accounts: AcmeAccountsTable;
   acme_orders: AcmeOrdersTable;
   acme_authzs: AcmeAuthzsTable;

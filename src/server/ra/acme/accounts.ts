@@ -6,7 +6,6 @@ import { acmeProfile, authenticate } from "./auth.js";
 import { acmeUrls, eabAad, type AcmeDeps, type AcmeReply } from "./deps.js";
 import { accountView } from "./views.js";
 
-const NONCE_LIFETIME_MS = 3600_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Contacts: mailto: URLs only, at most 10 (RFC 8555 §7.3, unsupportedContact / invalidContact). */
@@ -24,12 +23,8 @@ function checkContact(contact: unknown): string[] {
 export function acmeAccounts(deps: AcmeDeps) {
   const { store, rt } = deps;
   return {
-    /** A fresh nonce, stored for any server to accept once. */
-    async nonce(): Promise<string> {
-      const n = rt.random(16).toString("base64url");
-      await store.acme.putNonce(n, new Date(rt.clock().getTime() + NONCE_LIFETIME_MS));
-      return n;
-    },
+    /** A fresh nonce, for any server to accept once (nonces.ts). */
+    nonce: (): string => deps.nonces.issue(),
     /** GET directory. */
     async directory(profileId: string): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
@@ -51,7 +46,7 @@ export function acmeAccounts(deps: AcmeDeps) {
     async newAccount(profileId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.newAccount, { allowJwk: true, requireJwk: true });
+      const auth = await authenticate(deps, p, body, u.newAccount, ip, { allowJwk: true, requireJwk: true });
       const payload = isObject(auth.jws.payload) ? auth.jws.payload : {};
       const jwk = auth.jwk!;
       const thumbprint = jwkThumbprint(jwk);
@@ -103,7 +98,7 @@ export function acmeAccounts(deps: AcmeDeps) {
     async account(profileId: string, accountId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.account(accountId));
+      const auth = await authenticate(deps, p, body, u.account(accountId), ip);
       if (auth.account!.id !== accountId) throw acmeError("forbidden", "unauthorized", "An account may only read or change itself.");
       const payload = auth.jws.payload;
       if (isObject(payload)) {
@@ -122,10 +117,10 @@ export function acmeAccounts(deps: AcmeDeps) {
       return { status: 200, body: accountView((await store.acme.accountById(accountId))!, u), headers: { location: u.account(accountId) } };
     },
     /** POST account/:id/orders: the account's current orders (§7.1.2.1). */
-    async orders(profileId: string, accountId: string, body: unknown): Promise<AcmeReply> {
+    async orders(profileId: string, accountId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.orders(accountId));
+      const auth = await authenticate(deps, p, body, u.orders(accountId), ip);
       if (auth.account!.id !== accountId) throw acmeError("forbidden", "unauthorized", "An account may only list its own orders.");
       const now = rt.clock();
       const rows = (await store.acme.ordersOf(accountId, 1000)).filter((o) => new Date(o.expires_at) > now || o.status === "valid");
@@ -135,7 +130,7 @@ export function acmeAccounts(deps: AcmeDeps) {
     async keyChange(profileId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.keyChange);
+      const auth = await authenticate(deps, p, body, u.keyChange, ip);
       const account = auth.account!;
       let inner;
       try {

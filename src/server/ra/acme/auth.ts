@@ -21,30 +21,38 @@ export async function acmeProfile(deps: AcmeDeps, profileId: string): Promise<Pr
   return p;
 }
 
-/** Counts a request against the per-address limit (all servers share it). */
-export async function limitIp(deps: AcmeDeps, ip: string | null) {
-  const { count, window_start } = await deps.store.misc.hit(`acme:ip:${ip ?? "?"}`, deps.rt.clock(), 60);
+/**
+ * Counts a request against the per-address limit (all servers share it) and records the first
+ * use of its nonce, in one statement; true when the nonce was fresh. `nonce` null (none, or not
+ * one of ours) counts the request only.
+ */
+async function admit(deps: AcmeDeps, nonce: { value: string; expiresAt: Date } | null, ip: string | null): Promise<boolean> {
+  const now = deps.rt.clock();
+  const { fresh, count, window_start } = await deps.store.acme.useNonce(nonce, `acme:ip:${ip ?? "?"}`, now, 60);
   if (count > deps.limits.requestsPerMinutePerIp) {
-    const retry = Math.max(1, Math.ceil((new Date(window_start).getTime() + 60_000 - deps.rt.clock().getTime()) / 1000));
+    const retry = Math.max(1, Math.ceil((new Date(window_start).getTime() + 60_000 - now.getTime()) / 1000));
     throw new StampError("rate_limited", `Too many ACME requests from ${ip}; at most ${deps.limits.requestsPerMinutePerIp} a minute.`, { acmeType: "rateLimited", retryAfterSeconds: retry });
   }
+  return fresh;
 }
 
 /**
- * Verifies an ACME POST (RFC 8555 §6.2–6.5): structure, a fresh nonce (consumed once, on any
- * server), the URL it was sent to, and the signature by the embedded `jwk` (where `allowJwk`)
- * or by the key of the account named in `kid`.
+ * Verifies an ACME POST (RFC 8555 §6.2–6.5) from `ip`, counted against its address's limit:
+ * structure, a fresh nonce (used once, on any server), the URL it was sent to, and the signature
+ * by the embedded `jwk` (where `allowJwk`) or by the key of the account named in `kid`.
  */
-export async function authenticate(deps: AcmeDeps, profile: ProfileRow, body: unknown, url: string, opts: { allowJwk?: boolean; requireJwk?: boolean } = {}): Promise<AcmeAuth> {
+export async function authenticate(deps: AcmeDeps, profile: ProfileRow, body: unknown, url: string, ip: string | null, opts: { allowJwk?: boolean; requireJwk?: boolean } = {}): Promise<AcmeAuth> {
   let jws: ParsedJws;
   try {
     jws = parseJws(body);
   } catch (e) {
+    await admit(deps, null, ip);
     if (isStampError(e)) throw acmeError(e.kind, (e as { type?: string }).type ?? "malformed", e.message);
     throw e;
   }
   const h = jws.header;
-  if (typeof h.nonce !== "string" || !(await deps.store.acme.takeNonce(h.nonce, deps.rt.clock()))) {
+  const expiresAt = typeof h.nonce === "string" ? deps.nonces.check(h.nonce) : undefined;
+  if (!(await admit(deps, expiresAt ? { value: h.nonce as string, expiresAt } : null, ip))) {
     throw acmeError("bad_request", "badNonce", "The nonce is missing, expired or already used; retry with the fresh nonce in Replay-Nonce.");
   }
   if (h.url !== url) throw acmeError("forbidden", "unauthorized", `The JWS "url" must be the URL of this request, ${url}.`);

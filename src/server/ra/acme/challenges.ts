@@ -17,8 +17,8 @@ export function acmeChallenges(deps: AcmeDeps, orders: ReturnType<typeof acmeOrd
     const o = a ? await store.acme.orderById(a.order_id) : undefined;
     if (!a || !o || o.account_id !== accountId) throw acmeError("not_found", "malformed", "No such authorization for this account.");
     // An authorization past its expiry is expired (§7.1.6).
-    if (a.status === "pending" && new Date(a.expires_at) <= rt.clock()) await store.acme.setAuthzStatus(a.id, ["pending"], "expired");
-    return { authz: (await store.acme.authzById(a.id))!, order: o };
+    const expired = a.status === "pending" && new Date(a.expires_at) <= rt.clock() ? ((await store.acme.setAuthzStatus(a.id, ["pending"], "expired")) ?? (await store.acme.authzById(a.id))) : undefined;
+    return { authz: expired ?? a, order: o };
   }
 
   return {
@@ -26,15 +26,15 @@ export function acmeChallenges(deps: AcmeDeps, orders: ReturnType<typeof acmeOrd
     async authz(profileId: string, authzId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.authz(authzId));
+      const auth = await authenticate(deps, p, body, u.authz(authzId), ip);
       const { authz } = await ownedAuthz(auth.account!.id, authzId);
+      let fresh = authz;
       const payload = auth.jws.payload;
       if (isObject(payload) && payload.status !== undefined) {
         if (payload.status !== "deactivated") throw acmeError("bad_request", "malformed", 'The only status a client may set on an authorization is "deactivated".');
-        await store.acme.setAuthzStatus(authz.id, ["pending", "valid"], "deactivated");
+        fresh = (await store.acme.setAuthzStatus(authz.id, ["pending", "valid"], "deactivated")) ?? (await store.acme.authzById(authz.id))!;
         await audit(store, rt, { principal: null, sourceIp: ip, actor: { type: "acme-account", id: auth.account!.id } }, { projectId: p.project_id, action: "acme.authz.deactivate", objectType: "acme-authz", objectId: authz.id, outcome: "success" });
       }
-      const fresh = (await store.acme.authzById(authz.id))!;
       const headers: Record<string, string> = {};
       if (fresh.status === "pending") headers["retry-after"] = "1";
       return { status: 200, body: authzView(fresh, await store.acme.challengesOf(fresh.id), u), headers };
@@ -43,12 +43,13 @@ export function acmeChallenges(deps: AcmeDeps, orders: ReturnType<typeof acmeOrd
     async challenge(profileId: string, challId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.chall(challId));
+      const auth = await authenticate(deps, p, body, u.chall(challId), ip);
       const account = auth.account!;
       const c = /^[0-9a-f-]{36}$/i.test(challId) ? await store.acme.challengeById(challId) : undefined;
       if (!c) throw acmeError("not_found", "malformed", "No such challenge.");
       const { authz, order } = await ownedAuthz(account.id, c.authz_id);
       const headers: Record<string, string> = { link: `<${u.authz(authz.id)}>;rel="up"` };
+      let fresh = c;
       if (isObject(auth.jws.payload) && authz.status === "pending" && (await store.acme.claimChallenge(c.id))) {
         const id = { type: authz.identifier_type, value: authz.identifier_value };
         const keyAuth = keyAuthorization(c.token, account.jwk);
@@ -61,7 +62,7 @@ export function acmeChallenges(deps: AcmeDeps, orders: ReturnType<typeof acmeOrd
         const now = rt.clock();
         const error = result.ok ? null : { type: `urn:ietf:params:acme:error:${result.problem.type}`, detail: result.problem.detail, status: 403 };
         await store.transaction(async (tx) => {
-          await tx.acme.finishChallenge(c.id, result.ok, now, error);
+          fresh = await tx.acme.finishChallenge(c.id, result.ok, now, error);
           await tx.acme.setAuthzStatus(authz.id, ["pending"], result.ok ? "valid" : "invalid");
           await audit(tx, rt, { principal: null, sourceIp: ip, actor: { type: "acme-account", id: account.id } }, {
             projectId: p.project_id,
@@ -74,7 +75,6 @@ export function acmeChallenges(deps: AcmeDeps, orders: ReturnType<typeof acmeOrd
         });
         await orders.refresh(order);
       }
-      const fresh = (await store.acme.challengeById(c.id))!;
       if (fresh.status === "pending" || fresh.status === "processing") headers["retry-after"] = "1";
       return { status: 200, body: challengeView(fresh, u), headers };
     },

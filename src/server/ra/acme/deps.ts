@@ -1,6 +1,7 @@
 import type { Store } from "../../store/store.js";
 import type { Runtime } from "../context.js";
 import type { CertDeps } from "../certs/issue.js";
+import type { Nonces } from "./nonces.js";
 
 /** A validation's outcome, as server/va reports it. */
 export type VaResult = { ok: true; record: Record<string, unknown> } | { ok: false; problem: { type: string; detail: string } };
@@ -25,6 +26,8 @@ export interface AcmeDeps {
   certs: CertDeps;
   va: VaPort;
   secrets: SecretPort;
+  /** Self-authenticating nonces under a key every server shares (nonces.ts). */
+  nonces: Nonces;
   publicUrl: string;
   limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
 }

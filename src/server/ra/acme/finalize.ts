@@ -25,7 +25,7 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
     async finalize(profileId: string, orderId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.finalize(orderId));
+      const auth = await authenticate(deps, p, body, u.finalize(orderId), ip);
       const account = auth.account!;
       let o = /^[0-9a-f-]{36}$/i.test(orderId) ? await store.acme.orderById(orderId) : undefined;
       if (!o || o.account_id !== account.id) throw acmeError("not_found", "malformed", "No such order for this account.");
@@ -58,6 +58,7 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
       }
       // Two finalizes of one order (perhaps on two servers): one wins, the other sees "processing".
       if (!(await store.acme.transitionOrder(o.id, ["ready"], "processing"))) return orders.view((await store.acme.orderById(o.id))!, p.id);
+      let done: typeof o | undefined;
       try {
         const attributes: Record<string, unknown> = {};
         if (o.not_before) attributes.notBefore = new Date(o.not_before).toISOString();
@@ -69,7 +70,7 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
         }
         const issued = await issueCertificate(deps.certs, { principal: null, sourceIp: ip }, { profileId: p.id, csr: toPem(csr.der, "CERTIFICATE REQUEST"), attributes, removeRootsFromChain: false }, { via: { method: "acme", actor: { type: "acme-account", id: account.id } } });
         if (!issued.certificate) throw new Error("unexpected preview");
-        await store.acme.transitionOrder(o.id, ["processing"], "valid", { certificate_id: issued.certificate.certificateId });
+        done = await store.acme.transitionOrder(o.id, ["processing"], "valid", { certificate_id: issued.certificate.certificateId });
       } catch (e) {
         // RFC 8555 §6.7: the reasons go in the detail (clients show it) as well as in subproblems.
         const detail = !isStampError(e) ? "The certificate could not be issued." : e.violations.length ? `The CSR was refused: ${e.violations.map((x) => x.message).join(" ").slice(0, 2000)}` : e.message;
@@ -77,13 +78,13 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
         if (isStampError(e) && (e.kind === "validation" || e.kind === "bad_request")) throw new StampError("bad_request", detail, { acmeType: "badCSR", violations: e.violations });
         throw e;
       }
-      return orders.view((await store.acme.orderById(o.id))!, p.id);
+      return orders.view(done ?? (await store.acme.orderById(o.id))!, p.id);
     },
     /** POST cert/:id (POST-as-GET): the PEM chain, leaf first (§7.4.2). */
-    async certificate(profileId: string, certificateId: string, body: unknown): Promise<AcmeReply> {
+    async certificate(profileId: string, certificateId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.cert(certificateId));
+      const auth = await authenticate(deps, p, body, u.cert(certificateId), ip);
       const o = /^[0-9a-f-]{36}$/i.test(certificateId) ? await store.acme.orderByCertificate(certificateId) : undefined;
       const c = o ? await store.cert.certificateById(certificateId) : undefined;
       if (!o || !c || o.account_id !== auth.account!.id) throw acmeError("not_found", "malformed", "No such certificate for this account.");
@@ -93,7 +94,7 @@ export function acmeFinalize(deps: AcmeDeps, orders: ReturnType<typeof acmeOrder
     async revoke(profileId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.revokeCert, { allowJwk: true });
+      const auth = await authenticate(deps, p, body, u.revokeCert, ip, { allowJwk: true });
       const payload = auth.jws.payload;
       const der = isObject(payload) && typeof payload.certificate === "string" ? fromBase64url(payload.certificate) : null;
       if (!der) throw acmeError("bad_request", "malformed", '"certificate" must be the base64url DER of the certificate to revoke.');

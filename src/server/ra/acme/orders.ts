@@ -3,7 +3,7 @@ import { decideIssuance, type ProfileDefaults } from "../../../policy/issuance.j
 import { normaliseDns, parseIp } from "../../../policy/san-syntax.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
 import { fromBase64url, parseAriCertId } from "../../../pki/acme-crypto.js";
-import type { AcmeOrderRow } from "../../store/acme.repo.js";
+import type { AcmeAuthzRow, AcmeOrderRow } from "../../store/acme.repo.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import { compileTemplate } from "../certs/templates.js";
 import { acmeProfile, authenticate } from "./auth.js";
@@ -63,25 +63,29 @@ async function checkTemplate(deps: AcmeDeps, p: ProfileRow, ids: Identifier[]): 
 export function acmeOrders(deps: AcmeDeps) {
   const { store, rt } = deps;
 
-  /** Brings an order's status up to date: ready when every authorization is valid, invalid when one failed or it expired. */
-  async function refresh(o: AcmeOrderRow): Promise<AcmeOrderRow> {
-    if (o.status !== "pending") return o;
+  /**
+   * Brings an order's status up to date: ready when every authorization is valid, invalid when
+   * one failed or it expired. Returns the order and, when it read them, its authorizations.
+   */
+  async function settle(o: AcmeOrderRow): Promise<{ order: AcmeOrderRow; authzs?: AcmeAuthzRow[] }> {
+    if (o.status !== "pending") return { order: o };
     const authzs = await store.acme.authzsOf(o.id);
     const now = rt.clock();
-    if (new Date(o.expires_at) <= now) {
-      await store.acme.transitionOrder(o.id, ["pending"], "invalid", { error: { type: "urn:ietf:params:acme:error:malformed", detail: "The order expired before it was ready." } });
-    } else if (authzs.some((a) => a.status === "invalid" || a.status === "deactivated" || a.status === "revoked")) {
-      await store.acme.transitionOrder(o.id, ["pending"], "invalid", { error: { type: "urn:ietf:params:acme:error:unauthorized", detail: "An authorization of this order failed." } });
-    } else if (authzs.every((a) => a.status === "valid")) {
-      await store.acme.transitionOrder(o.id, ["pending"], "ready");
-    }
-    return (await store.acme.orderById(o.id))!;
+    let to: [AcmeOrderRow["status"], Record<string, unknown>?] | undefined;
+    if (new Date(o.expires_at) <= now) to = ["invalid", { type: "urn:ietf:params:acme:error:malformed", detail: "The order expired before it was ready." }];
+    else if (authzs.some((a) => a.status === "invalid" || a.status === "deactivated" || a.status === "revoked")) to = ["invalid", { type: "urn:ietf:params:acme:error:unauthorized", detail: "An authorization of this order failed." }];
+    else if (authzs.every((a) => a.status === "valid")) to = ["ready"];
+    if (!to) return { order: o, authzs };
+    // A transition another request made first leaves this one with nothing to return: read it.
+    const order = (await store.acme.transitionOrder(o.id, ["pending"], to[0], to[1] ? { error: to[1] } : {})) ?? (await store.acme.orderById(o.id))!;
+    return { order, authzs };
   }
+  /** The order with its status brought up to date (settle). */
+  const refresh = async (o: AcmeOrderRow) => (await settle(o)).order;
   /** The order as its owner sees it. */
   async function view(o: AcmeOrderRow, profileId: string): Promise<AcmeReply> {
     const u = acmeUrls(deps.publicUrl, profileId);
-    const fresh = await refresh(o);
-    const authzs = await store.acme.authzsOf(o.id);
+    const { order: fresh, authzs = await store.acme.authzsOf(o.id) } = await settle(o);
     const headers: Record<string, string> = { location: u.order(o.id) };
     if (fresh.status === "pending" || fresh.status === "processing") headers["retry-after"] = "1";
     return { status: 200, body: orderView(fresh, authzs.map((a) => a.id), u), headers };
@@ -91,10 +95,10 @@ export function acmeOrders(deps: AcmeDeps) {
     refresh,
     view,
     /** POST new-order (§7.4); `replaces` names the certificate it renews (RFC 9773 §5). */
-    async newOrder(profileId: string, body: unknown): Promise<AcmeReply> {
+    async newOrder(profileId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.newOrder);
+      const auth = await authenticate(deps, p, body, u.newOrder, ip);
       const account = auth.account!;
       const payload = isObject(auth.jws.payload) ? auth.jws.payload : {};
       const { count, window_start } = await store.misc.hit(`acme:orders:${account.id}`, rt.clock(), 3600);
@@ -146,6 +150,7 @@ export function acmeOrders(deps: AcmeDeps) {
           challenges: types.map((type) => ({ id: rt.uuid(), type, token: rt.random(32).toString("base64url") })),
         };
       });
+      let created: AcmeOrderRow | undefined;
       await store.transaction(async (tx) => {
         if (replaces && replacedOrderId) {
           // RFC 9773 §5: one live replacement per certificate. The lock on the replaced
@@ -155,16 +160,16 @@ export function acmeOrders(deps: AcmeDeps) {
           const live = (await tx.acme.ordersReplacing(account.id)).filter((x) => ariKey(x.replaces!) === key && (x.status === "valid" || new Date(x.expires_at) > now));
           if (live.length) throw acmeError("conflict", "alreadyReplaced", `The certificate ${replaces} is already replaced by order ${acmeUrls(deps.publicUrl, p.id).order(live[0].id)}; finalize that order, or let it fail, instead of ordering again.`);
         }
-        await tx.acme.insertOrder({ id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces }, authzs);
+        created = await tx.acme.insertOrder({ id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces }, authzs);
       });
-      const r = await view((await store.acme.orderById(orderId))!, p.id);
+      const r = await view(created!, p.id);
       return { ...r, status: 201 };
     },
     /** POST order/:id (POST-as-GET). */
-    async order(profileId: string, orderId: string, body: unknown): Promise<AcmeReply> {
+    async order(profileId: string, orderId: string, body: unknown, ip: string | null): Promise<AcmeReply> {
       const p = await acmeProfile(deps, profileId);
       const u = acmeUrls(deps.publicUrl, p.id);
-      const auth = await authenticate(deps, p, body, u.order(orderId));
+      const auth = await authenticate(deps, p, body, u.order(orderId), ip);
       const o = /^[0-9a-f-]{36}$/i.test(orderId) ? await store.acme.orderById(orderId) : undefined;
       if (!o || o.account_id !== auth.account!.id) throw acmeError("not_found", "malformed", "No such order for this account.");
       return view(o, p.id);

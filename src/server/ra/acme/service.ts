@@ -4,7 +4,6 @@ import type { AcmeDeps } from "./deps.js";
 import { acmeEab } from "./eab.js";
 import { acmeFinalize } from "./finalize.js";
 import { acmeOrders, subproblems } from "./orders.js";
-import { limitIp } from "./auth.js";
 
 /** The ACME server (RFC 8555, RFC 8737, RFC 8738, RFC 9773) for every profile that enables it. */
 export function createAcme(deps: AcmeDeps) {
@@ -15,8 +14,6 @@ export function createAcme(deps: AcmeDeps) {
     ...acmeChallenges(deps, orders),
     ...acmeFinalize(deps, orders),
     eab: acmeEab(deps),
-    /** Counts a request against the per-address limit. */
-    limitIp: (ip: string | null) => limitIp(deps, ip),
     subproblems,
   };
 }
