@@ -66,18 +66,26 @@ export function acmeRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Inserts an order with its authorizations and their challenges; returns the order row. */
+    /** Inserts an order with its authorizations and their challenges, in one statement (atomic on its own); returns the order row. */
     async insertOrder(o: { id: string; accountId: string; profileId: string; identifiers: { type: "dns" | "ip"; value: string }[]; notBefore: Date | null; notAfter: Date | null; expiresAt: Date; replaces: string | null }, authzs: { id: string; type: "dns" | "ip"; value: string; wildcard: boolean; expiresAt: Date; challenges: { id: string; type: "http-01" | "dns-01" | "tls-alpn-01"; token: string }[] }[]) {
-      const order = await db
-        .insertInto("acme_orders")
-        .values({ id: o.id, account_id: o.accountId, profile_id: o.profileId, status: "pending", identifiers: JSON.stringify(o.identifiers), not_before: o.notBefore, not_after: o.notAfter, expires_at: o.expiresAt, replaces: o.replaces })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      for (const a of authzs) {
-        await db.insertInto("acme_authzs").values({ id: a.id, order_id: o.id, identifier_type: a.type, identifier_value: a.value, wildcard: a.wildcard, status: "pending", expires_at: a.expiresAt }).execute();
-        if (a.challenges.length) await db.insertInto("acme_challenges").values(a.challenges.map((c) => ({ id: c.id, authz_id: a.id, type: c.type, token: c.token, status: "pending" as const }))).execute();
-      }
-      return order;
+      const az = JSON.stringify(authzs.map((a) => ({ id: a.id, type: a.type, value: a.value, wildcard: a.wildcard, expires_at: a.expiresAt.toISOString() })));
+      const ch = JSON.stringify(authzs.flatMap((a) => a.challenges.map((c) => ({ id: c.id, authz_id: a.id, type: c.type, token: c.token }))));
+      const r = await sql<AcmeOrderRow>`
+        with o as (
+          insert into acme_orders (id, account_id, profile_id, status, identifiers, not_before, not_after, expires_at, replaces)
+          values (${o.id}, ${o.accountId}, ${o.profileId}, 'pending', ${JSON.stringify(o.identifiers)}::jsonb, ${o.notBefore}, ${o.notAfter}, ${o.expiresAt}, ${o.replaces})
+          returning *
+        ),
+        a as (
+          insert into acme_authzs (id, order_id, identifier_type, identifier_value, wildcard, status, expires_at)
+          select x.id, ${o.id}, x.type, x.value, x.wildcard, 'pending', x.expires_at from json_to_recordset(${az}::json) as x(id uuid, type text, value text, wildcard boolean, expires_at timestamptz)
+        ),
+        c as (
+          insert into acme_challenges (id, authz_id, type, token, status)
+          select x.id, x.authz_id, x.type, x.token, 'pending' from json_to_recordset(${ch}::json) as x(id uuid, authz_id uuid, type text, token text)
+        )
+        select * from o`.execute(db);
+      return r.rows[0];
     },
     /** An order by id. */
     orderById: (id: string) => db.selectFrom("acme_orders").selectAll().where("id", "=", id).executeTakeFirst(),

@@ -150,19 +150,20 @@ export function acmeOrders(deps: AcmeDeps) {
           challenges: types.map((type) => ({ id: rt.uuid(), type, token: rt.random(32).toString("base64url") })),
         };
       });
-      let created: AcmeOrderRow | undefined;
-      await store.transaction(async (tx) => {
-        if (replaces && replacedOrderId) {
-          // RFC 9773 §5: one live replacement per certificate. The lock on the replaced
-          // certificate's order makes two concurrent replacements take turns.
-          await tx.acme.lockOrder(replacedOrderId);
-          const key = ariKey(replaces);
-          const live = (await tx.acme.ordersReplacing(account.id)).filter((x) => ariKey(x.replaces!) === key && (x.status === "valid" || new Date(x.expires_at) > now));
-          if (live.length) throw acmeError("conflict", "alreadyReplaced", `The certificate ${replaces} is already replaced by order ${acmeUrls(deps.publicUrl, p.id).order(live[0].id)}; finalize that order, or let it fail, instead of ordering again.`);
-        }
-        created = await tx.acme.insertOrder({ id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces }, authzs);
-      });
-      const r = await view(created!, p.id);
+      const order = { id: orderId, accountId: account.id, profileId: p.id, identifiers: ids, notBefore, notAfter, expiresAt: new Date(now.getTime() + cfg.orderLifetimeSeconds * 1000), replaces };
+      // One statement; a replacement also takes the lock on the replaced order, in a transaction.
+      const created = !(replaces && replacedOrderId)
+        ? await store.acme.insertOrder(order, authzs)
+        : await store.transaction(async (tx) => {
+            // RFC 9773 §5: one live replacement per certificate. The lock on the replaced
+            // certificate's order makes two concurrent replacements take turns.
+            await tx.acme.lockOrder(replacedOrderId);
+            const key = ariKey(replaces);
+            const live = (await tx.acme.ordersReplacing(account.id)).filter((x) => ariKey(x.replaces!) === key && (x.status === "valid" || new Date(x.expires_at) > now));
+            if (live.length) throw acmeError("conflict", "alreadyReplaced", `The certificate ${replaces} is already replaced by order ${acmeUrls(deps.publicUrl, p.id).order(live[0].id)}; finalize that order, or let it fail, instead of ordering again.`);
+            return tx.acme.insertOrder(order, authzs);
+          });
+      const r = await view(created, p.id);
       return { ...r, status: 201 };
     },
     /** POST order/:id (POST-as-GET). */
