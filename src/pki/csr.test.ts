@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assembleCsr, buildCsrInfo, parseCsr } from "./csr.js";
+import { assembleCsr, buildCsrInfo, parseCsr, parseCsrAsync } from "./csr.js";
 import { readTlv } from "./der.js";
 import { encodeName } from "./name.js";
 import { toPem } from "./pem.js";
@@ -169,5 +169,33 @@ describe("parseCsr: what a leaf request may not hide (issue 14)", () => {
     expect(parseError(`${a}junk`)).toMatch(/after the PEM block/);
     expect(parseError(`${a}-----BEGIN`)).toMatch(/after the PEM block/);
     expect(parseCsr(`Certificate Request:\n    explanatory text\n${a}\n\n  `).commonNames).toEqual(["a"]);
+  });
+});
+
+describe("parseCsrAsync", () => {
+  it("ok/ the same answer as parseCsr, checked on the thread pool: good, wrong-key, mismatched-algorithm, PSS and tampered CSRs", async () => {
+    const key = await makeKey("RSA_2048");
+    const other = await makeKey("RSA_2048");
+    const info = buildCsrInfo(encodeName({ commonName: "mine" }), key.spki);
+    const ec = derOf(req(EC, "/CN=ec", ["-addext", "subjectAltName=DNS:ec.example"]));
+    const tampered = ec.slice();
+    tampered[tampered.length - 3] ^= 1; // inside the ECDSA signature
+    const pssBad = derOf(req(["-newkey", "rsa:2048"], "/CN=pss", ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]));
+    pssBad[Buffer.from(pssBad).indexOf(Buffer.from([0xa2, 0x03, 0x02, 0x01, 0x20])) + 4] = 0x1f;
+    const cases: [string, string | Uint8Array, boolean][] = [
+      ["rsa", assembleCsr(info, "RSA_2048", signWith(key, info)), true],
+      ["wrong key", assembleCsr(info, "RSA_2048", signWith(other, info)), false],
+      ["ecdsa claimed, rsa key", assembleCsr(info, "EC_prime256v1", signWith(key, info)), false],
+      ["ec", ec, true],
+      ["ec tampered", tampered, false],
+      ["pss", req(["-newkey", "rsa:2048"], "/CN=pss", ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:20"]), true],
+      ["pss other parameters", pssBad, false],
+    ];
+    for (const [name, input, valid] of cases) {
+      const sync = parseCsr(input);
+      expect(sync.signatureValid, name).toBe(valid);
+      expect(await parseCsrAsync(input), name).toEqual(sync);
+    }
+    await expect(parseCsrAsync("not a CSR")).rejects.toThrow(/certificate request must be PEM/);
   });
 });

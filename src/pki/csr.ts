@@ -1,4 +1,5 @@
 /** PKCS#10 certificate requests (RFC 2986): build, assemble and parse with signature check. */
+import type { KeyObject } from "node:crypto";
 import { errors, isStampError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { DerError, TAG, children, childrenOf, content, derBitString, derSmallInt, raw, readOctetAlignedBits, readOid, readRoot, readSmallInt, seq, tlv, type Tlv } from "./der.js";
@@ -7,7 +8,7 @@ import {
 } from "./extensions.js";
 import { decodeName, type DnFields } from "./name.js";
 import { derFromPemOrDer } from "./pem.js";
-import { signatureAlgorithmDer, verifySignature } from "./signature.js";
+import { signatureAlgorithmDer, verifySignature, verifySignatureAsync } from "./signature.js";
 import { describeSpki, publicKeyObject } from "./spki.js";
 
 /** CSRs larger than this are refused before parsing. */
@@ -106,6 +107,18 @@ function readAttributes(der: Uint8Array, attrs: Tlv | undefined): { requested: R
  * trailing bytes, X.690 §10.1); RSASSA-PSS signatures are checked with their parameters.
  */
 export function parseCsr(input: string | Uint8Array): ParsedCsr {
+  const { csr, check: c } = readCsr(input);
+  return { ...csr, signatureValid: verifySignature(c.signatureOid, csr.spki, c.info, c.signature, c.parameters, c.key) };
+}
+
+/** parseCsr with the self-signature checked on libuv's thread pool (the issuance path: the event loop serves others meanwhile). */
+export async function parseCsrAsync(input: string | Uint8Array): Promise<ParsedCsr> {
+  const { csr, check: c } = readCsr(input);
+  return { ...csr, signatureValid: await verifySignatureAsync(c.signatureOid, c.info, c.signature, c.parameters, c.key) };
+}
+
+/** The CSR's fields, and what checking its self-signature takes. */
+function readCsr(input: string | Uint8Array): { csr: Omit<ParsedCsr, "signatureValid">; check: { signatureOid: string; info: Uint8Array; signature: Uint8Array; parameters: Uint8Array | undefined; key: KeyObject | null } } {
   if (input.length > MAX_CSR_BYTES) throw errors.badRequest(`The CSR is larger than ${MAX_CSR_BYTES / 1024} KiB.`);
   const der = derFromPemOrDer(input, "CERTIFICATE REQUEST", ["NEW CERTIFICATE REQUEST"], { single: true });
   try {
@@ -128,10 +141,12 @@ export function parseCsr(input: string | Uint8Array): ParsedCsr {
     const key = describeSpki(spki, keyObject);
     const { requested, challengePassword } = readAttributes(der, attrsT);
     return {
-      der, subject, subjectText: name.text, subjectFields: name.fields, commonNames: name.commonNames, spki,
-      keyAlgorithm: key.keyAlgorithm, keyDescription: key.description, signatureOid,
-      signatureValid: verifySignature(signatureOid, spki, raw(der, infoT), signature, paramsT && raw(der, paramsT), keyObject),
-      requestedExtensions: requested, challengePassword,
+      csr: {
+        der, subject, subjectText: name.text, subjectFields: name.fields, commonNames: name.commonNames, spki,
+        keyAlgorithm: key.keyAlgorithm, keyDescription: key.description, signatureOid,
+        requestedExtensions: requested, challengePassword,
+      },
+      check: { signatureOid, info: raw(der, infoT), signature, parameters: paramsT && raw(der, paramsT), key: keyObject },
     };
   } catch (e) {
     if (isStampError(e)) throw errors.badRequest(`The CSR could not be parsed: ${e.message}`);

@@ -1,5 +1,5 @@
 /** Signature algorithm identifiers and signature checks over DER (RFC 5280 §4.1.1.2, RFC 4055, RFC 5758, RFC 8410). */
-import { constants, verify, type KeyObject } from "node:crypto";
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
 import { algorithmParams, type KeyAlgorithm } from "./algorithms.js";
 import { DerError, TAG, childrenOf, content, derNull, derOid, readOid, readRoot, readSmallInt, seq } from "./der.js";
 import { publicKeyObject } from "./spki.js";
@@ -69,24 +69,47 @@ export function signatureAlgorithmName(oid: string): string {
  * needed for RSASSA-PSS (RFC 4055 §3.1), whose hash and salt length live there.
  */
 export function verifySignature(signatureOid: string, spkiDer: Uint8Array, data: Uint8Array, signature: Uint8Array, parameters?: Uint8Array, key: KeyObject | null = publicKeyObject(spkiDer)): boolean {
-  if (signatureOid === RSASSA_PSS) return verifyPss(key, data, signature, parameters);
-  const algo = SIGNATURES[signatureOid];
-  if (!algo || !key || key.asymmetricKeyType !== algo.keyType) return false;
+  const v = verification(signatureOid, parameters, key);
+  if (!v) return false;
   try {
-    // ECDSA signatures in X.509 are DER Ecdsa-Sig-Value (RFC 5758 §3.2), Node's default encoding.
-    return verify(algo.hash, data, { key, dsaEncoding: "der" }, signature);
+    return verify(v.hash, data, v.key, signature);
   } catch {
     return false;
   }
 }
 
-/** RSASSA-PSS with an rsaEncryption or id-RSASSA-PSS key (RFC 4055 §3.1, RFC 8017 §8.1). */
-function verifyPss(key: KeyObject | null, data: Uint8Array, signature: Uint8Array, parameters: Uint8Array | undefined): boolean {
-  if (!parameters || !key || (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "rsa-pss")) return false;
+/**
+ * verifySignature on libuv's thread pool (crypto.verify with a callback): the same answer, while
+ * the event loop goes on with other requests (an ECDSA P-256 check is ~70 µs of CPU).
+ */
+export function verifySignatureAsync(signatureOid: string, data: Uint8Array, signature: Uint8Array, parameters: Uint8Array | undefined, key: KeyObject | null): Promise<boolean> {
+  const v = verification(signatureOid, parameters, key);
+  if (!v) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(v.hash, data, v.key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** The hash and key options to check a signature of `signatureOid` with `key`; null when they cannot match. */
+function verification(signatureOid: string, parameters: Uint8Array | undefined, key: KeyObject | null): { hash: string | null; key: VerifyKeyObjectInput } | null {
+  if (signatureOid === RSASSA_PSS) return pssVerification(key, parameters);
+  const algo = SIGNATURES[signatureOid];
+  if (!algo || !key || key.asymmetricKeyType !== algo.keyType) return null;
+  // ECDSA signatures in X.509 are DER Ecdsa-Sig-Value (RFC 5758 §3.2), Node's default encoding.
+  return { hash: algo.hash, key: { key, dsaEncoding: "der" } };
+}
+
+/** RSASSA-PSS with an rsaEncryption or id-RSASSA-PSS key (RFC 4055 §3.1, RFC 8017 §8.1); null when malformed or the key cannot match. */
+function pssVerification(key: KeyObject | null, parameters: Uint8Array | undefined): { hash: string; key: VerifyKeyObjectInput } | null {
+  if (!parameters || !key || (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "rsa-pss")) return null;
   try {
     const { hash, saltLength } = pssParameters(parameters);
-    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    return { hash, key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength } };
   } catch {
-    return false;
+    return null;
   }
 }

@@ -1,7 +1,7 @@
 import { renewalWindowViolation } from "../../../policy/renewal-window.js";
 import { errors, isStampError, type Violation } from "../../../errors.js";
 import { isKeyAlgorithm, type KeyAlgorithm } from "../../../pki/algorithms.js";
-import { parseCsr, type ParsedCsr } from "../../../pki/csr.js";
+import { parseCsrAsync, type ParsedCsr } from "../../../pki/csr.js";
 import { checkPublicKey } from "../../../pki/key-checks.js";
 import { ekuFromOid, kuFromRfc } from "../../../policy/vocabulary.js";
 import { decideIssuance, type IssuanceAttributes, type IssuanceRequest, type IssuerFacts, type ProfileDefaults } from "../../../policy/issuance.js";
@@ -90,7 +90,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   let csr: ParsedCsr | undefined;
   if (input.csr !== undefined) {
     try {
-      csr = parseCsr(input.csr);
+      csr = await parseCsrAsync(input.csr);
     } catch (e) {
       if (!isStampError(e)) throw e;
       const v = [{ field: "csr", code: "unparseable", message: e.message, value: input.csr.slice(0, 100) }];
