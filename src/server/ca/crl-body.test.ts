@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
+import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { crlEntries, encodeCrlEntry, parseCrl, verifyCrlSignature, type CrlTbsInput } from "../../pki/crl.js";
 import { encodeName } from "../../pki/name.js";
@@ -39,6 +41,27 @@ describe("ok/ signCrl", () => {
       // The same entries from memory give the same TBS (the signature differs for ECDSA only).
       const again = parseCrl(await wholeCrl(await signCrl(signer, alg, input, memoryEntries(list))));
       expect(Buffer.compare(again.tbs, parsed.tbs)).toBe(0);
+    } finally {
+      await spill.close();
+    }
+  });
+});
+
+describe("createSpill", () => {
+  it("ok/ the spill file has no name on disk from the start: a killed server leaves nothing in the temporary directory", async () => {
+    const before = new Set(readdirSync(os.tmpdir()).filter((n) => n.startsWith("stamp-crl-")));
+    const spill = await createSpill();
+    try {
+      await spill.append(new Uint8Array([1, 2, 3]));
+      // (Another test's spill may show for an instant between its mkdtemp and unlink: read twice.)
+      const fresh = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith("stamp-crl-") && !before.has(n));
+      const first = fresh();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(fresh().filter((n) => first.includes(n))).toEqual([]);
+      // Still readable through its handle.
+      const blocks: number[] = [];
+      for await (const b of spill.blocks()) blocks.push(...b);
+      expect(blocks).toEqual([1, 2, 3]);
     } finally {
       await spill.close();
     }

@@ -34,15 +34,18 @@ export function memoryEntries(chunks: Uint8Array[]): EntryBytes {
   };
 }
 
-/** A temporary file the entries are appended to; `close` removes it. */
+/**
+ * A temporary file the entries are appended to, unlinked as soon as it is open: it lives only as
+ * long as its handle, so `close`, or the process's end however abrupt, frees it and nothing is
+ * left in the temporary directory.
+ */
 export async function createSpill(): Promise<EntryBytes & { append(bytes: Uint8Array): Promise<void>; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "stamp-crl-"));
   let fh: FileHandle | undefined;
   try {
     fh = await open(path.join(dir, "entries"), "w+", 0o600);
-  } catch (e) {
+  } finally {
     await rm(dir, { recursive: true, force: true });
-    throw e;
   }
   const file = fh;
   let size = 0;
@@ -72,7 +75,6 @@ export async function createSpill(): Promise<EntryBytes & { append(bytes: Uint8A
     },
     async close() {
       await file.close().catch(() => {});
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
