@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { errors } from "../../errors.js";
 import { buildCaTbs } from "../../pki/ca-certificate.js";
@@ -97,7 +97,13 @@ export function createTlsAuto(deps: { rootKey: RootKeys; rt: Runtime; signing: S
       const caPem = toPem(ca.der, "CERTIFICATE");
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const caFile = path.join(config.dataDir, "tls-ca.pem");
-      await writeFile(caFile, caPem, { mode: 0o644 });
+      // Every worker (and every server on a shared data dir) reaches here: write only a changed
+      // file, and atomically, so a client never reads it half written.
+      if ((await readFile(caFile, "utf8").catch(() => "")) !== caPem) {
+        const tmp = `${caFile}.${process.pid}.tmp`;
+        await writeFile(tmp, caPem, { mode: 0o644 });
+        await rename(tmp, caFile);
+      }
       return { certPem: toPem(cert, "CERTIFICATE") + caPem, keyPem: leaf.privateKey.export({ type: "pkcs8", format: "pem" }) as string, caFile };
     },
   };
