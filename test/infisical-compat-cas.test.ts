@@ -277,6 +277,14 @@ describe("ok/ §2.3 certificate profiles, §2.5 CRLs, §2.6 ACME directory alias
     const list = await ok(z.object({ certificateProfiles: z.array(ProfileShape.extend({ metrics: Metrics })), totalCount: z.number().int() }), "GET", `${PROFILES}?projectId=${p}&offset=0&limit=10&search=web&enrollmentType=api&issuerType=ca&caId=${ids.root}`);
     expect(list.totalCount).toBe(1);
     expect(list.certificateProfiles[0].metrics.totalCertificates).toBe(2);
+    // Renewed: the old certificate still reads active (Infisical's status) until it expires.
+    const renewed = await s.api("POST", `${CM}/certificates/${second.certificateId}/renew`, { token: t, body: {} });
+    expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
+    const after = await ok(Page, "GET", `${PROFILES}/${ids.profile}/certificates?status=active`);
+    expect(after.certificates.map((c) => c.id)).toEqual([renewed.body.certificate.certificateId, second.certificateId]);
+    expect(after.metrics).toMatchObject({ totalCertificates: 3, activeCertificates: 2, revokedCertificates: 1 });
+    expect((await ok(Page, "GET", `${PROFILES}/${ids.profile}/certificates?status=renewed`)).certificates.map((c) => [c.id, c.status])).toEqual([[second.certificateId, "active"]]);
+    expect((await ok(Bundle, "GET", `${PROFILES}/${ids.profile}/certificates/latest-active-bundle`)).serialNumber).toBe(renewed.body.certificate.serialNumber);
   });
   it("latest-active-bundle of a profile without certificates: every field null", async () => {
     const empty = await ok(z.object({ certificateProfile: ProfileShape }), "POST", PROFILES, { projectId: p, caId: ids.root, certificatePolicyId: ids.policy, slug: "empty", enrollmentType: "api" });

@@ -126,14 +126,14 @@ export const slugQuery = z.strictObject({ projectId: uuid });
 export const profileCertificatesQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: z.enum(["active", "expired", "revoked", "renewed"]).optional(),
+  status: z.enum(["active", "expired", "revoked", "renewed"]).optional().describe("renewed: replaced by a renewal (Stamp's extra filter)"),
   search: line(253).min(1).optional().describe("a substring of the common name or a SAN, or a serial number prefix"),
 });
 export const profileCertificate = z.object({
   id: uuid,
   serialNumber: z.string(),
   cn: z.string(),
-  status: z.enum(["active", "expired", "revoked", "renewed"]),
+  status: z.enum(["active", "expired", "revoked"]).describe("Infisical's status: a renewed certificate is active until it expires"),
   notBefore: z.string(),
   notAfter: z.string(),
   revokedAt: z.string().nullable(),

@@ -11,7 +11,7 @@ export interface ProfileCounts {
   revoked: number;
 }
 
-/** The status filter of a profile's certificate list, with the meanings certificateStatus gives them. */
+/** The status filter of a profile's certificate list. */
 export type ProfileCertStatus = "active" | "expired" | "revoked" | "renewed";
 
 /** Certificates by profile: offset pages, counts (served by certificates_profile_page, migration 0021). */
@@ -23,10 +23,11 @@ export function profileStatsRepo(db: Kysely<Database>) {
       const serial = serialSearchPrefix(q.search);
       s = s.where(serial === null ? sql<boolean>`(search_text like ${text})` : sql<boolean>`(search_text like ${text} or serial like ${`${serial}%`})`);
     }
+    // Infisical's statuses (a renewed certificate is still active until it expires); `renewed` is Stamp's extra filter.
     if (q.status === "revoked") s = s.where("status", "=", "revoked");
     else if (q.status === "renewed") s = s.where("status", "=", "active").where("renewed_by_id", "is not", null);
-    else if (q.status === "expired") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", "<=", q.now);
-    else if (q.status === "active") s = s.where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", q.now);
+    else if (q.status === "expired") s = s.where("status", "=", "active").where("not_after", "<=", q.now);
+    else if (q.status === "active") s = s.where("status", "=", "active").where("not_after", ">", q.now);
     return s;
   }
   return {
@@ -39,8 +40,9 @@ export function profileStatsRepo(db: Kysely<Database>) {
       return { rows, total: Number(count?.n ?? 0) };
     },
     /**
-     * Counts per profile: total; active (not revoked, not expired, not renewed); expired (not
-     * revoked, past notAfter); expiring (active, ending before `soon`); revoked.
+     * Counts per profile, by Infisical's statuses: total; active (not revoked, not expired,
+     * renewed or not); expired (not revoked, past notAfter); expiring (active, not yet renewed,
+     * ending before `soon`); revoked.
      */
     async counts(profileIds: string[], now: Date, soon: Date): Promise<Map<string, ProfileCounts>> {
       const out = new Map<string, ProfileCounts>();
@@ -48,7 +50,7 @@ export function profileStatsRepo(db: Kysely<Database>) {
       const r = await sql<{ profile_id: string; total: string; active: string; expired: string; expiring: string; revoked: string }>`
         select profile_id,
           count(*) as total,
-          count(*) filter (where status = 'active' and renewed_by_id is null and not_after > ${now}) as active,
+          count(*) filter (where status = 'active' and not_after > ${now}) as active,
           count(*) filter (where status = 'active' and not_after <= ${now}) as expired,
           count(*) filter (where status = 'active' and renewed_by_id is null and not_after > ${now} and not_after <= ${soon}) as expiring,
           count(*) filter (where status = 'revoked') as revoked

@@ -5,7 +5,6 @@ import { requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { EXPIRING_DAYS } from "./profiles.js";
 import { metricsView } from "./profile-view.js";
-import { certificateStatus } from "./view.js";
 
 /** A certificate's bundle as the certificates use case serves it (the key only when the caller may read it). */
 type Bundle = (ctx: RequestContext, certificateId: string) => Promise<{ certificate: string; certificateChain: string; privateKey?: string; serialNumber: string }>;
@@ -33,7 +32,8 @@ export function createProfileCertificates(deps: { store: Store; rt: Runtime; bun
           id: c.id,
           serialNumber: c.serial,
           cn: c.common_name,
-          status: certificateStatus(c, now),
+          // Infisical's status: a renewed certificate reads active until it expires (renewedByCertificateId says it was renewed).
+          status: c.status === "revoked" ? ("revoked" as const) : new Date(c.not_after) <= now ? ("expired" as const) : ("active" as const),
           notBefore: new Date(c.not_before).toISOString(),
           notAfter: new Date(c.not_after).toISOString(),
           revokedAt: c.revoked_at ? new Date(c.revoked_at).toISOString() : null,
