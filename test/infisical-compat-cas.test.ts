@@ -292,8 +292,8 @@ describe("ok/ §2.3 certificate profiles, §2.5 CRLs, §2.6 ACME directory alias
     expect(b.certificate).toBeNull();
   });
   it("PATCH partial (defaultTtlDays) and DELETE → { certificateProfile }", async () => {
-    const { certificateProfile } = await ok(z.object({ certificateProfile: ProfileShape }), "PATCH", `${PROFILES}/${ids.profile}`, { defaultTtlDays: 30, description: "renamed" });
-    expect(certificateProfile).toMatchObject({ defaultTtlDays: 30, description: "renamed", certificatePolicyId: ids.policy });
+    const { certificateProfile } = await ok(z.object({ certificateProfile: ProfileShape.extend({ defaults: z.record(z.string(), z.unknown()) }) }), "PATCH", `${PROFILES}/${ids.profile}`, { defaultTtlDays: 30, description: "renamed", defaults: { altNames: [{ type: "DNS", value: "web.acme.com" }] } });
+    expect(certificateProfile).toMatchObject({ defaultTtlDays: 30, description: "renamed", certificatePolicyId: ids.policy, defaults: { ttl: "30d", altNames: [{ type: "dns_name", value: "web.acme.com" }] } });
     const spare = await ok(z.object({ certificateProfile: ProfileShape }), "GET", `${PROFILES}/slug/empty?projectId=${p}`);
     expect((await ok(z.object({ certificateProfile: ProfileShape }), "DELETE", `${PROFILES}/${spare.certificateProfile.id}`)).certificateProfile.slug).toBe("empty");
   });
