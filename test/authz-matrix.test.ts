@@ -126,6 +126,7 @@ const MATRIX: Record<string, RouteCase> = {
   [`POST ${CA}/{id}/renew`]: { need: "admin", params: id((f) => f.rootId), body: () => ({ type: "existing" }) },
   [`GET ${CA}/{id}/crls`]: { need: "viewer", params: id((f) => f.rootId) },
   [`GET ${CA}/{id}/crls/archive`]: { need: "viewer", params: id((f) => f.rootId) },
+  "GET /api/v1/cert-manager/crl/{id}/crl": { need: "viewer", params: id((f) => f.rootId) },
   "GET /api/v1/cert-manager/ca": { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
   "GET /api/v1/cert-manager/ca/{type}": { need: "viewer", params: () => ({ type: "acme" }), query: (f) => ({ projectId: f.projectId }) },
   [`POST ${POL}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky policy", preset: "tls-server" }) },

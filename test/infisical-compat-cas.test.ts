@@ -320,15 +320,20 @@ describe("ok/ §2.3 certificate profiles, §2.5 CRLs, §2.6 ACME directory alias
     expect(patched.certificateProfile.acmeConfig).toMatchObject({ skipEabBinding: true });
     expect((await ok(z.object({ meta: z.object({ externalAccountRequired: z.literal(false) }) }), "GET", `${PROFILES}/${id}/acme/directory`)).meta.externalAccountRequired).toBe(false);
   });
-  it("§2.5: /ca/internal/:id/crls → [{ id, crl }]; GET /crl/{id}/der is the public DER CRL (openssl verifies it)", async () => {
+  it("§2.5: /ca/internal/:id/crls → [{ id, crl }]; GET /crl/{id}/der is the public DER CRL (openssl verifies it); GET /crl/:caId/crl → { crl }", async () => {
     const crls = await ok(z.array(z.object({ id: z.string(), crl: pem("X509 CRL") })), "GET", `${CA}/${ids.root}/crls`);
     expect(crls).toHaveLength(1);
     const der = await getBytes(`${CM}/crl/${crls[0].id}/der`);
+    // The revoked certificate of the profile is on it.
+    expect(openssl(() => ["crl", "-in", "c.pem", "-noout", "-text"], { "c.pem": crls[0].crl }).out).toMatch(/Revoked Certificates:[\s\S]*Serial Number/);
     expect(der.status).toBe(200);
     expect(der.type).toBe("application/pkix-crl");
     expect(der.bytes.toString("base64")).toBe(crls[0].crl.replace(/-----[^-]+-----|\s/g, ""));
     const root = (await ok(CertShape, "GET", `${CA}/${ids.root}/certificate`)).certificate;
     expect(openssl(() => ["crl", "-in", "c.pem", "-CAfile", "ca.pem", "-noout"], { "c.pem": crls[0].crl, "ca.pem": root }).out).toContain("verify OK");
+    // The EE router's GET /crl/:caId/crl → { crl } (authenticated): the same CRL.
+    expect((await ok(z.object({ crl: pem("X509 CRL") }), "GET", `${CM}/crl/${ids.root}/crl`)).crl).toBe(crls[0].crl);
+    expect((await s.api("GET", `${CM}/crl/${ids.root}/crl`, { token: null })).status).toBe(401);
   });
   it("isOcspEnabled false: certificates name no OCSP responder and the responder refuses the CA (unauthorized)", async () => {
     await ok(CaShape, "PATCH", `${CA}/${ids.root}`, { configuration: { isOcspEnabled: false } });

@@ -57,6 +57,9 @@ export function crlRoutes(s: Services): FastifyPluginAsyncZod {
     app.get("/api/v1/cert-manager/ca/internal/:id/crls", {
       schema: { tags: ["certificate authorities"], summary: "The latest full CRL of each of the CA's keys, as PEM (Infisical's [{id, crl}])", params: idParams, response: { 200: z.array(caCrl) } },
     }, (req) => s.crls.current(req.ctx, req.params.id));
+    app.get("/api/v1/cert-manager/crl/:id/crl", {
+      schema: { tags: ["certificate authorities"], summary: "The latest full CRL of a CA's active key, as PEM (Infisical's { crl }; :id is the CA's id)", params: idParams, response: { 200: caCrl } },
+    }, (req) => s.crls.ofCa(req.ctx, req.params.id));
     app.get("/api/v1/cert-manager/ca/internal/:id/crls/archive", {
       schema: {
         tags: ["certificate authorities"],

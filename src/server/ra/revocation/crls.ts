@@ -113,6 +113,14 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
       }
       return out;
     },
+    /** Infisical's `{crl}` of a CA (project members): the latest full CRL of its active key, PEM, with the same extras as `current`. */
+    async ofCa(ctx: RequestContext, caId: string) {
+      const all = await api.current(ctx, caId);
+      const ca = (await store.ca.caById(caId))!;
+      const hit = all.find((c) => c.caKeyId === ca.active_key_id) ?? all[0];
+      if (!hit) throw errors.conflict("The CA has no certificate yet, so it publishes no CRL.");
+      return hit;
+    },
     /** A CA's CRLs, newest first (metadata and download URLs; old CRLs are kept for audit). */
     async list(ctx: RequestContext, caId: string, limit: number) {
       const ca = await store.ca.caById(caId);
