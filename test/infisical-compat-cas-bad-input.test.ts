@@ -114,6 +114,12 @@ describe("fail/ certificate profiles", () => {
     expect(JSON.stringify(res.body)).not.toContain("secret passphrase");
     expect((await s.api("GET", `${PROFILES}/slug/refused?projectId=${p}`, { token: t })).status).toBe(404);
   });
+  it("a policy of another project, named as the caller named it (certificatePolicyId): 422", async () => {
+    const other = (await s.api("POST", "/api/v1/projects", { token: t, body: { name: "elsewhere" } })).body.project.id;
+    const foreign = (await s.api("POST", POLICIES, { token: t, body: { projectId: other, name: "foreign" } })).body.certificatePolicy.id;
+    expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: foreign, enrollmentType: "api" } }), 422)).toEqual(["certificatePolicyId:unknown_template"]);
+    expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), templateId: foreign } }), 422)).toEqual(["templateId:unknown_template"]);
+  });
   it("enrollmentType est; skipDnsOwnershipVerification alone; no policy at all", async () => {
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: ids.policy, enrollmentType: "est" } }), 400)).toEqual(["enrollmentType:not_supported"]);
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: ids.policy, enrollmentType: "acme", acmeConfig: { skipDnsOwnershipVerification: true } } }), 400)).toEqual(["acmeConfig.skipDnsOwnershipVerification:not_supported"]);

@@ -84,6 +84,8 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
     await requireRole(store, ctx, p.project_id, need, { type: "Certificate profile", id });
     return p;
   }
+  /** Violations named by the field the caller wrote: certificatePolicyId when that alias was used. */
+  const named = (v: Violation[], raw: ProfileBody) => (raw.certificatePolicyId && !raw.templateId ? v.map((x) => (x.field === "templateId" ? { ...x, field: "certificatePolicyId" } : x)) : v);
   const duplicate = (slug: string) => errors.conflict("The project already has a profile with this slug.", [{ field: "slug", code: "duplicate", message: "The project already has a profile with this slug.", value: slug }]);
 
   return {
@@ -103,7 +105,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         apiConfig: { autoRenew: false, renewBeforeDays: null, ...read.apiConfig },
         acmeConfig: read.acmeConfig ? { ...DEFAULT_ACME_CONFIG, ...read.acmeConfig } : undefined,
       };
-      const v = await check(body.projectId, body);
+      const v = named(await check(body.projectId, body), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       const id = rt.uuid();
       try {
@@ -161,7 +163,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         apiConfig: mergePatch(p.api_config, body.apiConfig),
         acmeConfig: mergePatch(p.acme_config ?? DEFAULT_ACME_CONFIG, body.acmeConfig),
       };
-      const v = await check(p.project_id, next);
+      const v = named(await check(p.project_id, next), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       try {
         await store.transaction(async (tx) => {
