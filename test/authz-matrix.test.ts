@@ -13,6 +13,7 @@ import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/h
 
 const CA = "/api/v1/cert-manager/ca/internal";
 const TPL = "/api/v1/cert-manager/certificate-templates";
+const POL = "/api/v1/cert-manager/certificate-policies";
 const PRO = "/api/v1/cert-manager/certificate-profiles";
 const CERT = "/api/v1/cert-manager/certificates";
 const ALERTS = "/api/v1/projects/{id}/alert-rules";
@@ -25,6 +26,8 @@ const PUBLIC = new Set([
   "GET /api/v1/cert-manager/crl/{id}",
   "GET /api/v1/cert-manager/crl/{id}/delta",
   "GET /api/v1/cert-manager/crl/archive/{id}",
+  "GET /api/v1/cert-manager/crl/{id}/der",
+  "GET /api/v1/cert-manager/ca/internal/{id}/certificates/{caCertId}/der",
   "POST /api/v1/cert-manager/ocsp/{caId}",
   "GET /api/v1/cert-manager/ocsp/{caId}/{*}",
   "GET /healthz",
@@ -48,6 +51,7 @@ interface Fixture {
   rootCertificate: string;
   templateId: string;
   spareTemplateId: string;
+  sparePolicyId: string;
   profileId: string;
   spareProfileId: string;
   certId: string;
@@ -121,6 +125,19 @@ const MATRIX: Record<string, RouteCase> = {
   [`POST ${CA}/{id}/sign-intermediate`]: { need: "admin", params: id((f) => f.rootId), body: (f) => ({ csr: f.pendingCsr, notAfter: later(30), maxPathLength: 0 }) },
   [`POST ${CA}/{id}/renew`]: { need: "admin", params: id((f) => f.rootId), body: () => ({ type: "existing" }) },
   [`GET ${CA}/{id}/crls`]: { need: "viewer", params: id((f) => f.rootId) },
+  [`GET ${CA}/{id}/crls/archive`]: { need: "viewer", params: id((f) => f.rootId) },
+  "GET /api/v1/cert-manager/crl/{id}/crl": { need: "viewer", params: id((f) => f.rootId) },
+  "GET /api/v1/cert-manager/ca": { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  "GET /api/v1/cert-manager/ca/{type}": { need: "viewer", params: () => ({ type: "acme" }), query: (f) => ({ projectId: f.projectId }) },
+  [`POST ${POL}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky policy", preset: "tls-server" }) },
+  [`GET ${POL}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${POL}/{id}`]: { need: "viewer", params: id((f) => f.templateId) },
+  [`PATCH ${POL}/{id}`]: { need: "admin", params: id((f) => f.templateId), body: () => ({ description: "sneaky" }) },
+  [`DELETE ${POL}/{id}`]: { need: "admin", params: id((f) => f.sparePolicyId) },
+  [`GET ${PRO}/slug/{slug}`]: { need: "viewer", params: () => ({ slug: "matrix-acme" }), query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${PRO}/{id}/certificates`]: { need: "viewer", params: id((f) => f.profileId) },
+  [`GET ${PRO}/{id}/certificates/latest-active-bundle`]: { need: "viewer", params: id((f) => f.profileId) },
+  [`GET ${PRO}/{id}/acme/eab-secret/reveal`]: { need: "admin", params: id((f) => f.acmeProfileId) },
   [`POST ${CA}/{id}/crls`]: { need: "admin", params: id((f) => f.rootId) },
   [`GET ${TPL}/presets`]: { need: "any" },
   [`POST ${TPL}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky template", preset: "tls-server" }) },
@@ -244,6 +261,7 @@ beforeAll(async () => {
     rootCertificate: rootCert.certificate,
     templateId: tpl.id,
     spareTemplateId: spareTpl.id,
+    sparePolicyId: (await ok(s.api("POST", POL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-policy", preset: "tls-client" } }), "spare policy")).certificatePolicy.id,
     profileId: profile.id,
     spareProfileId: spareProfile.id,
     certId: await issue("kiwi.matrix.example.com"),

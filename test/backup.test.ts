@@ -59,7 +59,7 @@ async function issue(t: TestServer, cn: string) {
 async function publishCrl(t: TestServer) {
   const built = await t.api("POST", `${CA}/${intId}/crls`, { token: t.adminToken });
   expect(built.status, JSON.stringify(built.body)).toBe(200);
-  const list = await t.api("GET", `${CA}/${intId}/crls?limit=10`, { token: t.adminToken });
+  const list = await t.api("GET", `${CA}/${intId}/crls/archive?limit=10`, { token: t.adminToken });
   const full = list.body.crls.find((c: { deltaCrlBase: string | null }) => c.deltaCrlBase === null);
   const res = await fetch(`${t.url}${new URL(full.url).pathname}?format=pem`);
   const pem = await res.text();

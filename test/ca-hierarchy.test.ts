@@ -39,7 +39,8 @@ describe("ok/ CA hierarchies for every key algorithm", () => {
       expect(signed.status, JSON.stringify(signed.body)).toBe(200);
       const imp = await s.api("POST", `${CA}/${ext.body.id}/import-certificate`, { token: t, body: { certificate: signed.body.certificate, certificateChain: signed.body.certificateChain } });
       expect(imp.status, JSON.stringify(imp.body)).toBe(200);
-      expect(imp.body.status).toBe("active");
+      expect(imp.body).toMatchObject({ message: "Successfully imported certificate to CA", caId: ext.body.id });
+      expect(imp.body.certificateAuthority.status).toBe("active");
 
       const rootCert = (await s.api("GET", `${CA}/${root.body.id}/certificate`, { token: t })).body;
       const int1Cert = (await s.api("GET", `${CA}/${int1.body.id}/certificate`, { token: t })).body;
@@ -83,6 +84,9 @@ describe("ok/ rollover", () => {
     expect(same.status, JSON.stringify(same.body)).toBe(200);
     const sameRoot = (await s.api("GET", `${CA}/${root.body.id}/certificate`, { token: t })).body;
     expect(sameRoot.serialNumber).not.toBe(oldRoot.serialNumber);
+    // Infisical's answer: the new active certificate; the CA beside it.
+    expect(same.body).toMatchObject({ certificate: sameRoot.certificate, certificateChain: sameRoot.certificateChain, serialNumber: sameRoot.serialNumber });
+    expect(same.body.certificateAuthority.configuration.serialNumber).toBe(sameRoot.serialNumber);
     // Same key: the old intermediate verifies under the renewed root too.
     expect(verifyChain(sameRoot.certificate, "", oldInt.certificate).out).toContain("cert.pem: OK");
 

@@ -113,8 +113,19 @@ describe("ok/ CRLs", () => {
     expect(again.status).toBe(304);
   });
 
-  it("lists a CA's CRLs (old ones kept) with strictly increasing numbers", async () => {
+  it("lists a CA's current CRLs as Infisical does: [{id, crl}], the latest full CRL per key, served at /crl/{id}/der", async () => {
     const list = await s.api("GET", `${CA}/${intId}/crls`, { token: s.adminToken });
+    expect(list.status).toBe(200);
+    expect(Array.isArray(list.body)).toBe(true);
+    const [first] = list.body;
+    expect(crlVerify(first.crl).out).toContain("verify OK");
+    const der = await fetch(`${s.url}/api/v1/cert-manager/crl/${first.id}/der`);
+    expect(der.headers.get("content-type")).toBe("application/pkix-crl");
+    expect(Buffer.from(await der.arrayBuffer()).toString("base64")).toBe(first.crl.replace(/-----[^-]+-----|\s/g, ""));
+  });
+
+  it("lists a CA's CRLs (old ones kept) with strictly increasing numbers", async () => {
+    const list = await s.api("GET", `${CA}/${intId}/crls/archive`, { token: s.adminToken });
     expect(list.status).toBe(200);
     const numbers = list.body.crls.map((c: { crlNumber: string }) => Number(c.crlNumber));
     expect(numbers.length).toBeGreaterThanOrEqual(4);
@@ -140,7 +151,7 @@ describe.skipIf(dbKind !== "postgres")("CRL job on two servers", () => {
       expect(root.status).toBe(200);
       // Both run their job at once, many times: each pass is either done or skipped under the lock.
       for (let i = 0; i < 5; i++) await Promise.all([a.server.jobs.runNow("crl"), b.server.jobs.runNow("crl")]);
-      let list = (await a.api("GET", `${CA}/${root.body.id}/crls`, { token: t })).body.crls;
+      let list = (await a.api("GET", `${CA}/${root.body.id}/crls/archive`, { token: t })).body.crls;
       // Nothing changed after the first pass, so only the first full + delta exist.
       const first = list.map((c: { crlNumber: string }) => Number(c.crlNumber)).sort();
       expect(first).toEqual([first[0], first[0] + 1]);
@@ -150,7 +161,7 @@ describe.skipIf(dbKind !== "postgres")("CRL job on two servers", () => {
       const results = answers.flatMap((r) => r.body.results as { status: string; fullCrlNumber: string | null }[]);
       const built = results.filter((r) => r.status === "built");
       expect(built.length).toBeGreaterThan(0);
-      list = (await b.api("GET", `${CA}/${root.body.id}/crls`, { token: t })).body.crls;
+      list = (await b.api("GET", `${CA}/${root.body.id}/crls/archive`, { token: t })).body.crls;
       const numbers = list.map((c: { crlNumber: string }) => Number(c.crlNumber));
       expect(new Set(numbers).size).toBe(numbers.length);
       // Every built full CRL is there, each exactly once: 2 from the job, 2 per forced build.

@@ -68,8 +68,13 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     const { projects } = await c.projects.list();
     const project = config.project ? projects.find((p) => p.id === config.project || p.name === config.project) : projects.length === 1 ? projects[0] : projects.find((p) => p.name === "default");
     if (!project) throw new ConfigError("project", config.project ? `the identity is not in a project ${JSON.stringify(config.project)}` : "the identity belongs to several projects; set project");
-    const { certificateProfiles } = await c.profiles.list(project.id);
-    const p = certificateProfiles.find((x) => x.slug === cert.profile);
+    const p = await c.profiles.bySlug(cert.profile, project.id).then(
+      (r) => r.certificateProfile,
+      (e) => {
+        if (e instanceof StampApiError && e.status === 404) return undefined;
+        throw e;
+      },
+    );
     if (!p) throw new ConfigError(`certificates[${index}].profile`, `no profile with slug ${JSON.stringify(cert.profile)} in project ${project.name}`);
     profileIds.set(cert.profile, p.id);
     return p.id;

@@ -1,4 +1,4 @@
-import type { StampClient } from "../client/client.js";
+import { StampApiError, type StampClient } from "../client/client.js";
 import { caConfigurationInput } from "../contract/ca.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
 
@@ -39,7 +39,7 @@ export async function resolveCa(client: StampClient, projectFlag: string | undef
 /** A template by id, or by name within the project. */
 export async function resolveTemplate(client: StampClient, projectFlag: string | undefined, ref: string): Promise<string> {
   if (isId(ref)) return ref;
-  const { certificateTemplates } = await client.templates.list(await resolveProject(client, projectFlag));
+  const { certificateTemplates } = await client.templates.list(await resolveProject(client, projectFlag), { search: ref, limit: 100 });
   const hit = certificateTemplates.find((t) => t.name === ref);
   if (!hit) throw new CliError(EXIT.notFound, `no template named ${JSON.stringify(ref)} in the project`);
   return hit.id;
@@ -48,8 +48,11 @@ export async function resolveTemplate(client: StampClient, projectFlag: string |
 /** A profile by id, or by slug within the project. */
 export async function resolveProfile(client: StampClient, projectFlag: string | undefined, ref: string): Promise<string> {
   if (isId(ref)) return ref;
-  const { certificateProfiles } = await client.profiles.list(await resolveProject(client, projectFlag));
-  const hit = certificateProfiles.find((p) => p.slug === ref);
-  if (!hit) throw new CliError(EXIT.notFound, `no profile with slug ${JSON.stringify(ref)} in the project`);
-  return hit.id;
+  const projectId = await resolveProject(client, projectFlag);
+  try {
+    return (await client.profiles.bySlug(ref, projectId)).certificateProfile.id;
+  } catch (e) {
+    if (e instanceof StampApiError && e.status === 404) throw new CliError(EXIT.notFound, `no profile with slug ${JSON.stringify(ref)} in the project`);
+    throw e;
+  }
 }

@@ -88,7 +88,7 @@ Examples:
     }
     if (sanRules.size) {
       body.sans = [
-        ...(body.sans ?? []).filter((s) => !sanRules.has(s.type)),
+        ...(body.sans ?? []).filter((s) => !sanRules.has(s.type as SanType)),
         ...[...sanRules].map(([type, r]) => ({ type, ...(r.allowed.length ? { allowed: r.allowed } : {}), ...(r.denied.length ? { denied: r.denied } : {}) })),
       ];
     }

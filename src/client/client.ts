@@ -157,17 +157,19 @@ export function createClient(opts: ClientOptions) {
       /** The CSR of an intermediate waiting for an outside signature. */
       csr: (caId: string) => call<{ csr: string }>("GET", `${CA}/${id(caId)}/csr`),
       /** Installs the certificate an outside CA issued for the CSR. */
-      importCertificate: (caId: string, body: T.ImportCertificateBody) => call<T.Ca>("POST", `${CA}/${id(caId)}/import-certificate`, { body }),
+      importCertificate: (caId: string, body: T.ImportCertificateBody) => call<T.ImportCertificateResponse>("POST", `${CA}/${id(caId)}/import-certificate`, { body }),
       /** Signs another CA's CSR as a subordinate CA. */
       signIntermediate: (caId: string, body: T.SignIntermediateBody) => call<T.SignIntermediateResponse>("POST", `${CA}/${id(caId)}/sign-intermediate`, { body }),
-      /** Renews with the same key or rolls over to a new one. */
-      renew: (caId: string, body: T.RenewCaBody = {}) => call<T.Ca>("POST", `${CA}/${id(caId)}/renew`, { body }),
+      /** Renews with the same key or rolls over to a new one: the new active certificate, and the CA. */
+      renew: (caId: string, body: T.RenewCaBody = {}) => call<T.RenewCaResponse>("POST", `${CA}/${id(caId)}/renew`, { body }),
+      /** The latest full CRL of each of the CA's keys, PEM. */
+      crls: (caId: string) => call<T.CaCrl[]>("GET", `${CA}/${id(caId)}/crls`),
     },
     templates: {
       /** Creates a template, optionally from a preset. */
       create: (body: T.CreateTemplateBody) => call<{ certificateTemplate: T.Template; warnings: T.TemplateWarning[] }>("POST", TEMPLATES, { body }),
-      /** A project's templates. */
-      list: (projectId: string) => call<{ certificateTemplates: T.Template[] }>("GET", TEMPLATES, { query: { projectId } }),
+      /** A page of a project's templates (20 by default, at most 100), with the count of all that match. */
+      list: (projectId: string, q: T.ListTemplatesQuery = {}) => call<{ certificateTemplates: T.Template[]; totalCount: number }>("GET", TEMPLATES, { query: { projectId, ...q } as Query }),
       /** The built-in presets. */
       presets: () => call<{ presets: T.TemplatePreset[] }>("GET", `${TEMPLATES}/presets`),
       /** One template. */
@@ -179,15 +181,23 @@ export function createClient(opts: ClientOptions) {
     },
     profiles: {
       /** Creates a profile (defaults that break the template are refused with 422). */
-      create: (body: T.CreateProfileBody) => call<{ certificateProfile: T.Profile }>("POST", PROFILES, { body }),
-      /** A project's profiles. */
-      list: (projectId: string) => call<{ certificateProfiles: T.Profile[] }>("GET", PROFILES, { query: { projectId } }),
-      /** One profile. */
-      get: (profileId: string) => call<{ certificateProfile: T.Profile }>("GET", `${PROFILES}/${id(profileId)}`),
+      create: (body: T.CreateProfileBody) => call<{ certificateProfile: T.ProfileDetail }>("POST", PROFILES, { body }),
+      /** A page of a project's profiles (20 by default, at most 100) with their certificate counts, and the count of all that match. */
+      list: (projectId: string, q: T.ListProfilesQuery = {}) => call<{ certificateProfiles: (T.Profile & { metrics: T.ProfileMetrics })[]; totalCount: number }>("GET", PROFILES, { query: { projectId, ...q } as Query }),
+      /** One profile, with its CA and template. */
+      get: (profileId: string) => call<{ certificateProfile: T.ProfileDetail }>("GET", `${PROFILES}/${id(profileId)}`),
+      /** A profile by slug within a project. */
+      bySlug: (slug: string, projectId: string) => call<{ certificateProfile: T.ProfileDetail }>("GET", `${PROFILES}/slug/${id(slug)}`, { query: { projectId } }),
+      /** A page of the profile's certificates, newest first, with the profile's counts. */
+      certificates: (profileId: string, q: T.ProfileCertificatesQuery = {}) => call<{ certificates: T.ProfileCertificate[]; totalCount: number; metrics: T.ProfileMetrics }>("GET", `${PROFILES}/${id(profileId)}/certificates`, { query: q as Query }),
+      /** The newest active certificate of the profile, its chain and (when the caller may read it) its key; every field null when there is none. */
+      latestActiveBundle: (profileId: string) => call<T.LatestActiveBundle>("GET", `${PROFILES}/${id(profileId)}/certificates/latest-active-bundle`),
+      /** The profile's current unused EAB key id and HMAC key (made on first use). */
+      revealEab: (profileId: string) => call<T.EabSecret>("GET", `${PROFILES}/${id(profileId)}/acme/eab-secret/reveal`),
       /** Changes a profile. */
-      update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.Profile }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
+      update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.ProfileDetail }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
       /** Deletes a profile. */
-      remove: (profileId: string) => call<{ certificateProfile: T.Profile }>("DELETE", `${PROFILES}/${id(profileId)}`),
+      remove: (profileId: string) => call<{ certificateProfile: T.ProfileDetail }>("DELETE", `${PROFILES}/${id(profileId)}`),
       /** Creates an ACME External Account Binding key; the HMAC key is in this answer only. */
       createEab: (profileId: string, description?: string) => call<{ eabKey: T.EabKey & { hmacKey: string; directoryUrl: string } }>("POST", `${PROFILES}/${id(profileId)}/acme/eab-keys`, { body: { description } }),
       /** A profile's EAB keys (never the HMAC keys). */

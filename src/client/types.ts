@@ -3,6 +3,7 @@ import type * as auth from "../contract/auth.js";
 import type { violation } from "../contract/common.js";
 import type * as ca from "../contract/ca.js";
 import type * as certs from "../contract/certificates.js";
+import type * as profiles from "../contract/profiles.js";
 import type * as projects from "../contract/projects.js";
 import type * as audit from "../contract/audit.js";
 
@@ -20,16 +21,27 @@ export type ImportCertificateBody = z.input<typeof ca.importCertificateBody>;
 export type SignIntermediateBody = z.input<typeof ca.signIntermediateBody>;
 export type SignIntermediateResponse = z.infer<typeof ca.signIntermediateResponse>;
 export type RenewCaBody = z.input<typeof ca.renewCaBody>;
+export type RenewCaResponse = z.infer<typeof ca.renewCaResponse>;
+export type ImportCertificateResponse = z.infer<typeof ca.importCertificateResponse>;
+export type CaCrl = z.infer<typeof ca.caCrl>;
 
 export type CreateTemplateBody = z.input<typeof certs.createTemplateBody>;
 export type UpdateTemplateBody = z.input<typeof certs.updateTemplateBody>;
 export type Template = z.infer<typeof certs.template>;
 export type TemplatePreset = z.infer<typeof certs.templatePreset>;
 export type TemplateWarning = z.infer<typeof certs.templateWarning>;
+export type ListTemplatesQuery = Partial<Omit<z.input<typeof certs.listTemplatesQuery>, "projectId">>;
 
-export type CreateProfileBody = z.input<typeof certs.createProfileBody>;
-export type UpdateProfileBody = z.input<typeof certs.updateProfileBody>;
-export type Profile = z.infer<typeof certs.profile>;
+export type CreateProfileBody = z.input<typeof profiles.createProfileBody>;
+export type UpdateProfileBody = z.input<typeof profiles.updateProfileBody>;
+export type Profile = z.infer<typeof profiles.profile>;
+export type ProfileDetail = z.infer<typeof profiles.profileDetail>;
+export type ProfileMetrics = z.infer<typeof profiles.profileMetrics>;
+export type ListProfilesQuery = Partial<Omit<z.input<typeof profiles.listProfilesQuery>, "projectId">>;
+export type ProfileCertificatesQuery = z.input<typeof profiles.profileCertificatesQuery>;
+export type ProfileCertificate = z.infer<typeof profiles.profileCertificate>;
+export type LatestActiveBundle = z.infer<typeof profiles.latestActiveBundle>;
+export type EabSecret = z.infer<typeof profiles.eabSecret>;
 
 export type IssueBody = z.input<typeof certs.issueBody>;
 export type IssuedCertificate = z.infer<typeof certs.issuedCertificate>;

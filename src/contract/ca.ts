@@ -4,6 +4,11 @@ import { isoDate, name, uuid } from "./common.js";
 
 const pem = (max: number) => z.string().min(1).max(max);
 const dnField = z.string().max(64).optional();
+/** Extra CRL distribution points (Infisical's configuration.crlDistributionPointUrls): written after Stamp's own in what the CA signs. */
+const crlUrls = z
+  .array(z.url({ protocol: /^https?$/, message: "must be an http or https URL" }).max(1000))
+  .max(10)
+  .describe("extra CRL distribution point URLs (http/https), written after Stamp's own into every certificate the CA signs (RFC 5280 §4.2.1.13)");
 
 /** The `configuration` of an internal CA, as Infisical names it. */
 export const caConfigurationInput = z.strictObject({
@@ -20,6 +25,8 @@ export const caConfigurationInput = z.strictObject({
   maxPathLength: z.number().int().min(-1).max(32).optional().describe("-1 = unlimited"),
   keyAlgorithm: z.enum(KEY_ALGORITHMS),
   parentCaId: uuid.optional().describe("sign by this Stamp CA in one step; omit for an intermediate signed outside (CSR + import)"),
+  crlDistributionPointUrls: crlUrls.optional(),
+  isOcspEnabled: z.boolean().optional().describe("Stamp's default is true: the OCSP responder answers for this CA and its certificates name it"),
 });
 
 export const createCaBody = z.strictObject({
@@ -27,6 +34,7 @@ export const createCaBody = z.strictObject({
   name,
   status: z.enum(["active", "disabled"]).default("active"),
   keyBackend: z.enum(["software", "pkcs11"]).default("software").describe("where the CA key lives"),
+  enableDirectIssuance: z.boolean().optional().describe("Infisical's flag; Stamp issues through profiles only, so only false is accepted"),
   configuration: caConfigurationInput,
 });
 
@@ -36,6 +44,7 @@ export const caResponse = z.object({
   status: z.enum(["active", "disabled", "pending-certificate"]),
   name: z.string(),
   projectId: uuid,
+  enableDirectIssuance: z.boolean().describe("always false: Stamp issues through profiles"),
   keyBackend: z.enum(["software", "pkcs11"]),
   configuration: z.object({
     type: z.enum(["root", "intermediate"]),
@@ -56,6 +65,8 @@ export const caResponse = z.object({
     activeCaCertId: uuid.nullable(),
     ocspSigner: z.enum(["delegated", "ca"]),
     crlValiditySeconds: z.number().int(),
+    crlDistributionPointUrls: z.array(z.string()),
+    isOcspEnabled: z.boolean(),
   }),
   ocspUrl: z.string().nullable().describe("the OCSP responder named in the certificates this CA signs (plain HTTP when --http-listen is on)"),
   crl: z.object({
@@ -70,14 +81,22 @@ export const caResponse = z.object({
   updatedAt: z.string(),
 });
 
+/** PATCH configuration: what can change after creation (the subject, key and validity cannot). */
+export const updateCaConfiguration = z.strictObject({
+  crlDistributionPointUrls: crlUrls.optional(),
+  isOcspEnabled: z.boolean().optional(),
+});
 export const updateCaBody = z.strictObject({
   name: name.optional(),
   status: z.enum(["active", "disabled"]).optional(),
+  configuration: updateCaConfiguration.optional(),
   ocspSigner: z.enum(["delegated", "ca"]).optional().describe("who signs OCSP answers: a delegated responder certificate (default) or the CA key"),
   crlValiditySeconds: z.number().int().min(3600).max(90 * 86400).optional().describe("CRL validity (thisUpdate to nextUpdate); default 7 days"),
 });
 
 export const listCasQuery = z.strictObject({ projectId: uuid });
+/** The CA types Infisical names; Stamp runs internal CAs only, so the others list nothing. */
+export const CA_TYPES = ["internal", "acme", "azure-ad-cs", "aws-pca", "digicert", "aws-acm-public-ca", "venafi-tpp", "adcs", "godaddy"] as const;
 export const deleteCaQuery = z.strictObject({ force: z.enum(["true", "false"]).default("false").transform((v) => v === "true") });
 
 export const caCertificateResponse = z.object({
@@ -111,6 +130,22 @@ export const signIntermediateResponse = z.object({
   certificateChain: z.string(),
   issuingCaCertificate: z.string(),
   serialNumber: z.string(),
+});
+/** Infisical's import-certificate answer, with the CA beside it. */
+export const importCertificateResponse = z.object({ message: z.string(), caId: uuid, certificateAuthority: caResponse });
+/** Infisical's renew answer (the new active certificate), with the CA beside it; `csr` when a CA signed outside Stamp awaits its new certificate. */
+export const renewCaResponse = caCertificateResponse.extend({ certificateAuthority: caResponse, csr: z.string().optional().describe("a rollover of a CA signed outside Stamp: have this signed, then import-certificate") });
+/** One CRL as Infisical lists them: the latest full CRL of each CA key (`id` is the key's CRL id, as in /crl/{id}/der). */
+export const caCrl = z.object({
+  id: z.string(),
+  crl: z.string().describe("PEM"),
+  caKeyId: z.string(),
+  crlNumber: z.string(),
+  thisUpdate: z.string(),
+  nextUpdate: z.string(),
+  entries: z.number().int(),
+  url: z.string(),
+  archiveId: z.string(),
 });
 export const renewCaBody = z.strictObject({
   type: z.enum(["existing", "new"]).default("existing").describe("'existing' keeps the key; 'new' rolls over to a new key"),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KEY_ALGORITHMS } from "../pki/algorithms.js";
-import { isoDate, line, name, removableMembers, uuid } from "./common.js";
+import { isoDate, line, uuid } from "./common.js";
 
 /** Templates, profiles and certificates: the public API's shapes (Infisical's names). */
 
@@ -8,50 +8,15 @@ import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } 
 import { SAN_TYPES } from "../policy/san-syntax.js";
 import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocation-reasons.js";
 import { isEncodableTime } from "../pki/der-extra.js";
+import { sanTypeInput } from "./san-types.js";
+import { templateWarning } from "./policies.js";
 
 export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
-export const TEMPLATE_PRESET_NAMES = ["tls-server", "tls-client", "dual-purpose-server", "code-signing", "email-protection", "device", "user", "intermediate-ca"] as const;
+export { TEMPLATE_PRESET_NAMES, templateRules, templateRulesView, createTemplateBody, updateTemplateBody, template, templateWarning, templatePreset, listTemplatesQuery, getTemplateQuery } from "./policies.js";
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as [RevocationReason, ...RevocationReason[]];
 
-const pattern = z.string().max(253);
-const patterns = z.array(pattern).max(100);
-const ruleLists = { allowed: patterns.optional(), required: patterns.optional(), denied: patterns.optional() };
-const usageRule = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.strictObject({ allowed: z.array(z.enum(values)).max(20).optional(), required: z.array(z.enum(values)).max(20).optional(), denied: z.array(z.enum(values)).max(20).optional() });
 const duration = z.string().max(16).describe('a duration: a number and a unit s, h, d, w or y (365 days), e.g. "90d", "12h", "1y"');
-
-/** A template's rules (Infisical's certificate policy). */
-export const templateRules = z.strictObject({
-  subject: z.array(z.strictObject({ type: z.enum(SUBJECT_TYPES), ...ruleLists })).max(20).optional(),
-  sans: z.array(z.strictObject({ type: z.enum(SAN_TYPES), ...ruleLists })).max(20).optional(),
-  keyUsages: usageRule(KEY_USAGES).optional(),
-  extendedKeyUsages: usageRule(EXTENDED_KEY_USAGES).optional(),
-  algorithms: z.strictObject({ signature: z.array(z.enum(SIGNATURE_ALGORITHMS)).max(10).optional(), keyAlgorithm: z.array(z.enum(KEY_ALGORITHMS)).max(10).optional() }).optional(),
-  validity: z.strictObject({ max: duration.optional() }).optional(),
-  basicConstraints: z.strictObject({ isCA: z.enum(["allowed", "required", "denied"]).optional(), maxPathLength: z.number().int().min(-1).max(32).optional() }).optional(),
-});
-
-export const createTemplateBody = templateRules.extend({
-  projectId: uuid,
-  name,
-  description: z.string().max(1000).optional(),
-  preset: z.enum(TEMPLATE_PRESET_NAMES).optional().describe("start from a preset; rules given here narrow the preset's (per SAN/subject type, subsets of usages and algorithms, no longer validity), never widen them"),
-});
-/** PATCH: absent rules stay; a rule given merges into the stored one (its lists replace); null removes a rule. */
-export const updateTemplateBody = z.strictObject({ ...removableMembers(templateRules.shape), name: name.optional(), description: z.string().max(1000).optional() });
-export const template = templateRules.extend({
-  id: uuid,
-  projectId: uuid,
-  name: z.string(),
-  description: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-/** Something a template allows that its author may not have meant (e.g. a restricted CN with open SANs); reported, not refused. */
-export const templateWarning = z.object({ field: z.string(), code: z.string(), message: z.string() });
-export const templatePreset = z.object({ preset: z.enum(TEMPLATE_PRESET_NAMES), name: z.string(), description: z.string(), rules: templateRules });
-
-const altName = z.strictObject({ type: z.enum(SAN_TYPES), value: z.string().min(1).max(1024) });
+const altName = z.strictObject({ type: sanTypeInput, value: z.string().min(1).max(1024) });
 const subjectFields = {
   commonName: z.string().max(256).optional(),
   organization: z.string().max(256).optional(),
@@ -72,67 +37,6 @@ export const issuanceAttributes = z.strictObject({
   signatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS).optional(),
   keyUsages: z.array(z.enum(KEY_USAGES)).max(9).optional(),
   extendedKeyUsages: z.array(z.enum(EXTENDED_KEY_USAGES)).max(6).optional(),
-});
-
-// Profile fields without default values: POST fills the defaults in, PATCH must not (an absent
-// field there means "unchanged").
-const acmeConfigFields = z.strictObject({
-  eabRequired: z.boolean().describe("new accounts must bind an External Account Binding key (RFC 8555 §7.3.4)"),
-  challengeTypes: z.array(z.enum(["http-01", "dns-01", "tls-alpn-01"])).min(1).max(3),
-  orderLifetimeSeconds: z.number().int().min(300).max(30 * 86400),
-  authorizationLifetimeSeconds: z.number().int().min(300).max(30 * 86400),
-});
-export const acmeConfig = z.strictObject({
-  eabRequired: acmeConfigFields.shape.eabRequired.default(true),
-  challengeTypes: acmeConfigFields.shape.challengeTypes.default(["http-01", "dns-01", "tls-alpn-01"]),
-  orderLifetimeSeconds: acmeConfigFields.shape.orderLifetimeSeconds.default(86400),
-  authorizationLifetimeSeconds: acmeConfigFields.shape.authorizationLifetimeSeconds.default(86400),
-});
-const apiConfigFields = z.strictObject({
-  autoRenew: z.boolean(),
-  renewBeforeDays: z.number().int().min(1).max(3650).nullable(),
-});
-const profileDefaults = issuanceAttributes.omit({ notBefore: true, notAfter: true });
-const profileFields = z.strictObject({
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes, 1-63 characters"),
-  description: z.string().max(1000),
-  templateId: uuid,
-  caId: uuid,
-  enrollmentMethods: z.array(z.enum(["api", "acme"])).min(1).max(4),
-});
-export const createProfileBody = profileFields.extend({
-  projectId: uuid,
-  description: profileFields.shape.description.optional(),
-  issuerType: z.enum(["ca", "self-signed"]).default("ca"),
-  caId: uuid.optional(),
-  enrollmentMethods: profileFields.shape.enrollmentMethods.default(["api"]),
-  defaults: profileDefaults.default({}),
-  apiConfig: z.strictObject({ autoRenew: apiConfigFields.shape.autoRenew.default(false), renewBeforeDays: apiConfigFields.shape.renewBeforeDays.default(null) }).default({ autoRenew: false, renewBeforeDays: null }),
-  acmeConfig: acmeConfig.optional().describe("settings of the acme enrollment method (defaults apply when acme is enabled)"),
-});
-/**
- * PATCH: an absent field is unchanged. `apiConfig` and `acmeConfig` merge member by member into
- * the stored ones; `defaults` merges too, and a default set to null is removed (RFC 7396).
- */
-export const updateProfileBody = profileFields.partial().extend({
-  defaults: z.strictObject(removableMembers(profileDefaults.shape)).optional().describe("merged into the stored defaults; null removes one"),
-  apiConfig: apiConfigFields.partial().optional().describe("merged into the stored apiConfig"),
-  acmeConfig: acmeConfigFields.partial().optional().describe("merged into the stored acmeConfig (defaults apply when acme is enabled)"),
-});
-export const profile = z.object({
-  id: uuid,
-  projectId: uuid,
-  slug: z.string(),
-  description: z.string(),
-  templateId: uuid,
-  issuerType: z.enum(["ca", "self-signed"]),
-  caId: uuid.nullable(),
-  enrollmentMethods: z.array(z.string()),
-  defaults: z.record(z.string(), z.unknown()),
-  apiConfig: z.object({ autoRenew: z.boolean(), renewBeforeDays: z.number().nullable() }),
-  acmeConfig: z.object({ eabRequired: z.boolean(), challengeTypes: z.array(z.string()), orderLifetimeSeconds: z.number(), authorizationLifetimeSeconds: z.number(), directoryUrl: z.string() }).nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 
 export const issueBody = z.strictObject({

@@ -36,3 +36,20 @@ export function formatDuration(ms: number): string {
   for (const unit of ["y", "w", "d", "h"] as const) if (s % UNIT_MS[unit] === 0) return `${s / UNIT_MS[unit]}${unit}`;
   return `${s / 1000}s`;
 }
+
+/** A month in a template's `validity.max`: 1/12 of Stamp's 365-day year, so "12m" is "1y". */
+export const MONTH_MS = (365 * 86_400_000) / 12;
+
+/**
+ * The longest lifetime a template allows: a duration (parseDuration), or whole months written
+ * "12m" as Infisical's policies mean them (its message says months; only here, where a
+ * lifetime bound is written, does "m" read as months; a ttl still refuses it).
+ */
+export function parseMaxValidity(s: string): { ms: number } | { error: string } {
+  const m = typeof s === "string" ? /^(\d{1,5})m$/.exec(s) : null;
+  if (!m) return parseDuration(s);
+  const n = Number(m[1]);
+  if (n === 0) return { error: "A duration must be longer than zero." };
+  if (n > 12_000) return { error: "A duration may be at most 1000y." };
+  return { ms: n * MONTH_MS };
+}

@@ -4,7 +4,7 @@
  * name but leaves subject alternative names open. Pure; used by the API, and so by the CLI.
  */
 import type { Violation } from "../errors.js";
-import { parseDuration } from "./duration.js";
+import { parseMaxValidity } from "./duration.js";
 import { compilePattern } from "./patterns.js";
 import { SAN_TYPES, type SanType } from "./san-syntax.js";
 import { PATTERN_KIND, type RuleLists, type TemplateInput } from "./template.js";
@@ -100,14 +100,15 @@ export function narrowPreset(presetName: string, preset: TemplateInput, given: T
   const pMax = preset.validity?.max;
   const gMax = given.validity?.max;
   if (pMax && gMax) {
-    const [p, g] = [parseDuration(pMax), parseDuration(gMax)];
+    const [p, g] = [parseMaxValidity(pMax), parseMaxValidity(gMax)];
     if ("ms" in p && "ms" in g && g.ms > p.ms) v.push(widen("validity.max", `The preset ${presetName} allows at most ${pMax}; ${gMax} is longer.`, gMax));
   }
   if (preset.validity || given.validity) rules.validity = defined({ max: gMax ?? pMax });
   const pBc = preset.basicConstraints ?? {};
   const gBc = given.basicConstraints ?? {};
   if (gBc.isCA && pBc.isCA && pBc.isCA !== "allowed" && gBc.isCA !== pBc.isCA) v.push(widen("basicConstraints.isCA", `The preset ${presetName} has isCA "${pBc.isCA}".`, gBc.isCA));
-  if (gBc.maxPathLength !== undefined && pBc.maxPathLength !== undefined && gBc.maxPathLength > pBc.maxPathLength) v.push(widen("basicConstraints.maxPathLength", `The preset ${presetName} allows a path length of at most ${pBc.maxPathLength}.`, gBc.maxPathLength));
+  // -1 is "no limit" (Infisical's spelling), wider than any limit a preset sets.
+  if (gBc.maxPathLength !== undefined && pBc.maxPathLength !== undefined && pBc.maxPathLength >= 0 && (gBc.maxPathLength === -1 || gBc.maxPathLength > pBc.maxPathLength)) v.push(widen("basicConstraints.maxPathLength", `The preset ${presetName} allows a path length of at most ${pBc.maxPathLength}.`, gBc.maxPathLength));
   if (preset.basicConstraints || given.basicConstraints) rules.basicConstraints = defined({ isCA: gBc.isCA ?? pBc.isCA, maxPathLength: gBc.maxPathLength ?? pBc.maxPathLength });
   return v.length ? { violations: v } : { rules: defined(rules) };
 }

@@ -22,7 +22,17 @@ describe("parseTemplate", () => {
     ["ok/empty EKU allowed list means no EKU", { extendedKeyUsages: { allowed: [] } }],
     ["ok/CA template", { basicConstraints: { isCA: "required", maxPathLength: 0 } }],
     ["ok/required literal inside allowed glob", { sans: [{ type: "dns_name", allowed: ["*.acme.com"], required: ["www.acme.com"] }] }],
+    ["ok/Infisical's leaf policy: months and maxPathLength -1 (no limit) beside isCA denied", { validity: { max: "12m" }, basicConstraints: { isCA: "denied", maxPathLength: -1 } }],
   ])("%s", (_, input) => expect(fields(input)).toEqual([]));
+
+  it("ok/\"12m\" is twelve months of 1/12 year: exactly \"1y\" (365 days); -1 sets no path length limit", () => {
+    const months = parseTemplate({ validity: { max: "12m" }, basicConstraints: { maxPathLength: -1 } });
+    const year = parseTemplate({ validity: { max: "1y" } });
+    if (!("template" in months) || !("template" in year)) throw new Error("did not parse");
+    expect(months.template.validity.maxMs).toBe(year.template.validity.maxMs);
+    expect(months.template.validity.maxMs).toBe(365 * 86_400_000);
+    expect(months.template.basicConstraints.maxPathLength).toBeUndefined();
+  });
 
   it.each<[string, unknown, string[]]>([
     ["fail/not an object", "x", ["template:invalid_template"]],
@@ -39,9 +49,10 @@ describe("parseTemplate", () => {
     ["fail/unknown EKU", { extendedKeyUsages: { required: ["any"] } }, ["extendedKeyUsages.required[0]:invalid_value"]],
     ["fail/unknown signature algorithm", { algorithms: { signature: ["SHA1-RSA"] } }, ["algorithms.signature[0]:invalid_value"]],
     ["fail/empty algorithm list", { algorithms: { keyAlgorithm: [] } }, ["algorithms.keyAlgorithm:empty_list"]],
-    ["fail/minutes are ambiguous", { validity: { max: "30m" } }, ["validity.max:invalid_duration"]],
+    ["fail/minutes or months: only a whole number of months (\"12m\", Infisical's meaning) is a maximum; \"30min\" is refused", { validity: { max: "30min" } }, ["validity.max:invalid_duration"]],
+    ["fail/zero months", { validity: { max: "0m" } }, ["validity.max:invalid_duration"]],
     ["fail/bad isCA", { basicConstraints: { isCA: "yes" } }, ["basicConstraints.isCA:invalid_value"]],
-    ["fail/negative path length", { basicConstraints: { maxPathLength: -1 } }, ["basicConstraints.maxPathLength:invalid_value"]],
+    ["fail/negative path length below -1 (Infisical's \"no limit\")", { basicConstraints: { maxPathLength: -2 } }, ["basicConstraints.maxPathLength:invalid_value"]],
     ["fail/path length on a leaf-only template", { basicConstraints: { isCA: "denied", maxPathLength: 1 } }, ["basicConstraints.maxPathLength:contradiction"]],
     ["fail/KU required and denied", { keyUsages: { required: ["digital_signature"], denied: ["digital_signature"] } }, ["keyUsages.required:contradiction"]],
     ["fail/EKU required not allowed", { extendedKeyUsages: { allowed: ["client_auth"], required: ["server_auth"] } }, ["extendedKeyUsages.required:contradiction"]],

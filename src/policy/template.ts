@@ -20,7 +20,7 @@
  */
 import type { Violation } from "../errors.js";
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../pki/algorithms.js";
-import { parseDuration } from "./duration.js";
+import { parseMaxValidity } from "./duration.js";
 import { compilePattern, type Matcher, type PatternKind } from "./patterns.js";
 import { SAN_TYPES, type SanType } from "./san-syntax.js";
 import {
@@ -200,7 +200,7 @@ export function parseTemplate(input: TemplateInput): { template: Template } | { 
     else {
       unknownKeys(raw.validity, ["max"], "validity", v);
       if (raw.validity.max !== undefined) {
-        const d = parseDuration(raw.validity.max as string);
+        const d = parseMaxValidity(raw.validity.max as string);
         if ("error" in d) v.push({ field: "validity.max", code: "invalid_duration", message: d.error, value: raw.validity.max });
         else Object.assign(validity, { maxMs: d.ms, max: raw.validity.max });
       }
@@ -218,10 +218,11 @@ export function parseTemplate(input: TemplateInput): { template: Template } | { 
         else v.push({ field: "basicConstraints.isCA", code: "invalid_value", message: "Must be allowed, required or denied.", value: bc.isCA });
       }
       if (bc.maxPathLength !== undefined) {
-        // RFC 5280 §4.2.1.9: pathLenConstraint is a non-negative INTEGER.
-        if (typeof bc.maxPathLength === "number" && Number.isInteger(bc.maxPathLength) && bc.maxPathLength >= 0 && bc.maxPathLength <= 255) basicConstraints.maxPathLength = bc.maxPathLength;
-        else v.push({ field: "basicConstraints.maxPathLength", code: "invalid_value", message: "Must be a whole number from 0 to 255 (RFC 5280 §4.2.1.9).", value: bc.maxPathLength });
-        if (basicConstraints.isCA === "denied") v.push({ field: "basicConstraints.maxPathLength", code: "contradiction", message: "maxPathLength only applies to CA certificates, which isCA \"denied\" forbids.", value: bc.maxPathLength });
+        // RFC 5280 §4.2.1.9: pathLenConstraint is a non-negative INTEGER; -1 is Infisical's "no limit" (as if absent).
+        if (bc.maxPathLength === -1) { /* no limit */ }
+        else if (typeof bc.maxPathLength === "number" && Number.isInteger(bc.maxPathLength) && bc.maxPathLength >= 0 && bc.maxPathLength <= 255) basicConstraints.maxPathLength = bc.maxPathLength;
+        else v.push({ field: "basicConstraints.maxPathLength", code: "invalid_value", message: "Must be -1 (no limit) or a whole number from 0 to 255 (RFC 5280 §4.2.1.9).", value: bc.maxPathLength });
+        if (basicConstraints.isCA === "denied" && bc.maxPathLength !== -1) v.push({ field: "basicConstraints.maxPathLength", code: "contradiction", message: "maxPathLength only applies to CA certificates, which isCA \"denied\" forbids.", value: bc.maxPathLength });
       }
     }
   }

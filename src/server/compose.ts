@@ -38,6 +38,7 @@ import { createAuditLog } from "./ra/audit-log.js";
 import { createCaService } from "./ra/cas/service.js";
 import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
+import { createProfileCertificates } from "./ra/certs/profile-certificates.js";
 import { createCertificates } from "./ra/certs/certificates.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
@@ -181,6 +182,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
+    const certificates = createCertificates(certDeps);
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       sessions: createSessions(loginDeps),
@@ -191,7 +193,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       cas: createCaService({ store, rt, ca, revocationUrl, onCaChange: (caId) => ocsp.invalidate(caId) }),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
-      certificates: createCertificates(certDeps),
+      profileCertificates: createProfileCertificates({ store, rt, bundle: (ctx, id) => certificates.bundle(ctx, id) }),
+      certificates,
       idempotency,
       reconciliation,
       crls: createCrls({ store, rt, crl, revocationUrl }),

@@ -15,6 +15,8 @@ import type { Signing } from "./signing.js";
 /** What the issuer contributes to a certificate it signs. */
 interface IssuerMaterial {
   caId: string;
+  ocspEnabled: boolean;
+  extraCrlUrls: string[];
   key: CaKeyRow;
   certificate: Uint8Array;
   chainPem: string;
@@ -67,7 +69,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
     const [key, cert] = await Promise.all([store.ca.keyById(ca.active_key_id), store.ca.certificateById(ca.active_certificate_id)]);
     if (!key || !cert) throw errors.internal("The issuing CA's key or certificate is missing.");
     const parsed = parseCertificate(cert.certificate);
-    return { caId, key, certificate: cert.certificate, chainPem: cert.chain_pem, subject: parsed.subject, notBefore: parsed.notBefore, notAfter: parsed.notAfter, certificateId: cert.id };
+    return { caId, ocspEnabled: ca.ocsp_enabled !== false, extraCrlUrls: ca.crl_distribution_point_urls ?? [], key, certificate: cert.certificate, chainPem: cert.chain_pem, subject: parsed.subject, notBefore: parsed.notBefore, notAfter: parsed.notAfter, certificateId: cert.id };
   }
 
   /** Signs a CA certificate with the issuing CA's active key (RFC 5280 §4.2.1.9 constraints set by the caller). */
@@ -95,8 +97,8 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
       // RFC 5280 §4.2.1.13, §4.2.2.1: the parent's CRL (of the key signing now) and OCSP
       // responder answer for this CA certificate, so relying parties can check it (issue 14).
       caIssuersUrl: caIssuersUrl(iss.certificateId),
-      ocspUrl: `${base}/ocsp/${issuerCaId}`,
-      crlUrls: [`${base}/crl/${iss.key.id}`],
+      ocspUrl: iss.ocspEnabled ? `${base}/ocsp/${issuerCaId}` : undefined,
+      crlUrls: [`${base}/crl/${iss.key.id}`, ...iss.extraCrlUrls],
     });
     const token = signing.prepare({ issuerCaId, kind, subjectId: subjectCaId, serialNumber, tbs, signer: s, lint: (t) => lintCaTbs(t, { issuerNotBefore: iss.notBefore, issuerNotAfter: iss.notAfter, selfSigned: false }) });
     const chainPem = toPem(iss.certificate, "CERTIFICATE") + iss.chainPem;

@@ -113,6 +113,10 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
       extendedKeyUsage: spec.extendedKeyUsage,
       selfSigned: false,
       ...parts.urls,
+      // The CA's own settings (issue 15), from the row already read: no OCSP pointer when its
+      // responder is off, and its extra CDP URLs as further names of the same CRL (RFC 5280 §4.2.1.13).
+      ...(ca.ocsp_enabled === false ? { ocspUrl: undefined } : {}),
+      ...(ca.crl_distribution_point_urls?.length ? { crlUrls: [...parts.urls.crlUrls, ...ca.crl_distribution_point_urls] } : {}),
     });
     const token = signing.prepare({ issuerCaId: ca.id, kind: "leaf", subjectId: certificateId, serialNumber, tbs, signer: parts.signer, lint: (t) => lintLeafTbs(t, { issuerNotBefore: parsed.notBefore, issuerNotAfter: parsed.notAfter, selfSigned: false }) });
     return { tbs, token, serial: token.serial, issuerCaId: ca.id, caCertificateId: caCert.id, caKeyId: key.id, chainPem: parts.chainPem, issuingCaPem: parts.caPem };

@@ -57,7 +57,8 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
     const hit = index.get(caId);
     if (hit && now - hit.loadedAt < INDEX_TTL_MS) return hit;
     const ca = await store.ca.caById(caId);
-    if (!ca || ca.status === "pending-certificate") return null;
+    // isOcspEnabled false (issue 15): the responder is not authoritative for this CA (RFC 6960 §2.3).
+    if (!ca || ca.status === "pending-certificate" || ca.ocsp_enabled === false) return null;
     const certs = await store.ca.certificatesOf(caId);
     const seen = new Set<string>();
     const out: IssuerKey[] = [];

@@ -87,6 +87,13 @@ export function acmeRoutes(s: Services, publicUrl: string): FastifyPluginAsync {
       app.post<{ Params: Params }>(`${PREFIX}/${path}`, { schema: hide }, async (req, reply) => send(req, reply, await handler(req)));
 
     app.get<{ Params: Params }>(`${PREFIX}/directory`, { schema: hide }, async (req, reply) => send(req, reply, await s.acme.directory(req.params.profileId)));
+    // The directory at the URLs Infisical's versions give (issue 15); the URLs it lists are Stamp's own.
+    app.get<{ Params: Params }>("/api/v1/pki/acme/profiles/:profileId/directory", { schema: hide }, async (req, reply) => send(req, reply, await s.acme.directory(req.params.profileId)));
+    app.get<{ Params: { id: string } }>("/api/v1/cert-manager/certificate-profiles/:id/acme/directory", { schema: hide }, async (req, reply) => {
+      const as = req as unknown as Req;
+      as.params.profileId = req.params.id;
+      return send(as, reply, await s.acme.directory(req.params.id));
+    });
     app.head<{ Params: Params }>(`${PREFIX}/new-nonce`, { schema: hide }, async (req, reply) => {
       await s.acme.directory(req.params.profileId);
       return send(req, reply, { status: 200 });

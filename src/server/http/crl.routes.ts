@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { z } from "zod";
 import { idParams } from "../../contract/common.js";
+import { caCrl } from "../../contract/ca.js";
 import type { Services } from "./services.js";
 
 /** Bytes of DER per PEM block written: 64-character lines hold 48 bytes each. */
@@ -37,6 +38,9 @@ export function crlPublicRoutes(s: Services): FastifyPluginAsyncZod {
     app.get("/api/v1/cert-manager/crl/:id", { schema: { tags, summary: "The latest full CRL of a CA key (no authentication; the CRL distribution point)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
       sendCrl(req, reply, await s.crls.latest(req.params.id, false), req.query.format, new Date()),
     );
+    app.get("/api/v1/cert-manager/crl/:id/der", { schema: { tags, summary: "The latest full CRL of a CA key as DER, at Infisical's path (no authentication)", params: idParams, security: [] } }, async (req, reply) =>
+      sendCrl(req, reply, await s.crls.latest(req.params.id, false), "der", new Date()),
+    );
     app.get("/api/v1/cert-manager/crl/:id/delta", { schema: { tags, summary: "The latest delta CRL of a CA key (no authentication; the Freshest CRL pointer)", params: idParams, querystring: format, security: [] } }, async (req, reply) =>
       sendCrl(req, reply, await s.crls.latest(req.params.id, true), req.query.format, new Date()),
     );
@@ -51,9 +55,15 @@ export function crlRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(crlPublicRoutes(s));
     app.get("/api/v1/cert-manager/ca/internal/:id/crls", {
+      schema: { tags: ["certificate authorities"], summary: "The latest full CRL of each of the CA's keys, as PEM (Infisical's [{id, crl}])", params: idParams, response: { 200: z.array(caCrl) } },
+    }, (req) => s.crls.current(req.ctx, req.params.id));
+    app.get("/api/v1/cert-manager/crl/:id/crl", {
+      schema: { tags: ["certificate authorities"], summary: "The latest full CRL of a CA's active key, as PEM (Infisical's { crl }; :id is the CA's id)", params: idParams, response: { 200: caCrl } },
+    }, (req) => s.crls.ofCa(req.ctx, req.params.id));
+    app.get("/api/v1/cert-manager/ca/internal/:id/crls/archive", {
       schema: {
         tags: ["certificate authorities"],
-        summary: "The CA's CRLs, newest first",
+        summary: "Every CRL the CA published, newest first (kept for audit)",
         params: idParams,
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
         response: { 200: z.object({ crls: z.array(z.object({ id: z.string(), caKeyId: z.string(), crlNumber: z.string(), deltaCrlBase: z.string().nullable(), thisUpdate: z.string(), nextUpdate: z.string(), entries: z.number(), url: z.string(), downloadUrl: z.string() })) }) },

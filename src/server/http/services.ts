@@ -7,6 +7,7 @@ import type { createAuditLog } from "../ra/audit-log.js";
 import type { createCaService } from "../ra/cas/service.js";
 import type { createTemplates } from "../ra/certs/templates.js";
 import type { createProfiles } from "../ra/certs/profiles.js";
+import type { createProfileCertificates } from "../ra/certs/profile-certificates.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
 import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
@@ -30,6 +31,7 @@ export interface Services {
   cas: ReturnType<typeof createCaService>;
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
+  profileCertificates: ReturnType<typeof createProfileCertificates>;
   certificates: ReturnType<typeof createCertificates>;
   idempotency: ReturnType<typeof createIdempotency>;
   reconciliation: ReturnType<typeof createReconciliation>;

@@ -19,6 +19,8 @@ export function caRepo(db: Kysely<Database>) {
       subject: CaSubject;
       maxPathLength: number;
       keyAlgorithm: string;
+      crlDistributionPointUrls?: string[];
+      ocspEnabled?: boolean;
     }) {
       await db
         .insertInto("cas")
@@ -32,6 +34,8 @@ export function caRepo(db: Kysely<Database>) {
           subject: JSON.stringify(c.subject),
           max_path_length: c.maxPathLength,
           key_algorithm: c.keyAlgorithm,
+          crl_distribution_point_urls: JSON.stringify(c.crlDistributionPointUrls ?? []),
+          ocsp_enabled: c.ocspEnabled ?? true,
           updated_at: new Date(),
         })
         .execute();
@@ -47,7 +51,7 @@ export function caRepo(db: Kysely<Database>) {
     /** Child CAs of a CA. */
     childrenOf: (caId: string) => db.selectFrom("cas").selectAll().where("parent_ca_id", "=", caId).execute(),
     /** Updates mutable CA fields. */
-    async updateCa(id: string, set: Partial<{ name: string; status: CaStatus; active_key_id: string; active_certificate_id: string; not_before: Date; not_after: Date; parent_ca_id: string | null; max_path_length: number; ocsp_signer: "delegated" | "ca"; crl_validity_seconds: number }>) {
+    async updateCa(id: string, set: Partial<{ name: string; status: CaStatus; active_key_id: string; active_certificate_id: string; not_before: Date; not_after: Date; parent_ca_id: string | null; max_path_length: number; ocsp_signer: "delegated" | "ca"; crl_validity_seconds: number; crl_distribution_point_urls: string; ocsp_enabled: boolean }>) {
       await db.updateTable("cas").set({ ...set, updated_at: new Date() }).where("id", "=", id).execute();
     },
     /** Deletes a CA with its keys and certificates; children are detached from it. */

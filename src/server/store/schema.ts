@@ -77,6 +77,10 @@ export interface CasTable {
   crl_published_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   crl_error: ColumnType<string | null, string | null | undefined, string | null>;
   crl_failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Extra CRL distribution point URLs written beside Stamp's own (0021). */
+  crl_distribution_point_urls: ColumnType<string[], string | undefined, string>;
+  /** Whether the OCSP responder answers for this CA and its certificates name it (0021). */
+  ocsp_enabled: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Created;
   updated_at: Date;
 }

@@ -4,6 +4,9 @@ import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import { eabAad, type AcmeDeps } from "./deps.js";
 
+/** The description of the EAB keys GET …/acme/eab-secret/reveal makes and shows again. */
+const REVEALED = "eab-secret/reveal";
+
 /** External Account Binding keys of a profile (admins): created, listed, revoked. */
 export function acmeEab(deps: AcmeDeps) {
   const { store, rt } = deps;
@@ -21,7 +24,7 @@ export function acmeEab(deps: AcmeDeps) {
     revokedAt: e.revoked_at ? new Date(e.revoked_at).toISOString() : null,
     accountId: e.account_id,
   });
-  return {
+  const api = {
     /** Creates a key id and HMAC key; the HMAC key is shown this once. */
     async create(ctx: RequestContext, profileId: string, description: string) {
       const p = await profileFor(ctx, profileId);
@@ -33,6 +36,21 @@ export function acmeEab(deps: AcmeDeps) {
       });
       const directoryUrl = `${deps.publicUrl}/api/v1/cert-manager/acme/profiles/${profileId}/directory`;
       return { hmacKey: hmac.toString("base64url"), directoryUrl, ...view({ key_id: keyId, description, created_at: rt.clock(), revoked_at: null, account_id: null }) };
+    },
+    /**
+     * Infisical's "reveal EAB secret": the profile's newest key made this way that no account
+     * has used yet, or a new one (a Stamp EAB key binds one account). Revealing is audited.
+     */
+    async reveal(ctx: RequestContext, profileId: string) {
+      const p = await profileFor(ctx, profileId);
+      const unused = (await store.acme.eabsOf(profileId)).find((e) => e.description === REVEALED && !e.account_id && !e.revoked_at);
+      const directoryUrl = `${deps.publicUrl}/api/v1/cert-manager/acme/profiles/${profileId}/directory`;
+      if (!unused) {
+        const made = await api.create(ctx, profileId, REVEALED);
+        return { eabKid: made.keyId, eabSecret: made.hmacKey, directoryUrl };
+      }
+      await audit(store, rt, ctx, { projectId: p.project_id, action: "acme.eab.reveal", objectType: "certificate-profile", objectId: profileId, outcome: "success", detail: { keyId: unused.key_id } });
+      return { eabKid: unused.key_id, eabSecret: Buffer.from(deps.secrets.open(unused.hmac_sealed, eabAad(unused.key_id))).toString("base64url"), directoryUrl };
     },
     /** The profile's keys (never the HMAC keys). */
     async list(ctx: RequestContext, profileId: string) {
@@ -47,4 +65,5 @@ export function acmeEab(deps: AcmeDeps) {
       return view((await store.acme.eabByKeyId(keyId))!);
     },
   };
+  return api;
 }

@@ -14,7 +14,8 @@ export interface CreateCaInput {
   name: string;
   status: "active" | "disabled";
   keyBackend: "software" | "pkcs11";
-  configuration: CaRequestInput & { friendlyName?: string };
+  enableDirectIssuance?: boolean;
+  configuration: CaRequestInput & { friendlyName?: string; crlDistributionPointUrls?: string[]; isOcspEnabled?: boolean };
 }
 
 /**
@@ -42,6 +43,7 @@ export async function createCa(deps: CaDeps, ctx: RequestContext, input: CreateC
   const nameTaken = await store.ca.caByName(input.projectId, input.name);
   const violations = "violations" in decided ? [...decided.violations] : [];
   if (nameTaken) violations.push({ field: "name", code: "duplicate", message: "The project already has a CA with this name.", value: input.name });
+  if (input.enableDirectIssuance) violations.push({ field: "enableDirectIssuance", code: "not_supported", message: "Stamp issues certificates through profiles only; create a profile on this CA instead.", value: true });
   if (violations.length || !("request" in decided)) {
     await audit(store, rt, ctx, { projectId: input.projectId, action: "ca.create", objectType: "ca", objectId: null, outcome: "failure", detail: { name: input.name, violations: violations.map((v) => v.code) } });
     throw errors.validation("The CA request breaks the rules; see violations.", violations);
@@ -56,7 +58,7 @@ export async function createCa(deps: CaDeps, ctx: RequestContext, input: CreateC
   const subject = encodeName(req.subject);
   await store
     .transaction(async (tx) => {
-      await tx.ca.insertCa({ id: caId, projectId: input.projectId, name: input.name, type: req.type, status: "pending-certificate", parentCaId: req.parentCaId, subject: req.subject, maxPathLength: req.maxPathLength, keyAlgorithm: req.keyAlgorithm });
+      await tx.ca.insertCa({ id: caId, projectId: input.projectId, name: input.name, type: req.type, status: "pending-certificate", parentCaId: req.parentCaId, subject: req.subject, maxPathLength: req.maxPathLength, keyAlgorithm: req.keyAlgorithm, crlDistributionPointUrls: cfg.crlDistributionPointUrls, ocspEnabled: cfg.isOcspEnabled });
       await tx.ca.insertKey({ id: keyId, caId, keyAlgorithm: req.keyAlgorithm, backend: input.keyBackend, keyRef: key.ref, spki: key.spki, pendingCsr: null });
     })
     .catch((e) => {

@@ -37,7 +37,7 @@ export function manageCas(deps: CaDeps) {
       return Promise.all((await store.ca.casOf(projectId)).map(view));
     },
     /** Renames a CA or sets it active/disabled. */
-    async update(ctx: RequestContext, caId: string, input: { name?: string; status?: "active" | "disabled"; ocspSigner?: "delegated" | "ca"; crlValiditySeconds?: number }) {
+    async update(ctx: RequestContext, caId: string, input: { name?: string; status?: "active" | "disabled"; ocspSigner?: "delegated" | "ca"; crlValiditySeconds?: number; configuration?: { crlDistributionPointUrls?: string[]; isOcspEnabled?: boolean } }) {
       const row = await load(ctx, caId, "admin");
       if (isEmptyPatch(input)) return view(row);
       if (input.status && row.status === "pending-certificate") {
@@ -52,6 +52,8 @@ export function manageCas(deps: CaDeps) {
           ...(input.status ? { status: input.status } : {}),
           ...(input.ocspSigner ? { ocsp_signer: input.ocspSigner } : {}),
           ...(input.crlValiditySeconds ? { crl_validity_seconds: input.crlValiditySeconds } : {}),
+          ...(input.configuration?.crlDistributionPointUrls ? { crl_distribution_point_urls: JSON.stringify(input.configuration.crlDistributionPointUrls) } : {}),
+          ...(input.configuration?.isOcspEnabled !== undefined ? { ocsp_enabled: input.configuration.isOcspEnabled } : {}),
         });
         await audit(tx, rt, ctx, { projectId: row.project_id, action: "ca.update", objectType: "ca", objectId: caId, outcome: "success", detail: input });
       });
@@ -99,9 +101,9 @@ export function manageCas(deps: CaDeps) {
       return { csr: toPem(pending.pending_csr, "CERTIFICATE REQUEST") };
     },
     /** Unauthenticated DER of one CA certificate: the AIA caIssuers target (RFC 5280 §4.2.2.1). */
-    async publicDer(caCertificateId: string) {
+    async publicDer(caCertificateId: string, caId?: string) {
       const cert = await store.ca.certificateById(caCertificateId);
-      if (!cert) throw errors.notFound("CA certificate", caCertificateId);
+      if (!cert || (caId !== undefined && cert.ca_id !== caId)) throw errors.notFound("CA certificate", caCertificateId);
       return cert.certificate;
     },
   };

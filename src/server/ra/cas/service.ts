@@ -16,17 +16,23 @@ export function createCaService(deps: CaDeps) {
       const id = await createCa(deps, ctx, input);
       return manage.get(ctx, id);
     },
-    /** Imports the certificate an outside CA issued; returns the CA. */
+    /** Imports the certificate an outside CA issued; Infisical's `{message, caId}` with the CA beside. */
     async importCertificate(ctx: RequestContext, caId: string, input: { certificate: string; certificateChain: string }) {
       await importCaCertificate(deps, ctx, caId, input);
-      return manage.get(ctx, caId);
+      return { message: "Successfully imported certificate to CA", caId, certificateAuthority: await manage.get(ctx, caId) };
     },
     /** Signs an intermediate CA's CSR. */
     signIntermediate: (ctx: RequestContext, caId: string, input: { csr: string; notBefore?: string; notAfter: string; maxPathLength: number }) => signIntermediate(deps, ctx, caId, input),
-    /** Renews (same key) or rolls over (new key); returns the CA. */
+    /**
+     * Renews (same key) or rolls over (new key): Infisical's `{certificate, certificateChain,
+     * serialNumber}` of the active certificate, with the CA beside (and the CSR to have signed
+     * when a CA signed outside Stamp rolls over).
+     */
     async renew(ctx: RequestContext, caId: string, input: { type: "existing" | "new"; notAfter?: string }) {
       await renewCa(deps, ctx, caId, input);
-      return manage.get(ctx, caId);
+      const [active, certificateAuthority] = await Promise.all([manage.certificate(ctx, caId), manage.get(ctx, caId)]);
+      const pending = (await deps.store.ca.keysOf(caId)).find((k) => k.pending_csr);
+      return { ...active, certificateAuthority, ...(pending?.pending_csr ? { csr: (await manage.csr(ctx, caId)).csr } : {}) };
     },
   };
 }

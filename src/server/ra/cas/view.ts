@@ -25,6 +25,8 @@ export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCert
     status: ca.status,
     name: ca.name,
     projectId: ca.project_id,
+    // Stamp issues through profiles only (Infisical's direct issuance from a CA is not offered).
+    enableDirectIssuance: false,
     keyBackend: backend,
     configuration: {
       type: ca.type,
@@ -44,9 +46,11 @@ export function caView(ca: CaRow, backend: "software" | "pkcs11", active: CaCert
       activeCaCertId: ca.active_certificate_id,
       ocspSigner: ca.ocsp_signer,
       crlValiditySeconds: ca.crl_validity_seconds,
+      crlDistributionPointUrls: ca.crl_distribution_point_urls ?? [],
+      isOcspEnabled: ca.ocsp_enabled !== false,
     },
     // What the certificates this CA signs point at (RFC 5280 §4.2.1.13, §4.2.2.1).
-    ocspUrl: active ? `${base}/ocsp/${ca.id}` : null,
+    ocspUrl: active && ca.ocsp_enabled !== false ? `${base}/ocsp/${ca.id}` : null,
     crl: {
       url: active ? `${base}/crl/${active.ca_key_id}` : null,
       lastPublishedAt: ca.crl_published_at ? new Date(ca.crl_published_at).toISOString() : null,

@@ -11,6 +11,11 @@ import { compileTemplate } from "./templates.js";
 import { isEmptyPatch, mergePatch, withoutNulls } from "../merge-patch.js";
 import { renewalWindowViolation } from "../../../policy/renewal-window.js";
 import { parseDuration } from "../../../policy/duration.js";
+import { readProfileAliases, type ProfileBody } from "./profile-input.js";
+import { metricsView, profileDetailView, profileView } from "./profile-view.js";
+
+/** A certificate counts as expiring in the profile metrics when it ends within this many days. */
+export const EXPIRING_DAYS = 30;
 
 /** What a profile is made of, as the API sends it. */
 export interface ProfileInput {
@@ -40,29 +45,11 @@ export interface ProfilePatch {
 /** Defaults of the acme enrollment method. */
 export const DEFAULT_ACME_CONFIG: AcmeConfig = { eabRequired: true, challengeTypes: ["http-01", "dns-01", "tls-alpn-01"], orderLifetimeSeconds: 86400, authorizationLifetimeSeconds: 86400 };
 
-/** The API view of a profile row. */
-export function profileView(p: ProfileRow, publicUrl = "") {
-  return {
-    id: p.id,
-    projectId: p.project_id,
-    slug: p.slug,
-    description: p.description,
-    templateId: p.template_id,
-    issuerType: p.issuer_type,
-    caId: p.ca_id,
-    enrollmentMethods: p.enrollment_methods,
-    defaults: p.defaults,
-    apiConfig: p.api_config,
-    acmeConfig: p.acme_config ? { ...p.acme_config, directoryUrl: `${publicUrl}/api/v1/cert-manager/acme/profiles/${p.id}/directory` } : null,
-    createdAt: new Date(p.created_at).toISOString(),
-    updatedAt: new Date(p.updated_at).toISOString(),
-  };
-}
-
 /** Certificate profiles: template + issuer + enrollment methods + defaults. */
 export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
   const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
+  const detail = async (p: ProfileRow) => profileDetailView(p, p.ca_id ? await store.ca.caById(p.ca_id) : undefined, await store.cert.templateById(p.template_id), deps.publicUrl);
 
   /** Every rule a profile must meet against its project's template and CA. */
   async function check(projectId: string, p: ProfileInput): Promise<Violation[]> {
@@ -97,13 +84,28 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
     await requireRole(store, ctx, p.project_id, need, { type: "Certificate profile", id });
     return p;
   }
+  /** Violations named by the field the caller wrote: certificatePolicyId when that alias was used. */
+  const named = (v: Violation[], raw: ProfileBody) => (raw.certificatePolicyId && !raw.templateId ? v.map((x) => (x.field === "templateId" ? { ...x, field: "certificatePolicyId" } : x)) : v);
   const duplicate = (slug: string) => errors.conflict("The project already has a profile with this slug.", [{ field: "slug", code: "duplicate", message: "The project already has a profile with this slug.", value: slug }]);
 
   return {
     /** Creates a profile; its defaults must satisfy its template. */
-    async create(ctx: RequestContext, body: ProfileInput & { projectId: string }) {
-      await requireRole(store, ctx, body.projectId, "admin", { type: "Project", id: body.projectId });
-      const v = await check(body.projectId, body);
+    async create(ctx: RequestContext, raw: ProfileBody & { projectId: string; slug: string; description?: string; issuerType: "ca" | "self-signed"; caId?: string }) {
+      await requireRole(store, ctx, raw.projectId, "admin", { type: "Project", id: raw.projectId });
+      const read = readProfileAliases(raw, "create");
+      const body: ProfileInput & { projectId: string } = {
+        projectId: raw.projectId,
+        slug: raw.slug,
+        description: raw.description,
+        templateId: read.templateId!,
+        issuerType: raw.issuerType,
+        caId: raw.caId,
+        enrollmentMethods: read.enrollmentMethods ?? ["api"],
+        defaults: read.defaults ?? {},
+        apiConfig: { autoRenew: false, renewBeforeDays: null, ...read.apiConfig },
+        acmeConfig: read.acmeConfig ? { ...DEFAULT_ACME_CONFIG, ...read.acmeConfig } : undefined,
+      };
+      const v = named(await check(body.projectId, body), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       const id = rt.uuid();
       try {
@@ -115,21 +117,41 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         if (isUniqueViolation(e)) throw duplicate(body.slug);
         throw e;
       }
-      return view((await store.cert.profileById(id))!);
+      return detail((await store.cert.profileById(id))!);
     },
-    /** One profile. */
+    /** One profile, with its CA and template (Infisical's certificateAuthority and certificatePolicy). */
     async get(ctx: RequestContext, id: string) {
-      return view(await load(ctx, id, "viewer"));
+      return detail(await load(ctx, id, "viewer"));
     },
-    /** A project's profiles. */
-    async list(ctx: RequestContext, projectId: string) {
+    /** A profile by its slug within a project. */
+    async bySlug(ctx: RequestContext, projectId: string, slug: string) {
       await requireRole(store, ctx, projectId, "viewer", { type: "Project", id: projectId });
-      return (await store.cert.profilesOf(projectId)).map(view);
+      const p = (await store.cert.profilesOf(projectId)).find((x) => x.slug === slug);
+      if (!p) throw errors.notFound("Certificate profile", slug);
+      return detail(p);
+    },
+    /** A page of a project's profiles with their certificate counts, and how many match in all. */
+    async list(ctx: RequestContext, q: { projectId: string; offset: number; limit: number; search?: string; enrollmentType?: "api" | "est" | "acme"; issuerType?: "ca" | "self-signed"; caId?: string }) {
+      await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
+      const term = q.search?.toLowerCase();
+      const all = (await store.cert.profilesOf(q.projectId)).filter(
+        (p) =>
+          (!term || p.slug.includes(term) || p.description.toLowerCase().includes(term)) &&
+          (!q.enrollmentType || view(p).enrollmentType === q.enrollmentType) &&
+          (!q.issuerType || p.issuer_type === q.issuerType) &&
+          (!q.caId || p.ca_id === q.caId),
+      );
+      const page = all.slice(q.offset, q.offset + q.limit);
+      const now = rt.clock();
+      const counts = await store.profileStats.counts(page.map((p) => p.id), now, new Date(now.getTime() + EXPIRING_DAYS * 86_400_000));
+      return { profiles: page.map((p) => ({ ...view(p), metrics: metricsView(counts.get(p.id)) })), totalCount: all.length };
     },
     /** Changes a profile; the result must still satisfy its template. */
-    async update(ctx: RequestContext, id: string, body: ProfilePatch) {
+    async update(ctx: RequestContext, id: string, raw: ProfileBody & { slug?: string; description?: string; caId?: string }) {
       const p = await load(ctx, id, "admin");
-      if (isEmptyPatch(body as Record<string, unknown>)) return view(p);
+      if (isEmptyPatch(raw as Record<string, unknown>)) return detail(p);
+      const read = readProfileAliases(raw, "update");
+      const body: ProfilePatch = { slug: raw.slug, description: raw.description, caId: raw.caId, ...read };
       const next: ProfileInput = {
         slug: body.slug ?? p.slug,
         description: body.description ?? p.description,
@@ -141,18 +163,18 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         apiConfig: mergePatch(p.api_config, body.apiConfig),
         acmeConfig: mergePatch(p.acme_config ?? DEFAULT_ACME_CONFIG, body.acmeConfig),
       };
-      const v = await check(p.project_id, next);
+      const v = named(await check(p.project_id, next), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       try {
         await store.transaction(async (tx) => {
           await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: next.caId ?? null, acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
-          await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(body) } });
+          await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(raw) } });
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw duplicate(next.slug);
         throw e;
       }
-      return view((await store.cert.profileById(id))!);
+      return detail((await store.cert.profileById(id))!);
     },
     /** Deletes a profile; its certificates stay, detached from it. */
     async remove(ctx: RequestContext, id: string) {
@@ -161,7 +183,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         await tx.cert.deleteProfile(id);
         await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.delete", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: p.slug } });
       });
-      return view(p);
+      return detail(p);
     },
   };
 }

@@ -23,7 +23,9 @@ function rulesOf(body: Record<string, unknown>): TemplateInput {
 
 /** The API view of a template row. */
 export function templateView(t: TemplateRow) {
-  return { id: t.id, projectId: t.project_id, name: t.name, description: t.description, ...(t.rules as TemplateInput), createdAt: new Date(t.created_at).toISOString(), updatedAt: new Date(t.updated_at).toISOString() };
+  // Every rule present, as Infisical's policy carries them: [] and {} configure nothing, exactly as an absent rule.
+  const unset = { subject: [], sans: [], keyUsages: {}, extendedKeyUsages: {}, algorithms: {}, validity: {}, basicConstraints: {} };
+  return { id: t.id, projectId: t.project_id, name: t.name, description: t.description, ...unset, ...(t.rules as TemplateInput), createdAt: new Date(t.created_at).toISOString(), updatedAt: new Date(t.updated_at).toISOString() };
 }
 
 // Compiled templates per row version: the cached store hands out one row object until the row
@@ -95,10 +97,12 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
     async get(ctx: RequestContext, id: string) {
       return templateView(await load(ctx, id, "viewer"));
     },
-    /** A project's templates. */
-    async list(ctx: RequestContext, projectId: string) {
-      await requireRole(store, ctx, projectId, "viewer", { type: "Project", id: projectId });
-      return (await store.cert.templatesOf(projectId)).map(templateView);
+    /** A page of a project's templates, oldest first, with the count of all that match (Infisical's offset pagination). */
+    async list(ctx: RequestContext, q: { projectId: string; offset: number; limit: number; search?: string }) {
+      await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
+      const term = q.search?.toLowerCase();
+      const all = (await store.cert.templatesOf(q.projectId)).filter((t) => !term || t.name.toLowerCase().includes(term));
+      return { templates: all.slice(q.offset, q.offset + q.limit).map(templateView), totalCount: all.length };
     },
     /**
      * Changes a template (PATCH): rules left out stay, a rule given merges into the stored one

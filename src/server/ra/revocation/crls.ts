@@ -71,7 +71,7 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
     if (!der) throw errors.notFound("CRL", row.id);
     return { ...row, der };
   };
-  return {
+  const api = {
     /** The newest full (or delta) CRL of a CA key, with its DER; the first one is built on demand. */
     async latest(caKeyId: string, delta: boolean) {
       let row = await store.revocation.latestCrl(caKeyId, delta);
@@ -84,6 +84,42 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
         if (!row) throw errors.unavailable("The CRL is being built by another server; try again in a few seconds.");
       }
       return withBody(row);
+    },
+    /**
+     * Infisical's `[{id, crl}]`: the latest full CRL of each key of the CA, as PEM; `id` is the
+     * key's CRL id, the one certificates name (…/crl/{id}, …/crl/{id}/der), so it always
+     * serves the newest CRL.
+     */
+    async current(ctx: RequestContext, caId: string) {
+      const ca = await store.ca.caById(caId);
+      if (!ca) throw errors.notFound("CA", caId);
+      await requireRole(store, ctx, ca.project_id, "viewer", { type: "CA", id: caId });
+      const base = `${deps.revocationUrl}/api/v1/cert-manager/crl`;
+      const keyIds = [...new Set((await store.ca.certificatesOf(caId)).map((c) => c.ca_key_id))];
+      const out = [];
+      for (const keyId of keyIds) {
+        const row = await api.latest(keyId, false);
+        out.push({
+          id: keyId,
+          crl: `-----BEGIN X509 CRL-----\n${row.der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END X509 CRL-----\n`,
+          caKeyId: keyId,
+          crlNumber: String(row.crl_number),
+          thisUpdate: new Date(row.this_update).toISOString(),
+          nextUpdate: new Date(row.next_update).toISOString(),
+          entries: row.entries,
+          url: `${base}/${keyId}`,
+          archiveId: row.id,
+        });
+      }
+      return out;
+    },
+    /** Infisical's `{crl}` of a CA (project members): the latest full CRL of its active key, PEM, with the same extras as `current`. */
+    async ofCa(ctx: RequestContext, caId: string) {
+      const all = await api.current(ctx, caId);
+      const ca = (await store.ca.caById(caId))!;
+      const hit = all.find((c) => c.caKeyId === ca.active_key_id) ?? all[0];
+      if (!hit) throw errors.conflict("The CA has no certificate yet, so it publishes no CRL.");
+      return hit;
     },
     /** A CA's CRLs, newest first (metadata and download URLs; old CRLs are kept for audit). */
     async list(ctx: RequestContext, caId: string, limit: number) {
@@ -131,4 +167,5 @@ export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revo
       return withBody(row);
     },
   };
+  return api;
 }
