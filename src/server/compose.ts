@@ -38,6 +38,8 @@ import { createCaService } from "./ra/cas/service.js";
 import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
 import { createCertificates } from "./ra/certs/certificates.js";
+import { createCertificateInventory } from "./ra/certs/inventory.js";
+import { createCertificateRequests } from "./ra/certs/certificate-requests.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createIdempotency } from "./ra/idempotency.js";
@@ -190,6 +192,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       certificates: createCertificates(certDeps),
+      certificateInventory: createCertificateInventory(certDeps),
+      certificateRequests: createCertificateRequests(certDeps),
       idempotency,
       reconciliation,
       crls: createCrls({ store, rt, crl, revocationUrl }),

@@ -8,6 +8,7 @@ import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
 import { templateRoutes } from "./templates.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
+import { certificateRequestRoutes } from "./certificate-requests.routes.js";
 import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
@@ -60,6 +61,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(caRoutes(services));
   await app.register(templateRoutes(services));
   await app.register(certificateRoutes(services));
+  await app.register(certificateRequestRoutes(services));
   await app.register(crlRoutes(services));
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));

@@ -8,6 +8,8 @@ import type { createCaService } from "../ra/cas/service.js";
 import type { createTemplates } from "../ra/certs/templates.js";
 import type { createProfiles } from "../ra/certs/profiles.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
+import type { createCertificateInventory } from "../ra/certs/inventory.js";
+import type { createCertificateRequests } from "../ra/certs/certificate-requests.js";
 import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
@@ -31,6 +33,8 @@ export interface Services {
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
   certificates: ReturnType<typeof createCertificates>;
+  certificateInventory: ReturnType<typeof createCertificateInventory>;
+  certificateRequests: ReturnType<typeof createCertificateRequests>;
   idempotency: ReturnType<typeof createIdempotency>;
   reconciliation: ReturnType<typeof createReconciliation>;
   crls: ReturnType<typeof createCrls>;

@@ -16,11 +16,12 @@ import { cacheInvalidation } from "./migrations/0017-cache-invalidation.js";
 import { acmeAccountCache } from "./migrations/0018-acme-account-cache.js";
 import { crlParts } from "./migrations/0019-crl-parts.js";
 import { pendingDeliveries } from "./migrations/0020-pending-deliveries.js";
+import { certificateCompat } from "./migrations/0022-certificate-compat.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache, crlParts, pendingDeliveries];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache, crlParts, pendingDeliveries, certificateCompat];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"
