@@ -315,7 +315,7 @@ describe("templates, profiles and certificates (seed walk)", () => {
     const v = openssl(() => ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "root.pem", "-untrusted", pem("api2-chain.pem"), pem("api2.pem")], { "root.pem": rootPem });
     expect(v.out).toContain(": OK");
     const old = await stamp(["cert", "get", issuedId, "--json"]);
-    expect(JSON.parse(old.stdout).certificate.status).toBe("renewed");
+    expect(JSON.parse(old.stdout).certificate.lifecycleStatus).toBe("renewed");
   });
 
   it.skipIf(!hasCertRoutes)("ok/ cert revoke --reason superseded (kebab) and KEY_COMPROMISE (Infisical's spelling)", async () => {

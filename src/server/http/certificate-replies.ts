@@ -19,7 +19,7 @@ export function sendCertificate(req: FastifyRequest, reply: FastifyReply, r: { d
 
 /** GET …/private-key: the PEM (Infisical), never cached; `{privateKey}` JSON to `Accept: application/json` (Stamp's client). */
 export function sendPrivateKey(req: FastifyRequest, reply: FastifyReply, pem: string) {
-  reply.header("cache-control", "no-store, no-cache, must-revalidate").header("pragma", "no-cache").header("expires", "0");
+  reply.header("cache-control", "no-store").header("pragma", "no-cache").header("expires", "0");
   if (accepts(req, "application/json")) return reply.type("application/json; charset=utf-8").send(JSON.stringify({ privateKey: pem }));
   return reply.type("application/x-pem-file").send(pem);
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { parseCertificate } from "../../../pki/certificate-parse.js";
+import { parseCertificate, type ParsedCertificate } from "../../../pki/certificate-parse.js";
 import { toPem } from "../../../pki/pem.js";
 import { reasonCode } from "../../../pki/revocation-reasons.js";
 import type { CertificateRow } from "../../store/cert.repo.js";
@@ -22,6 +22,15 @@ const SIGNATURE_NAMES: Record<string, string> = {
   "1.3.101.112": "ED25519",
 };
 
+/** What the view reads from the DER; a row whose DER does not parse (never one Stamp wrote) shows the columns alone. */
+function parsed_(der: Uint8Array): Pick<ParsedCertificate, "subjectFields" | "signatureOid" | "isCa" | "pathLength"> {
+  try {
+    return parseCertificate(der);
+  } catch {
+    return { subjectFields: { commonName: "" }, signatureOid: "", isCa: false, pathLength: null };
+  }
+}
+
 /** Names shown beside a certificate's ids (either may be gone). */
 export interface ViewNames {
   profileName: string | null;
@@ -33,7 +42,7 @@ const hex = (alg: "sha1" | "sha256", der: Uint8Array) => createHash(alg).update(
 
 /** The API view of a certificate row (no key material): Infisical's §1.5 fields, then Stamp's. */
 export function certificateView(c: CertificateRow, now: Date, names: ViewNames = { profileName: null, caName: null }) {
-  const parsed = parseCertificate(c.certificate);
+  const parsed = parsed_(c.certificate);
   const f = parsed.subjectFields;
   const subject = {
     commonName: c.common_name,
