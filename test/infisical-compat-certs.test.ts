@@ -267,3 +267,107 @@ describe("ok/ revoke", () => {
     for (const c of certs) expect(text).toContain(`serialnumber:${c.serialNumber}`);
   });
 });
+
+/** An outside CA and a leaf it issued, made by openssl: { caPem, leafPem, keyPem, otherKeyPem }. */
+function outsideCertificate(cn: string) {
+  const dir = mkdtempSync(path.join(tmp, "outside-"));
+  const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=Outside CA", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", `/CN=${cn}/O=Outside Org`]);
+  run(["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "20"]);
+  run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.key"]);
+  const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
+  return { caPem: read("ca.pem"), leafPem: read("leaf.pem"), keyPem: read("leaf.key"), otherKeyPem: read("other.key") };
+}
+
+describe("ok/ import-certificate", () => {
+  it("an outside certificate with its key and chain: listed, readable, its key sealed and exportable", async () => {
+    const o = outsideCertificate("outside.example.com");
+    expect(openssl(() => ["verify", "-CAfile", "ca.pem", "leaf.pem"], { "ca.pem": o.caPem, "leaf.pem": o.leafPem }).out).toContain("leaf.pem: OK");
+    const r = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { projectId: s.defaultProjectId, certificatePem: o.leafPem, privateKeyPem: o.keyPem, chainPem: o.caPem, friendlyName: "outside", metadata: [{ key: "source", value: "outside" }] } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const imp = I.expectShape(I.importResponse, r.body);
+    expect(imp.certificate.replace(/\s/g, "")).toBe(o.leafPem.replace(/\s/g, ""));
+    const v = I.expectShape(I.certificateEnvelope, (await s.api("GET", `${CERTS}/${imp.certificateId}`, { token: t })).body).certificate;
+    expect(v).toMatchObject({ commonName: "outside.example.com", subjectOrganization: "Outside Org", caId: null, caType: "external", hasPrivateKey: true, profileId: null, metadata: [{ key: "source", value: "outside" }] });
+    expect(r.body.certificateChain.replace(/\s/g, "")).toBe(o.caPem.replace(/\s/g, ""));
+    const key = await s.api("GET", `${CERTS}/${imp.certificateId}/private-key`, { token: t });
+    expect(key.status, JSON.stringify(key.body)).toBe(200);
+    expect(pubOfKey(key.body as string)).toBe(pubOfCert(o.leafPem));
+    // Stamp did not issue it, so it cannot revoke it.
+    expect((await s.api("POST", `${CERTS}/${imp.certificateId}/revoke`, { token: t, body: { revocationReason: "UNSPECIFIED" } })).status).toBe(409);
+    // It is no certificate request.
+    expect((await s.api("GET", `${REQUESTS}/${imp.certificateId}`, { token: t })).status).toBe(404);
+  });
+
+  it("attached to a profile, without a key", async () => {
+    const o = outsideCertificate("attached.example.com");
+    const r = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { certificatePem: o.leafPem, profileId } });
+    const imp = I.expectShape(I.importResponse, r.body);
+    const v = I.expectShape(I.certificateEnvelope, (await s.api("GET", `${CERTS}/${imp.certificateId}`, { token: t })).body).certificate;
+    expect(v).toMatchObject({ profileId, profileName: slug, hasPrivateKey: false, projectId: s.defaultProjectId });
+  });
+});
+
+describe("fail/ bad input: problem+json with every violation, never a 500", () => {
+  const violations = (r: { body: unknown }) => I.expectShape(I.problem, r.body).violations ?? [];
+  const fields = (r: { body: unknown }) => violations(r).map((v) => v.field).sort();
+
+  it("issue: unknown fields are named; bad altName types and metadata are listed together", async () => {
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId, applicationId: "nope", attributes: { commonName: "x.example.com", colour: "red", altNames: [{ type: "SRV", value: "x" }] }, metadata: [{ key: "", value: "v" }] } });
+    expect(r.status).toBe(400);
+    expect(fields(r)).toEqual(expect.arrayContaining(["applicationId", "attributes.colour", "attributes.altNames.0.type", "metadata.0.key"]));
+  });
+
+  it("renew: csr without renewalKeySource csr, csr source without csr, unknown fields", async () => {
+    const c = (await issue("badrenew.example.com")).certificate!;
+    const a = await s.api("POST", `${CERTS}/${c.certificateId}/renew`, { token: t, body: { renewalKeySource: "csr" } });
+    expect(a.status).toBe(400);
+    expect(fields(a)).toEqual(["csr"]);
+    const b = await s.api("POST", `${CERTS}/${c.certificateId}/renew`, { token: t, body: { renewalKeySource: "reuse", csr: "x", attributes: {} } });
+    expect(b.status).toBe(400);
+    expect(fields(b)).toEqual(expect.arrayContaining(["attributes", "renewalKeySource"]));
+    const notJson = await s.api("POST", `${CERTS}/${c.certificateId}/renew`, { token: t, body: "{" });
+    expect(notJson.status).toBe(400);
+  });
+
+  it("config, revoke, search and import refuse out-of-range values with problem+json", async () => {
+    const c = (await issue("badcfg.example.com")).certificate!;
+    const cfg = await s.api("PATCH", `${CERTS}/${c.certificateId}/config`, { token: t, body: { renewBeforeDays: 31, enableAutoRenewal: "yes" } });
+    expect(cfg.status).toBe(400);
+    expect(fields(cfg)).toEqual(["enableAutoRenewal", "renewBeforeDays"]);
+    const both = await s.api("PATCH", `${CERTS}/${c.certificateId}/config`, { token: t, body: { renewBeforeDays: 5, enableAutoRenewal: false } });
+    expect(both.status).toBe(400);
+    expect(fields(both)).toEqual(["renewBeforeDays"]);
+    const rev = await s.api("POST", `${CERTS}/not-a-thumbprint/revoke`, { token: t, body: { revocationReason: "UNSPECIFIED" } });
+    expect(rev.status).toBe(400);
+    expect(fields(rev)).toEqual(["params.id"]);
+    const reason = await s.api("POST", `${CERTS}/${c.certificateId}/revoke`, { token: t, body: { revocationReason: "BORED", invalidityDate: "soon" } });
+    expect(reason.status).toBe(400);
+    expect([...new Set(fields(reason))]).toEqual(["invalidityDate", "revocationReason"]);
+    const unknownThumb = await s.api("POST", `${CERTS}/${"ab".repeat(32)}/revoke`, { token: t, body: { revocationReason: "UNSPECIFIED" } });
+    expect(unknownThumb.status).toBe(404);
+    const search = await s.api("POST", `${REQUESTS}/search`, { token: t, body: { limit: 101, status: "done", fromDate: "yesterday", profileIds: ["x"] } });
+    expect(search.status).toBe(400);
+    expect(fields(search)).toEqual(["fromDate", "limit", "profileIds.0", "status"]);
+    const g1 = await s.api("GET", `${G1}/zz-top`, { token: t });
+    expect(g1.status).toBe(400);
+    expect((await s.api("GET", `${G1}/abcdef0123456789`, { token: t })).status).toBe(404);
+    expect((await s.api("GET", `${REQUESTS}/${"0".repeat(8)}-0000-4000-8000-${"0".repeat(12)}`, { token: t })).status).toBe(404);
+  });
+
+  it("import: garbage PEM, a key of another certificate, a CA certificate", async () => {
+    const o = outsideCertificate("badimport.example.com");
+    const garbage = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { projectId: s.defaultProjectId, certificatePem: "hello" } });
+    expect(garbage.status).toBe(422);
+    expect(violations(garbage).map((v) => `${v.field}:${v.code}`)).toEqual(["certificatePem:unparseable"]);
+    const mismatch = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { projectId: s.defaultProjectId, certificatePem: o.leafPem, privateKeyPem: o.otherKeyPem } });
+    expect(mismatch.status).toBe(422);
+    expect(violations(mismatch).map((v) => `${v.field}:${v.code}`)).toEqual(["privateKeyPem:key_mismatch"]);
+    const ca = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { projectId: s.defaultProjectId, certificatePem: o.caPem } });
+    expect(ca.status).toBe(422);
+    const noProject = await s.api("POST", `${CERTS}/import-certificate`, { token: t, body: { certificatePem: o.leafPem, pkiCollectionId: "x" } });
+    expect(noProject.status).toBe(400);
+    expect(fields(noProject)).toEqual(["pkiCollectionId"]);
+  });
+});

@@ -157,7 +157,7 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
       if (!Buffer.from(pub).equals(Buffer.from(spki))) {
         throw errors.validation("The private key does not belong to the certificate.", [{ field: "privateKeyPem", code: "key_mismatch", message: "This key's public key is not the certificate's: send the key the certificate was issued for." }]);
       }
-      return deps.software.importPrivateKey(new Uint8Array(key.export({ type: "pkcs8", format: "der" })), alg, `leaf:${certificateId}`);
+      return (await deps.software.importPrivateKey(new Uint8Array(key.export({ type: "pkcs8", format: "der" })), alg, `leaf:${certificateId}`)).ref;
     },
     /** The PKCS#8 PEM of a server-held subject key (for bundle, private-key and PKCS#12 exports). */
     async exportSubjectKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array> {

@@ -12,6 +12,9 @@ export function certInventoryRepo(db: Kysely<Database>) {
       const found = hex.length === 40 ? q.where("fingerprint_sha1", "=", digest) : q.where(sql<boolean>`sha256(certificate) = ${digest}`);
       return found.orderBy("created_at", "desc").limit(1).executeTakeFirst();
     },
+    /** The certificate with this serial (lowercase hex): one Stamp issued before an imported copy, then the newest. */
+    bySerial: (serial: string) =>
+      db.selectFrom("certificates").selectAll().where("serial", "=", serial).orderBy(sql`ca_id is null`).orderBy("created_at", "desc").limit(1).executeTakeFirst(),
     /** Replaces a certificate's metadata. */
     async setMetadata(id: string, metadata: { key: string; value: string }[]) {
       await db.updateTable("certificates").set({ metadata: JSON.stringify(metadata) }).where("id", "=", id).execute();

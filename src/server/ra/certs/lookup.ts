@@ -30,8 +30,10 @@ export function createCertificateLookup(deps: Pick<CertDeps, "store" | "rt">) {
   /** A certificate the caller may view (viewer in its project). */
   async function load(ctx: RequestContext, id: string, opts: { deleted?: boolean } = {}): Promise<CertificateRow> {
     const c = await find(id);
-    if (!c || (c.deleted_at && !opts.deleted)) throw errors.notFound("Certificate", id);
+    if (!c) throw errors.notFound("Certificate", id);
+    // The project check first: an outsider's 404 is audited like any other (docs/security.md).
     await requireRole(store, ctx, c.project_id, "viewer", what(id));
+    if (c.deleted_at && !opts.deleted) throw errors.notFound("Certificate", id);
     return c;
   }
   return {
@@ -51,9 +53,10 @@ export function createCertificateLookup(deps: Pick<CertDeps, "store" | "rt">) {
     },
     /** The newest certificate with this serial number (G1 routes); deleted ones too when asked (revoke). */
     async bySerial(ctx: RequestContext, serial: string, opts: { deleted?: boolean } = {}) {
-      const c = await store.cert.certificateBySerial(normalizeSerial(serial));
-      if (!c || (c.deleted_at && !opts.deleted)) throw errors.notFound("Certificate with serial number", serial);
+      const c = await store.certInventory.bySerial(normalizeSerial(serial));
+      if (!c) throw errors.notFound("Certificate with serial number", serial);
       await requireRole(store, ctx, c.project_id, "viewer", what(c.id));
+      if (c.deleted_at && !opts.deleted) throw errors.notFound("Certificate with serial number", serial);
       return c;
     },
   };
