@@ -276,7 +276,7 @@ export function certRepo(db: Kysely<Database>) {
     async dueForRenewal(now: Date, limit: number) {
       const r = await sql<{ id: string }>`
         select c.id from certificates c join certificate_profiles p on p.id = c.profile_id
-        where c.status = 'active' and c.renewed_by_id is null and c.key_source = 'server' and c.not_after > ${now}
+        where c.status = 'active' and c.renewed_by_id is null and c.key_source = 'server' and c.not_after > ${now} and c.deleted_at is null
           and coalesce(c.auto_renew, (p.api_config->>'autoRenew')::boolean, false)
           and c.not_after - make_interval(days => coalesce(c.renew_before_days, (p.api_config->>'renewBeforeDays')::int, 0)) <= ${now}
           and (c.renewal_failed_at is null or c.renewal_failed_at < ${now}::timestamptz - interval '1 hour')
