@@ -56,7 +56,7 @@ const pubOfCert = (cert: string) => openssl(() => ["x509", "-in", "c.pem", "-pub
 async function issue(cn: string, extra: Record<string, unknown> = {}) {
   const r = await s.api("POST", CERTS, {
     token: t,
-    body: { profileId, attributes: { commonName: cn, keyUsages: ["digital_signature"], extendedKeyUsages: ["server_auth"], altNames: [{ type: "DNS", value: cn }], signatureAlgorithm: "ECDSA-SHA256", keyAlgorithm: "EC_prime256v1", ttl: "90d" }, removeRootsFromChain: false, metadata: [{ key: "env", value: "prod" }], ...extra },
+    body: { profileId, attributes: { commonName: cn, keyUsages: ["digital_signature"], extendedKeyUsages: ["server_auth"], altNames: [{ type: "DNS", value: cn }], signatureAlgorithm: "ECDSA-SHA256", keyAlgorithm: "EC_prime256v1", ttl: "90d", basicConstraints: { isCA: false, pathLength: 0 }, domainComponents: [], customExtensions: [] }, removeRootsFromChain: false, metadata: [{ key: "env", value: "prod" }], ...extra },
   });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return I.expectShape(I.issueResponse, r.body);
@@ -317,6 +317,12 @@ describe("fail/ bad input: problem+json with every violation, never a 500", () =
     const r = await s.api("POST", CERTS, { token: t, body: { profileId, applicationId: "nope", attributes: { commonName: "x.example.com", colour: "red", altNames: [{ type: "SRV", value: "x" }] }, metadata: [{ key: "", value: "v" }] } });
     expect(r.status).toBe(400);
     expect(fields(r)).toEqual(expect.arrayContaining(["applicationId", "attributes.colour", "attributes.altNames.0.type", "metadata.0.key"]));
+  });
+
+  it("issue: Infisical's CA and extension attributes only in their neutral form", async () => {
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId, attributes: { commonName: "ca.example.com", basicConstraints: { isCA: true, pathLength: 1 }, domainComponents: ["example"], customExtensions: [{ oid: "1.2.3", value: "x", critical: false }] } } });
+    expect(r.status).toBe(400);
+    expect(fields(r)).toEqual(["attributes.basicConstraints.isCA", "attributes.customExtensions", "attributes.domainComponents"]);
   });
 
   it("renew: csr without renewalKeySource csr, csr source without csr, unknown fields", async () => {

@@ -36,6 +36,19 @@ export function normalizeTtl(s: string): string {
 }
 export const ttl = z.string().max(32).transform(normalizeTtl).describe('a lifetime as Infisical writes it: "90d", "12h", "30m" (minutes), "1y", "2w", "3600s"');
 
+/**
+ * Members of Infisical's issue `attributes` that Stamp's end-entity certificates already satisfy,
+ * accepted in their neutral form only: `basicConstraints` with `isCA: false` (Stamp writes
+ * CA:FALSE), and empty `domainComponents` and `customExtensions`. Anything else is a violation.
+ */
+export const infisicalOnlyAttributes = {
+  basicConstraints: z
+    .strictObject({ isCA: z.literal(false, { message: "Stamp issues end-entity certificates only (CA:FALSE); make CAs with /ca/internal" }), pathLength: z.number().int().min(-1).max(32).optional() })
+    .optional(),
+  domainComponents: z.array(z.string().max(64)).max(0, { message: "Stamp does not put domainComponent attributes in subjects" }).optional(),
+  customExtensions: z.array(z.unknown()).max(0, { message: "Stamp adds only the extensions its templates allow; no custom extensions" }).optional(),
+};
+
 /** One metadata pair. */
 export const metadataPair = z.strictObject({ key: line(128).min(1), value: line(1024) });
 /** A certificate's metadata: key/value pairs (keys may repeat, as in Infisical). */

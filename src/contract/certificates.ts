@@ -8,7 +8,7 @@ import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } 
 import { SAN_TYPES } from "../policy/san-syntax.js";
 import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocation-reasons.js";
 import { isEncodableTime } from "../pki/der-extra.js";
-import { certificateView, metadataList, sanType, ttl } from "./certificate-shapes.js";
+import { certificateView, infisicalOnlyAttributes, metadataList, sanType, ttl } from "./certificate-shapes.js";
 
 export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
 export const TEMPLATE_PRESET_NAMES = ["tls-server", "tls-client", "dual-purpose-server", "code-signing", "email-protection", "device", "user", "intermediate-ca"] as const;
@@ -139,7 +139,11 @@ export const profile = z.object({
 export const issueBody = z.strictObject({
   profileId: uuid,
   csr: z.string().min(1).max(64 * 1024).optional(),
-  attributes: issuanceAttributes.default({}),
+  // Infisical's neutral extras are read, then dropped: the certificate is the same with or without them.
+  attributes: issuanceAttributes
+    .extend(infisicalOnlyAttributes)
+    .transform(({ basicConstraints: _b, domainComponents: _d, customExtensions: _c, ...rest }) => rest)
+    .default({}),
   removeRootsFromChain: z.boolean().default(false),
   metadata: metadataList.optional().describe("key/value pairs kept with the certificate (shown, searchable, PATCH-able)"),
 });
