@@ -158,7 +158,7 @@ describe.skipIf(dbKind !== "postgres")("ACME on two Stamp servers over one Postg
       for (const r of [x, y]) if (r.body.certificate) expect(r.body.certificate).toBe(order.certificate);
       const list = await env.s.api("GET", `/api/v1/cert-manager/certificates?projectId=${env.s.defaultProjectId}&search=${name}&limit=50`, { token: env.s.adminToken });
       expect(list.status, JSON.stringify(list.body)).toBe(200);
-      const certs = list.body.certificates.filter((cert: { commonName: string; altNames: { value: string }[] }) => cert.commonName === name || cert.altNames.some((a) => a.value === name));
+      const certs = list.body.certificates.filter((cert: { commonName: string; subjectAlternativeNames: { value: string }[] }) => cert.commonName === name || cert.subjectAlternativeNames.some((a) => a.value === name));
       expect(certs).toHaveLength(1);
       const pem = await setup.download(order.certificate);
       expect(pem.status).toBe(200);

@@ -166,7 +166,7 @@ describe("alerts", () => {
     expect(issued.data.certificate.altNames).toEqual([{ type: "dns_name", value: "a.life.test" }]);
 
     const t = await relogin(s, serverClock);
-    const renewed = (await s.api("POST", `${CERTS}/${a}/renew`, { token: t, body: {} })).body.certificate.certificateId as string;
+    const renewed = (await s.api("POST", `${CERTS}/${a}/renew`, { token: t, body: {} })).body.certificateId as string;
     expect((await s.api("POST", `${CERTS}/${renewed}/revoke`, { token: t, body: { revocationReason: "KEY_COMPROMISE" } })).status).toBe(200);
     await s.server.jobs.runNow("alert-delivery");
     const events = hooks.hits("/life").map((h) => verified(h, secret!));

@@ -17,6 +17,7 @@ const POL = "/api/v1/cert-manager/certificate-policies";
 const PRO = "/api/v1/cert-manager/certificate-profiles";
 const CERT = "/api/v1/cert-manager/certificates";
 const ALERTS = "/api/v1/projects/{id}/alert-rules";
+const G1 = "/api/v1/pki/certificates";
 
 /** Routes anyone may call without a token (the AIA URL, login, health, the API docs). */
 const PUBLIC = new Set([
@@ -61,6 +62,11 @@ interface Fixture {
   acmeProfileId: string;
   eabKeyId: string;
   alertRuleId: string;
+  /** Issue 15's routes: a certificate to delete, one to revoke by serial, a leaf PEM to import. */
+  certDeleteId: string;
+  certSerial: string;
+  certG1RevokeSerial: string;
+  leafPem: string;
 }
 
 /**
@@ -175,6 +181,17 @@ const MATRIX: Record<string, RouteCase> = {
   // Private keys need their own permission: admins, or canReadPrivateKeys on the membership.
   [`GET ${CERT}/{id}/private-key`]: { need: "keys", params: id((f) => f.certId) },
   [`POST ${CERT}/{id}/pkcs12`]: { need: "keys", params: id((f) => f.certId), body: () => ({ password: "matrix p12" }) },
+  // Infisical's certificate routes (issue 15).
+  [`POST ${CERT}/import-certificate`]: { need: "member", body: (f) => ({ projectId: f.projectId, certificatePem: f.leafPem }) },
+  [`PATCH ${CERT}/{id}/config`]: { need: "member", params: id((f) => f.certId), body: () => ({ renewBeforeDays: 5 }) },
+  [`DELETE ${CERT}/{id}`]: { need: "member", params: id((f) => f.certDeleteId) },
+  [`GET /api/v1/cert-manager/certificate-requests/{id}`]: { need: "viewer", params: id((f) => f.certId) },
+  [`POST /api/v1/cert-manager/certificate-requests/search`]: { need: "viewer", body: (f) => ({ projectId: f.projectId }) },
+  [`GET ${G1}/{serialNumber}`]: { need: "viewer", params: (f) => ({ serialNumber: f.certSerial }) },
+  [`GET ${G1}/{serialNumber}/certificate`]: { need: "viewer", params: (f) => ({ serialNumber: f.certSerial }) },
+  [`GET ${G1}/{serialNumber}/bundle`]: { need: "viewer", params: (f) => ({ serialNumber: f.certSerial }) },
+  [`GET ${G1}/{serialNumber}/private-key`]: { need: "keys", params: (f) => ({ serialNumber: f.certSerial }) },
+  [`POST ${G1}/{serialNumber}/revoke`]: { need: "member", params: (f) => ({ serialNumber: f.certG1RevokeSerial }), body: () => ({ revocationReason: "SUPERSEDED" }) },
 };
 
 /** Distinctive names of the default project's objects; none may appear in a 404 to an outsider. */
@@ -241,7 +258,8 @@ beforeAll(async () => {
   const spareTpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-template", preset: "tls-client" } }), "spare template")).certificateTemplate;
   const profile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-profile-yak", templateId: tpl.id, caId: root.id } }), "profile")).certificateProfile;
   const spareProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-spare-profile", templateId: tpl.id, caId: root.id } }), "spare profile")).certificateProfile;
-  const issue = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate.certificateId as string;
+  const issueFull = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate as { certificateId: string; serialNumber: string; certificate: string };
+  const issue = async (cn: string) => (await issueFull(cn)).certificateId;
   const certHoldId = await issue("hold.matrix.example.com");
   const acmeProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-acme", templateId: tpl.id, caId: root.id, enrollmentMethods: ["api", "acme"] } }), "acme profile")).certificateProfile;
   const eabKey = (await ok(s.api("POST", `${PRO}/${acmeProfile.id}/acme/eab-keys`, { token: t, body: {} }), "eab key")).eabKey;
@@ -264,7 +282,12 @@ beforeAll(async () => {
     sparePolicyId: (await ok(s.api("POST", POL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-policy", preset: "tls-client" } }), "spare policy")).certificatePolicy.id,
     profileId: profile.id,
     spareProfileId: spareProfile.id,
-    certId: await issue("kiwi.matrix.example.com"),
+    ...(await (async () => {
+      const kiwi = await issueFull("kiwi.matrix.example.com");
+      return { certId: kiwi.certificateId, certSerial: kiwi.serialNumber, leafPem: kiwi.certificate };
+    })()),
+    certDeleteId: await issue("delete.matrix.example.com"),
+    certG1RevokeSerial: (await issueFull("g1-revoke.matrix.example.com")).serialNumber,
     certRenewId: await issue("renew.matrix.example.com"),
     certRevokeId: await issue("revoke.matrix.example.com"),
     certHoldId,
@@ -489,7 +512,7 @@ describe("nothing changed", () => {
     const changes = log.body.auditLogs.filter((e: { action: string; actorId: string }) => !e.action.startsWith("auth.") && e.actorId !== admin);
     // Only the member changed anything, and only what members may: certificates.
     expect(changes.map((e: { actorId: string; action: string }) => `${e.actorId === member ? "member" : e.actorId}:${e.action}`).sort()).toEqual(
-      ["member:certificate.auto-renew", "member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke"],
+      ["member:certificate.auto-renew", "member:certificate.auto-renew", "member:certificate.delete", "member:certificate.import", "member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke", "member:certificate.revoke"],
     );
   });
 });

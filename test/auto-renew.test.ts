@@ -52,7 +52,7 @@ describe("server-driven renewal", () => {
     const t2 = await relogin(s);
     const old = (await s.api("GET", `${CERTS}/${a.certificateId}`, { token: t2 })).body.certificate;
     expect(old.renewedByCertificateId).toBeTruthy();
-    expect(old.status).toBe("renewed");
+    expect(old.lifecycleStatus).toBe("renewed");
     const latest = (await s.api("GET", `${CERTS}/${a.certificateId}/latest`, { token: t2 })).body.certificate;
     expect(latest.id).toBe(old.renewedByCertificateId);
     expect(latest.renewedFromCertificateId).toBe(a.certificateId);
@@ -76,7 +76,7 @@ describe("server-driven renewal", () => {
     const t2 = await relogin(s);
     const after = (await s.api("GET", `${CERTS}/${c.certificateId}`, { token: t2 })).body.certificate;
     expect(after.renewedByCertificateId).toBeNull();
-    expect(after.renewalFailure).toContain("disabled");
+    expect(after.renewalError).toContain("disabled");
     expect(after.renewalFailedAt).toBeTruthy();
   });
 

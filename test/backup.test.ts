@@ -179,7 +179,7 @@ describe(`ok/ backup of a running server, restored (${dbKind})`, () => {
       // before[2] was revoked after the backup: that revocation is lost with the old server.
       expect(got.body.certificate.status).toBe(i < 2 ? "revoked" : "active");
     }
-    expect((await s.api("GET", `${CERTS}/${before[0].certificateId}`, { token: s.adminToken })).body.certificate.revocationReason).toMatch(/KEY_COMPROMISE/i);
+    expect((await s.api("GET", `${CERTS}/${before[0].certificateId}`, { token: s.adminToken })).body.certificate.revocationReasonName).toMatch(/KEY_COMPROMISE/i);
     // Certificates acknowledged before the backup was asked for are there; those issued while it
     // ran are wholly there or not at all.
     for (const [i, id] of during.slice(0, duringCount).entries()) {

@@ -11,7 +11,7 @@ const PRO = "/api/v1/cert-manager/certificate-profiles";
 const CERTS = "/api/v1/cert-manager/certificates";
 const HOUR = 3600_000;
 
-type View = { id: string; status: string; profileId: string | null; caId: string | null; commonName: string; altNames: { value: string }[]; notAfter: string; createdAt: string };
+type View = { id: string; status: string; lifecycleStatus: string; profileId: string | null; caId: string | null; commonName: string; subjectAlternativeNames: { value: string }[]; notAfter: string; createdAt: string };
 type Res = { status: number; body: any; headers: Headers };
 
 let s: TestServer;
@@ -101,16 +101,16 @@ describe("ok/ list and search", () => {
     expect([...created].sort().reverse()).toEqual(created);
   });
   it("status: active, expired, revoked, renewed", async () => {
-    expect(names(await expectSame({ status: "expired" }, (v) => v.status === "expired"))).toEqual(["old.acme.com"]);
-    expect(names(await expectSame({ status: "revoked" }, (v) => v.status === "revoked"))).toEqual(["revoke-me.acme.com"]);
-    expect(names(await expectSame({ status: "renewed" }, (v) => v.status === "renewed"))).toEqual(["renew-me.acme.com"]);
-    const active = await expectSame({ status: "active" }, (v) => v.status === "active");
+    expect(names(await expectSame({ status: "expired" }, (v) => v.lifecycleStatus === "expired"))).toEqual(["old.acme.com"]);
+    expect(names(await expectSame({ status: "revoked" }, (v) => v.lifecycleStatus === "revoked"))).toEqual(["revoke-me.acme.com"]);
+    expect(names(await expectSame({ status: "renewed" }, (v) => v.lifecycleStatus === "renewed"))).toEqual(["renew-me.acme.com"]);
+    const active = await expectSame({ status: "active" }, (v) => v.lifecycleStatus === "active");
     expect(active).toHaveLength(9);
   });
   it("profileId and caId", async () => {
     expect(await expectSame({ profileId: ids.profA }, (v) => v.profileId === ids.profA)).toHaveLength(3);
     expect(await expectSame({ caId: ids.caB }, (v) => v.caId === ids.caB)).toHaveLength(9);
-    expect(await expectSame({ caId: ids.caB, profileId: ids.profB, status: "active" }, (v) => v.caId === ids.caB && v.profileId === ids.profB && v.status === "active")).toHaveLength(2);
+    expect(await expectSame({ caId: ids.caB, profileId: ids.profB, status: "active" }, (v) => v.caId === ids.caB && v.profileId === ids.profB && v.lifecycleStatus === "active")).toHaveLength(2);
     expect(await expectSame({ profileId: crypto.randomUUID() }, () => false)).toHaveLength(0);
   });
   it("search: CN or SAN substring, case-insensitive", async () => {
@@ -135,7 +135,7 @@ describe("ok/ list and search", () => {
   it("cursor pages of 3 walk every row once, in order, with and without filters", async () => {
     expect((await walk(s.defaultProjectId, {}, 3)).map((r) => r.id)).toEqual(all.map((r) => r.id));
     expect((await walk(s.defaultProjectId, { caId: ids.caB }, 3)).map((r) => r.id)).toEqual(all.filter((v) => v.caId === ids.caB).map((r) => r.id));
-    expect((await walk(s.defaultProjectId, { status: "active" }, 1)).map((r) => r.id)).toEqual(all.filter((v) => v.status === "active").map((r) => r.id));
+    expect((await walk(s.defaultProjectId, { status: "active" }, 1)).map((r) => r.id)).toEqual(all.filter((v) => v.lifecycleStatus === "active").map((r) => r.id));
   });
   it("rows sharing one created_at (one transaction) page without gaps", async () => {
     // Rows written in one transaction share now() to the microsecond; the cursor must keep the

@@ -315,13 +315,13 @@ describe("templates, profiles and certificates (seed walk)", () => {
     const v = openssl(() => ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "root.pem", "-untrusted", pem("api2-chain.pem"), pem("api2.pem")], { "root.pem": rootPem });
     expect(v.out).toContain(": OK");
     const old = await stamp(["cert", "get", issuedId, "--json"]);
-    expect(JSON.parse(old.stdout).certificate.status).toBe("renewed");
+    expect(JSON.parse(old.stdout).certificate.lifecycleStatus).toBe("renewed");
   });
 
   it.skipIf(!hasCertRoutes)("ok/ cert revoke --reason superseded (kebab) and KEY_COMPROMISE (Infisical's spelling)", async () => {
     const r = await stamp(["cert", "revoke", renewedId, "--reason", "superseded", "--json"]);
     expect(r.code, show(r)).toBe(0);
-    expect(JSON.parse(r.stdout).certificate).toMatchObject({ status: "revoked", revocationReason: "SUPERSEDED" });
+    expect(JSON.parse(r.stdout)).toMatchObject({ message: "Successfully revoked certificate", certificate: { status: "revoked", revocationReason: 4, revocationReasonName: "SUPERSEDED" } });
     const k = await stamp(["cert", "revoke", csrCertId, "--reason", "KEY_COMPROMISE"]);
     expect(k.code, show(k)).toBe(0);
     expect(k.stdout).toMatch(/reason:\s+key-compromise/);

@@ -113,7 +113,7 @@ describe("kill -9 under load", () => {
       }
       // The stored certificate is the very one received, and OpenSSL accepts it under the root.
       for (const r of l.received.slice(-5)) {
-        const pem = await call(s.url, "GET", `${CERTS}/${r.id}/certificate`, { token });
+        const pem = await call(s.url, "GET", `${CERTS}/${r.id}/certificate?format=pem`, { token });
         expect(pem.body).toBe(r.pem);
         const v = verifyChain(r.ca!, "", r.pem!, ["-purpose", "sslserver"]);
         expect(v.ok, v.out).toBe(true);

@@ -83,7 +83,7 @@ function tryOpen(f: FoundEnvelope, ring: Keyring): unknown {
 async function everythingWorks(s: TestServer) {
   const fresh = await issue(s, "after.rotate.test");
   expect(verifyChain(seed.rootPem, seed.intPem, fresh.certificate).ok).toBe(true);
-  const key = await ok(s.api("GET", `${CERTS}/${seed.leafId}/private-key`, { token: s.adminToken }));
+  const key = await ok(s.api("GET", `${CERTS}/${seed.leafId}/private-key`, { token: s.adminToken, headers: { accept: "application/json" } }));
   expect(createPublicKey(createPrivateKey(key.privateKey)).export({ format: "jwk" })).toEqual(new X509Certificate(seed.leafPem).publicKey.export({ format: "jwk" }));
   const replay = await s.api("POST", CERTS, { token: s.adminToken, body: { profileId: seed.profileId, attributes: { commonName: "leaf.rotate.test", altNames: [{ type: "dns_name", value: "leaf.rotate.test" }] } }, headers: { "idempotency-key": "rotate-1" } });
   expect(replay.headers.get("idempotent-replayed")).toBe("true");

@@ -83,12 +83,12 @@ describe("ok/ the seed's guide", () => {
       // Renew: a new certificate linked to the old; the old stays valid.
       const renewed = await s.api("POST", `${CERTS}/${leaf2.certificateId}/renew`, { token: t, body: {} });
       expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
-      expect(renewed.body.certificate.serialNumber).not.toBe(leaf2.serialNumber);
-      expect(verifyChain(rootPem, renewed.body.certificate.certificateChain, renewed.body.certificate.certificate, ["-purpose", "sslserver"]).out).toContain("cert.pem: OK");
+      expect(renewed.body.serialNumber).not.toBe(leaf2.serialNumber);
+      expect(verifyChain(rootPem, renewed.body.certificateChain, renewed.body.certificate, ["-purpose", "sslserver"]).out).toContain("cert.pem: OK");
       const old = (await s.api("GET", `${CERTS}/${leaf2.certificateId}`, { token: t })).body.certificate;
-      expect(old.renewedByCertificateId).toBe(renewed.body.certificate.certificateId);
-      expect(old.status).toBe("renewed");
-      const fresh = (await s.api("GET", `${CERTS}/${renewed.body.certificate.certificateId}`, { token: t })).body.certificate;
+      expect(old.renewedByCertificateId).toBe(renewed.body.certificateId);
+      expect(old.lifecycleStatus).toBe("renewed");
+      const fresh = (await s.api("GET", `${CERTS}/${renewed.body.certificateId}`, { token: t })).body.certificate;
       expect(fresh.renewedFromCertificateId).toBe(leaf2.certificateId);
 
       // A CSR-issued certificate renews with a new CSR.
@@ -100,7 +100,9 @@ describe("ok/ the seed's guide", () => {
       const revoked = await s.api("POST", `${CERTS}/${leaf1.certificateId}/revoke`, { token: t, body: { revocationReason: "SUPERSEDED" } });
       expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
       expect(revoked.body.certificate.status).toBe("revoked");
-      expect(revoked.body.certificate.revocationReason).toBe("SUPERSEDED");
+      expect(revoked.body.certificate.revocationReasonName).toBe("SUPERSEDED");
+      expect(revoked.body.certificate.revocationReason).toBe(4);
+      expect(revoked.body.message).toBe("Successfully revoked certificate");
     });
   }
 });

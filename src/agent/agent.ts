@@ -85,7 +85,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     const local = cert.keyMode === "local" ? localKeyAndCsr(cert.keyAlgorithm, cert.commonName) : undefined;
     if (action === "renew" && st.certificateId) {
       try {
-        const r = (await c.certificates.renew(st.certificateId, local ? { csr: local.csrPem } : { renewalKeySource: "new" })).certificate;
+        const r = await c.certificates.renew(st.certificateId, local ? { renewalKeySource: "csr", csr: local.csrPem } : { renewalKeySource: "new" });
         const key = local?.privateKeyPem ?? r.privateKey;
         if (!key) throw new Error("the server did not return the private key of the renewed certificate");
         return { certificate: r.certificate, chain: r.certificateChain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: true };
@@ -149,7 +149,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
       if (disk.kind === "present" && st.certificateId && st.serialHex === disk.serialHex) {
         try {
           const view = (await (await getClient()).certificates.get(st.certificateId)).certificate;
-          server = { status: view.status };
+          server = { status: view.lifecycleStatus };
         } catch (e) {
           if (e instanceof StampApiError && e.status === 401) token = null;
           if (!(e instanceof StampConnectionError) && !(e instanceof StampApiError && e.status === 404)) log("warn", "status_check_failed", { cert: cert.name, error: message(e) });

@@ -30,8 +30,8 @@ Examples:
       fields([
         ["id", c.id],
         ["common name", c.commonName],
-        ["SANs", c.altNames.map((a) => `${a.type.replace(/_name|_address/, "")}:${a.value}`)],
-        ["status", c.status],
+        ["SANs", c.subjectAlternativeNames.map((a) => `${a.type.replace(/_name|_address/, "")}:${a.value}`)],
+        ["status", c.lifecycleStatus],
         ["serial", c.serialNumber],
         ["not before", when(c.notBefore)],
         ["not after", when(c.notAfter)],
@@ -42,7 +42,7 @@ Examples:
         ["CA", c.caId],
         ["renewed from", c.renewedFromCertificateId],
         ["renewed by", c.renewedByCertificateId],
-        ["revoked", c.revokedAt ? `${when(c.revokedAt)} (${c.revocationReason ?? "unspecified"})` : undefined],
+        ["revoked", c.revokedAt ? `${when(c.revokedAt)} (${c.revocationReasonName ?? "unspecified"})` : undefined],
       ]),
     );
   },

@@ -65,7 +65,7 @@ Examples:
     ctx.out(
       table(
         ["ID", "COMMON NAME", "STATUS", "NOT AFTER", "SERIAL", "SANS"],
-        certificates.map((c) => [c.id, c.commonName, c.status, when(c.notAfter), c.serialNumber, c.altNames.map((a) => a.value).join(",")]),
+        certificates.map((c) => [c.id, c.commonName, c.lifecycleStatus, when(c.notAfter), c.serialNumber, c.altNames]),
       ),
     );
     if (nextCursor) ctx.out(`More: stamp cert list --cursor ${nextCursor}`);

@@ -39,7 +39,7 @@ Examples:
     const csr = csrFile ? await readFlagFile("csr", csrFile) : undefined;
     await checkWritable(files);
     const client = await ctx.client();
-    const res = await client.certificates.renew(id, { renewalKeySource: reuse ? "reuse" : "new", csr });
-    await deliverIssued(ctx, res, files, "renewed");
+    const res = await client.certificates.renew(id, csr ? { renewalKeySource: "csr", csr } : { renewalKeySource: reuse ? "reuse" : "new" });
+    await deliverIssued(ctx, { certificate: res }, files, "renewed");
   },
 };

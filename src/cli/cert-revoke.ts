@@ -40,6 +40,6 @@ Examples:
     const res = await client.certificates.revoke(id, { revocationReason, invalidityDate: date });
     if (ctx.json) return ctx.printJson(res);
     const c = res.certificate;
-    ctx.out(fields([["revoked", `${c.id} (${c.commonName || c.serialNumber})`], ["reason", c.revocationReason ? kebab(c.revocationReason) : kebab(revocationReason)], ["at", when(c.revokedAt)]]));
+    ctx.out(fields([["revoked", `${c.id} (${c.commonName || c.serialNumber})`], ["reason", c.revocationReasonName ? kebab(c.revocationReasonName) : kebab(revocationReason)], ["at", when(c.revokedAt)]]));
   },
 };

@@ -207,7 +207,7 @@ export function createClient(opts: ClientOptions) {
     },
     certificates: {
       /** Issues a certificate from a profile, for a CSR or with a key the server makes. */
-      issue: (body: T.IssueBody) => call<{ certificate: T.IssuedCertificate }>("POST", CERTS, { body, idempotent: true }),
+      issue: (body: T.IssueBody) => call<T.IssueResponse>("POST", CERTS, { body, idempotent: true }),
       /** What `issue` would sign, without signing. */
       preview: (body: T.IssueBody) => call<{ preview: T.PreviewResponse }>("POST", `${CERTS}/preview`, { body }),
       /** A page of a project's certificates; pass `nextCursor` back as `cursor`. */
@@ -215,13 +215,13 @@ export function createClient(opts: ClientOptions) {
       /** One certificate's record. */
       get: (certId: string) => call<{ certificate: T.CertificateView }>("GET", `${CERTS}/${id(certId)}`),
       /** Renews with a new key (default), the same key, or a new CSR. */
-      renew: (certId: string, body: T.RenewBody = {}) => call<{ certificate: T.IssuedCertificate }>("POST", `${CERTS}/${id(certId)}/renew`, { body, idempotent: true }),
+      renew: (certId: string, body: T.RenewBody = {}) => call<T.RenewResponse>("POST", `${CERTS}/${id(certId)}/renew`, { body, idempotent: true }),
       /** Revokes a certificate. */
-      revoke: (certId: string, body: T.RevokeBody) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/revoke`, { body, idempotent: true }),
+      revoke: (certId: string, body: T.RevokeBody) => call<T.RevokeResponse>("POST", `${CERTS}/${id(certId)}/revoke`, { body, idempotent: true }),
       /** Releases a CERTIFICATE_HOLD. */
       liftHold: (certId: string) => call<{ certificate: T.CertificateView }>("POST", `${CERTS}/${id(certId)}/lift-hold`),
       /** The certificate alone: PEM text, or DER bytes with `der`. */
-      pem: (certId: string) => call<string>("GET", `${CERTS}/${id(certId)}/certificate`, { text: true }),
+      pem: (certId: string) => call<string>("GET", `${CERTS}/${id(certId)}/certificate`, { query: { format: "pem" }, text: true }),
       der: (certId: string) => call<Uint8Array>("GET", `${CERTS}/${id(certId)}/certificate`, { query: { format: "der" }, binary: true }),
       /** Certificate, chain and (when the caller may read it) key, PEM. */
       bundle: (certId: string) => call<T.CertificateBundle>("GET", `${CERTS}/${id(certId)}/bundle`),

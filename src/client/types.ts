@@ -4,6 +4,7 @@ import type { violation } from "../contract/common.js";
 import type * as ca from "../contract/ca.js";
 import type * as certs from "../contract/certificates.js";
 import type * as profiles from "../contract/profiles.js";
+import type * as shapes from "../contract/certificate-shapes.js";
 import type * as projects from "../contract/projects.js";
 import type * as audit from "../contract/audit.js";
 
@@ -45,11 +46,29 @@ export type EabSecret = z.infer<typeof profiles.eabSecret>;
 
 export type IssueBody = z.input<typeof certs.issueBody>;
 export type IssuedCertificate = z.infer<typeof certs.issuedCertificate>;
+/** POST /certificates: Infisical's answer (certificate, certificateRequestId, status). */
+export type IssueResponse = Omit<z.infer<typeof certs.issueResponse>, "certificate"> & { certificate: IssuedCertificate };
+/** POST /certificates/:id/renew: the renewed certificate, flat, with its request id. */
+export type RenewResponse = z.infer<typeof certs.renewResponse>;
+/** POST /certificates/:id/revoke. */
+export interface RevokeResponse {
+  message: string;
+  serialNumber: string;
+  revokedAt: string;
+  certificate: CertificateView;
+}
+/** A certificate request (GET /certificate-requests/:id). */
+export type CertificateRequest = z.infer<typeof shapes.certificateRequest>;
 export type PreviewResponse = z.infer<typeof certs.previewResponse>;
 export type CertificateView = z.infer<typeof certs.certificateView>;
 export type CertificateStatus = z.infer<typeof certs.certificateStatus>;
 export type ListCertificatesQuery = z.input<typeof certs.listCertificatesQuery>;
-export type RenewBody = z.input<typeof certs.renewBody>;
+/** POST /certificates/:id/renew (every member optional). */
+export interface RenewBody {
+  renewalKeySource?: "new" | "reuse" | "csr";
+  csr?: string;
+  removeRootsFromChain?: boolean;
+}
 export type RevokeBody = z.input<typeof certs.revokeBody>;
 export type RevocationReason = RevokeBody["revocationReason"];
 
@@ -58,7 +77,7 @@ export interface CertificateBundle {
   certificate: string;
   certificateChain: string;
   issuingCaCertificate: string;
-  privateKey?: string;
+  privateKey: string | null;
   serialNumber: string;
   status: CertificateStatus;
 }

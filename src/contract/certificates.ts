@@ -10,6 +10,7 @@ import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocatio
 import { isEncodableTime } from "../pki/der-extra.js";
 import { sanTypeInput } from "./san-types.js";
 import { templateWarning } from "./policies.js";
+import { certificateView, infisicalOnlyAttributes, metadataList, ttl } from "./certificate-shapes.js";
 
 export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES };
 export { TEMPLATE_PRESET_NAMES, templateRules, templateRulesView, createTemplateBody, updateTemplateBody, template, templateWarning, templatePreset, listTemplatesQuery, getTemplateQuery } from "./policies.js";
@@ -30,7 +31,7 @@ const subjectFields = {
 export const issuanceAttributes = z.strictObject({
   ...subjectFields,
   altNames: z.array(altName).max(1000).optional(),
-  ttl: duration.optional(),
+  ttl: ttl.optional(),
   notBefore: isoDate.optional(),
   notAfter: isoDate.optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS).optional(),
@@ -42,8 +43,13 @@ export const issuanceAttributes = z.strictObject({
 export const issueBody = z.strictObject({
   profileId: uuid,
   csr: z.string().min(1).max(64 * 1024).optional(),
-  attributes: issuanceAttributes.default({}),
+  // Infisical's neutral extras are read, then dropped: the certificate is the same with or without them.
+  attributes: issuanceAttributes
+    .extend(infisicalOnlyAttributes)
+    .transform(({ basicConstraints: _b, domainComponents: _d, customExtensions: _c, ...rest }) => rest)
+    .default({}),
   removeRootsFromChain: z.boolean().default(false),
+  metadata: metadataList.optional().describe("key/value pairs kept with the certificate (shown, searchable, PATCH-able)"),
 });
 export const issuedCertificate = z.object({
   certificate: z.string(),
@@ -53,39 +59,27 @@ export const issuedCertificate = z.object({
   serialNumber: z.string(),
   certificateId: uuid,
 });
+/** POST /certificates: Infisical's answer (a synchronous request is `issued` at once; its id is the certificate's). */
+export const issueResponse = z.object({
+  certificate: issuedCertificate.nullable(),
+  certificateRequestId: uuid,
+  status: z.enum(["issued", "pending", "pending_approval", "pending_validation", "failed", "rejected"]),
+  message: z.string().optional(),
+});
+/** POST /certificates/:id/renew: Infisical's flat answer. */
+export const renewResponse = issuedCertificate.extend({ certificateRequestId: uuid });
 export const previewResponse = z.object({
   tbsCertificate: z.string().describe("base64 DER of the TBSCertificate that would be signed"),
   text: z.record(z.string(), z.unknown()),
   warnings: z.array(templateWarning).optional().describe("what the profile's template leaves open (e.g. a restricted CN with open SANs)"),
 });
 
-export const certificateStatus = z.enum(["active", "expired", "revoked", "renewed"]);
-export const certificateView = z.object({
-  id: uuid,
-  projectId: uuid,
-  profileId: uuid.nullable(),
-  caId: uuid.nullable(),
-  serialNumber: z.string(),
-  status: certificateStatus,
-  commonName: z.string(),
-  altNames: z.array(z.object({ type: z.string(), value: z.string() })),
-  notBefore: z.string(),
-  notAfter: z.string(),
-  keyAlgorithm: z.string(),
-  keyUsages: z.array(z.string()),
-  extendedKeyUsages: z.array(z.string()),
-  keySource: z.enum(["server", "csr"]),
-  renewedFromCertificateId: uuid.nullable(),
-  renewedByCertificateId: uuid.nullable(),
-  revokedAt: z.string().nullable(),
-  revocationReason: z.string().nullable(),
-  autoRenew: z.boolean().nullable().describe("this certificate's own setting; null follows the profile's apiConfig"),
-  renewBeforeDays: z.number().int().nullable(),
-  renewalFailure: z.string().nullable().describe("why the last server-driven renewal failed"),
-  renewalFailedAt: z.string().nullable(),
-  createdAt: z.string(),
-});
+export const certificateStatus = z.enum(["active", "expired", "revoked", "renewed"]).describe("the list filter and lifecycleStatus: Infisical's three, and renewed");
+/** The certificate object (Infisical's §1.5 fields and Stamp's): certificate-shapes.ts. */
+export { certificateView };
+/** PATCH /certificates/:id: Infisical's `metadata` (replaces the list), and Stamp's renewal settings. */
 export const autoRenewBody = z.strictObject({
+  metadata: metadataList.optional(),
   autoRenew: z.boolean().nullable().optional(),
   renewBeforeDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
@@ -96,13 +90,27 @@ export const listCertificatesQuery = z.strictObject({
   caId: uuid.optional(),
   search: line(253).min(1).optional().describe("substring of the common name or a SAN, case-insensitive; or, from 8 hex digits on (colons, 0x and a leading 00 allowed), a prefix of the serial number"),
   expiresBefore: z.iso.datetime({ offset: true }).optional(),
+  metadata: z
+    .union([line(1200), z.array(line(1200)).max(20)])
+    .optional()
+    .describe('"key=value" (or "key" alone) a certificate\'s metadata must hold; repeat for several'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),
 });
-export const renewBody = z.strictObject({
-  renewalKeySource: z.enum(["new", "reuse"]).default("new"),
-  csr: z.string().min(1).max(64 * 1024).optional(),
-});
+/** Renew: the body may be empty or null (Infisical's nullable body); `csr` goes with renewalKeySource "csr" (or alone). */
+export const renewBody = z.preprocess(
+  (v) => v ?? {},
+  z
+    .strictObject({
+      renewalKeySource: z.enum(["new", "reuse", "csr"]).optional(),
+      csr: z.string().min(1).max(64 * 1024).optional(),
+      removeRootsFromChain: z.boolean().optional(),
+    })
+    .superRefine((b, ctx) => {
+      if (b.renewalKeySource === "csr" && !b.csr) ctx.addIssue({ code: "custom", path: ["csr"], message: 'renewalKeySource "csr" needs the csr' });
+      if (b.csr && b.renewalKeySource && b.renewalKeySource !== "csr") ctx.addIssue({ code: "custom", path: ["renewalKeySource"], message: `a csr goes with renewalKeySource "csr", not "${b.renewalKeySource}"` });
+    }),
+);
 /**
  * RFC 5280 §5.3.2: a CRL carries the invalidity date as GeneralizedTime with seconds; Stamp
  * writes 1950 to 9999 (the range §4.1.2.5 gives X.509 times), so any other instant is refused

@@ -19,7 +19,7 @@ export const unconfirmedCertificate = z.object({
   projectId: uuid,
   serial: z.string(),
   commonName: z.string(),
-  keySource: z.enum(["server", "csr"]).describe("server: Stamp made the key, and the answer carried it"),
+  keySource: z.enum(["server", "csr", "imported"]).describe("server: Stamp made the key, and the answer carried it"),
   status: z.enum(["active", "revoked"]),
   createdAt: z.string(),
 });

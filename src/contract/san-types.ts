@@ -2,10 +2,10 @@ import { z } from "zod";
 import { SAN_TYPES } from "../policy/san-syntax.js";
 
 /**
- * SAN type spellings besides Stamp's (Infisical's): `DNS` as its docs samples write it, and the
- * legacy `dns`, `ip`, `url`. Each is parsed into the one internal name; answers carry that name.
+ * SAN type spellings besides Stamp's (Infisical's): `DNS`, `IP`, `URI`, `EMAIL` as its docs samples
+ * write them, and the legacy `dns`, `ip`, `url`. Each is parsed into the one internal name; answers carry that name.
  */
-export const SAN_TYPE_ALIASES = { DNS: "dns_name", dns: "dns_name", ip: "ip_address", url: "uri" } as const;
+export const SAN_TYPE_ALIASES = { DNS: "dns_name", dns: "dns_name", ip: "ip_address", IP: "ip_address", url: "uri", URI: "uri", EMAIL: "email" } as const;
 
 /** A SAN type as a request may write it: Stamp's name or an alias, read as Stamp's name. */
 export const sanTypeInput = z

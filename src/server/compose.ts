@@ -40,6 +40,8 @@ import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
 import { createProfileCertificates } from "./ra/certs/profile-certificates.js";
 import { createCertificates } from "./ra/certs/certificates.js";
+import { createCertificateInventory } from "./ra/certs/inventory.js";
+import { createCertificateRequests } from "./ra/certs/certificate-requests.js";
 import { createAutoRenewal } from "./ra/certs/auto-renew.js";
 import { createAlerts } from "./ra/alerts/service.js";
 import { createIdempotency } from "./ra/idempotency.js";
@@ -195,6 +197,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       profileCertificates: createProfileCertificates({ store, rt, bundle: (ctx, id) => certificates.bundle(ctx, id) }),
       certificates,
+      certificateInventory: createCertificateInventory(certDeps),
+      certificateRequests: createCertificateRequests(certDeps),
       idempotency,
       reconciliation,
       crls: createCrls({ store, rt, crl, revocationUrl }),

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { errors } from "../../errors.js";
 import type { KeyAlgorithm } from "../../pki/algorithms.js";
 import { parseCertificate } from "../../pki/certificate-parse.js";
@@ -147,6 +148,20 @@ export function createLeafIssuer(deps: { store: Store; keys: Keys; software: Sof
     async buildPkcs12(certificate: Uint8Array, chain: Uint8Array[], keyRef: KeyRef, alg: KeyAlgorithm, password: string) {
       const pkcs8 = await this.exportSubjectKey(keyRef, alg);
       return deps.crypto.buildPkcs12({ certificate, chain, privateKeyPkcs8: pkcs8, password, random: (n) => new Uint8Array(rt.random(n)) });
+    },
+    /** Seals the private key of an imported certificate, once it is known to be that certificate's key (`spki`). */
+    async importSubjectKey(pem: string, spki: Uint8Array, alg: KeyAlgorithm, certificateId: string) {
+      let key: KeyObject;
+      try {
+        key = createPrivateKey(pem);
+      } catch {
+        throw errors.validation("The private key could not be read.", [{ field: "privateKeyPem", code: "unparseable", message: "Must be a PEM private key (PKCS#8, PKCS#1 or SEC 1), unencrypted." }]);
+      }
+      const pub = createPublicKey(key).export({ type: "spki", format: "der" });
+      if (!Buffer.from(pub).equals(Buffer.from(spki))) {
+        throw errors.validation("The private key does not belong to the certificate.", [{ field: "privateKeyPem", code: "key_mismatch", message: "This key's public key is not the certificate's: send the key the certificate was issued for." }]);
+      }
+      return (await deps.software.importPrivateKey(new Uint8Array(key.export({ type: "pkcs8", format: "der" })), alg, `leaf:${certificateId}`)).ref;
     },
     /** The PKCS#8 PEM of a server-held subject key (for bundle, private-key and PKCS#12 exports). */
     async exportSubjectKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array> {

@@ -9,6 +9,7 @@ import { caRoutes } from "./ca.routes.js";
 import { policyRoutes } from "./policies.routes.js";
 import { profileRoutes } from "./profiles.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
+import { certificateRequestRoutes } from "./certificate-requests.routes.js";
 import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
@@ -62,6 +63,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(policyRoutes(services));
   await app.register(profileRoutes(services));
   await app.register(certificateRoutes(services));
+  await app.register(certificateRequestRoutes(services));
   await app.register(crlRoutes(services));
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));

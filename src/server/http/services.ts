@@ -9,6 +9,8 @@ import type { createTemplates } from "../ra/certs/templates.js";
 import type { createProfiles } from "../ra/certs/profiles.js";
 import type { createProfileCertificates } from "../ra/certs/profile-certificates.js";
 import type { createCertificates } from "../ra/certs/certificates.js";
+import type { createCertificateInventory } from "../ra/certs/inventory.js";
+import type { createCertificateRequests } from "../ra/certs/certificate-requests.js";
 import type { createCrls } from "../ra/revocation/crls.js";
 import type { createOcsp } from "../ra/revocation/ocsp.js";
 import type { createAcme } from "../ra/acme/service.js";
@@ -33,6 +35,8 @@ export interface Services {
   profiles: ReturnType<typeof createProfiles>;
   profileCertificates: ReturnType<typeof createProfileCertificates>;
   certificates: ReturnType<typeof createCertificates>;
+  certificateInventory: ReturnType<typeof createCertificateInventory>;
+  certificateRequests: ReturnType<typeof createCertificateRequests>;
   idempotency: ReturnType<typeof createIdempotency>;
   reconciliation: ReturnType<typeof createReconciliation>;
   crls: ReturnType<typeof createCrls>;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { AcmeConfig, CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
 
@@ -23,10 +24,12 @@ export interface NewCertificate {
   extendedKeyUsages: string[];
   certificate: Uint8Array;
   chainPem: string;
-  keySource: "server" | "csr";
+  keySource: "server" | "csr" | "imported";
   keyRef: unknown | null;
   request: Record<string, unknown>;
   renewedFromId: string | null;
+  /** Infisical's certificate metadata (key/value pairs). */
+  metadata?: { key: string; value: string }[];
   /** "pending" when an HTTP answer will carry it (cleared once written; crash reconciliation). */
   delivery?: "pending";
 }
@@ -56,6 +59,9 @@ export function certificateColumns(c: NewCertificate) {
     key_ref: c.keyRef,
     request: c.request,
     renewed_from_id: c.renewedFromId,
+    metadata: c.metadata ?? [],
+    // Thumbprint lookups (revoke by SHA-1); SHA-256 has an expression index (0022).
+    fingerprint_sha1: new Uint8Array(createHash("sha1").update(c.certificate).digest()),
   };
 }
 
@@ -63,7 +69,7 @@ export function certificateColumns(c: NewCertificate) {
 function certificateValues(c: NewCertificate) {
   const r = certificateColumns(c);
   const json = (v: unknown) => JSON.stringify(v);
-  return { ...r, alt_names: json(r.alt_names), key_usages: json(r.key_usages), extended_key_usages: json(r.extended_key_usages), key_ref: r.key_ref === null ? null : json(r.key_ref), request: json(r.request) };
+  return { ...r, alt_names: json(r.alt_names), key_usages: json(r.key_usages), extended_key_usages: json(r.extended_key_usages), key_ref: r.key_ref === null ? null : json(r.key_ref), request: json(r.request), metadata: json(r.metadata) };
 }
 
 /** Filters of the certificate list; `cursor` is the last row's (created_at in microseconds since the epoch, id). */
@@ -74,6 +80,8 @@ export interface CertificateQuery {
   caId?: string;
   search?: string;
   expiresBefore?: Date;
+  /** Metadata pairs every row must carry (a pair without value: the key alone). */
+  metadata?: { key: string; value?: string }[];
   now: Date;
   limit: number;
   cursor?: { createdAtMicros: string; id: string };
@@ -156,7 +164,9 @@ export function certRepo(db: Kysely<Database>) {
       .selectFrom("certificates")
       .selectAll()
       .select(sql<string>`(extract(epoch from created_at) * 1000000)::bigint::text`.as("page_key"))
-      .where("project_id", "=", q.projectId);
+      .where("project_id", "=", q.projectId)
+      .where("deleted_at", "is", null);
+    for (const m of q.metadata ?? []) s = s.where(sql<boolean>`metadata @> ${JSON.stringify([m])}::jsonb`);
     if (q.profileId) s = s.where("profile_id", "=", q.profileId);
     if (q.caId) s = s.where("ca_id", "=", q.caId);
     if (q.search) {
@@ -266,7 +276,7 @@ export function certRepo(db: Kysely<Database>) {
     async dueForRenewal(now: Date, limit: number) {
       const r = await sql<{ id: string }>`
         select c.id from certificates c join certificate_profiles p on p.id = c.profile_id
-        where c.status = 'active' and c.renewed_by_id is null and c.key_source = 'server' and c.not_after > ${now}
+        where c.status = 'active' and c.renewed_by_id is null and c.key_source = 'server' and c.not_after > ${now} and c.deleted_at is null
           and coalesce(c.auto_renew, (p.api_config->>'autoRenew')::boolean, false)
           and c.not_after - make_interval(days => coalesce(c.renew_before_days, (p.api_config->>'renewBeforeDays')::int, 0)) <= ${now}
           and (c.renewal_failed_at is null or c.renewal_failed_at < ${now}::timestamptz - interval '1 hour')

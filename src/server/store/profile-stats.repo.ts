@@ -17,7 +17,7 @@ export type ProfileCertStatus = "active" | "expired" | "revoked" | "renewed";
 /** Certificates by profile: offset pages, counts (served by certificates_profile_page, migration 0021). */
 export function profileStatsRepo(db: Kysely<Database>) {
   function filtered(profileId: string, q: { status?: ProfileCertStatus; search?: string; now: Date }) {
-    let s = db.selectFrom("certificates").where("profile_id", "=", profileId);
+    let s = db.selectFrom("certificates").where("profile_id", "=", profileId).where("deleted_at", "is", null);
     if (q.search) {
       const text = `%${q.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
       const serial = serialSearchPrefix(q.search);
@@ -54,12 +54,12 @@ export function profileStatsRepo(db: Kysely<Database>) {
           count(*) filter (where status = 'active' and not_after <= ${now}) as expired,
           count(*) filter (where status = 'active' and renewed_by_id is null and not_after > ${now} and not_after <= ${soon}) as expiring,
           count(*) filter (where status = 'revoked') as revoked
-        from certificates where profile_id in (${sql.join(profileIds)}) group by profile_id`.execute(db);
+        from certificates where profile_id in (${sql.join(profileIds)}) and deleted_at is null group by profile_id`.execute(db);
       for (const x of r.rows) out.set(x.profile_id, { total: Number(x.total), active: Number(x.active), expired: Number(x.expired), expiring: Number(x.expiring), revoked: Number(x.revoked) });
       return out;
     },
     /** The newest certificate of a profile that is active now (not revoked, renewed or expired). */
     latestActive: (profileId: string, now: Date) =>
-      db.selectFrom("certificates").select("id").where("profile_id", "=", profileId).where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", now).where("not_before", "<=", now).orderBy("created_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst(),
+      db.selectFrom("certificates").select("id").where("profile_id", "=", profileId).where("deleted_at", "is", null).where("status", "=", "active").where("renewed_by_id", "is", null).where("not_after", ">", now).where("not_before", "<=", now).orderBy("created_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst(),
   };
 }

@@ -189,9 +189,15 @@ export interface CertificatesTable {
   extended_key_usages: Json<string[]>;
   certificate: Bytes;
   chain_pem: string;
-  key_source: "server" | "csr";
+  key_source: "server" | "csr" | "imported";
   key_ref: Json<unknown> | null;
   request: Json<Record<string, unknown>>;
+  /** Key/value pairs the caller attached (Infisical's certificate metadata, 0022). */
+  metadata: ColumnType<{ key: string; value: string }[], string | undefined, string>;
+  /** SHA-1 of the DER (thumbprint lookups; null for certificates issued before 0022). */
+  fingerprint_sha1: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  /** Taken out of the inventory (DELETE); CRLs and OCSP still answer for it. */
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   renewed_from_id: string | null;
   renewed_by_id: string | null;
   revoked_at: Date | null;
@@ -377,4 +383,21 @@ export interface Database {
   acme_challenges: AcmeChallengesTable;
   alert_rules: AlertRulesTable;
   alert_deliveries: AlertDeliveriesTable;
+  certificate_requests: CertificateRequestsTable;
+}
+
+/** A certificate request that did not end in a certificate at once (0022); synchronous issuances are their certificate rows. */
+export interface CertificateRequestsTable {
+  id: string;
+  project_id: string;
+  profile_id: string | null;
+  status: "pending_approval" | "pending" | "pending_validation" | "issued" | "failed" | "rejected" | "cancelled";
+  certificate_id: string | null;
+  common_name: string;
+  request: Json<Record<string, unknown>>;
+  metadata: ColumnType<{ key: string; value: string }[], string | undefined, string>;
+  error_message: string | null;
+  pending_message: string | null;
+  created_at: Created;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }

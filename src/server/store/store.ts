@@ -11,6 +11,8 @@ import { idempotencyRepo } from "./idempotency.repo.js";
 import { reconcileRepo } from "./reconcile.repo.js";
 import { issuanceRepo } from "./issuance.repo.js";
 import { profileStatsRepo } from "./profile-stats.repo.js";
+import { certRequestsRepo } from "./cert-requests.repo.js";
+import { certInventoryRepo } from "./cert-inventory.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -25,6 +27,8 @@ export interface Repos {
   reconcile: ReturnType<typeof reconcileRepo>;
   issuance: ReturnType<typeof issuanceRepo>;
   profileStats: ReturnType<typeof profileStatsRepo>;
+  certRequests: ReturnType<typeof certRequestsRepo>;
+  certInventory: ReturnType<typeof certInventoryRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -43,7 +47,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db), profileStats: profileStatsRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db), profileStats: profileStatsRepo(db), certRequests: certRequestsRepo(db), certInventory: certInventoryRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

@@ -1,6 +1,6 @@
 import { isStampError } from "../../../errors.js";
 import { audit } from "../audit.js";
-import { renewCertificate } from "./certificates.js";
+import { renewCertificate } from "./renew.js";
 import type { CertDeps } from "./issue.js";
 
 /** How long a server holds a renewal before another may take it over (a crashed server's claim). */

@@ -1,65 +1,28 @@
 import { errors, isStampError } from "../../../errors.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
-import { parseCertificate } from "../../../pki/certificate-parse.js";
 import { pemBlocks, toPem } from "../../../pki/pem.js";
-import type { IssuanceAttributes } from "../../../policy/issuance.js";
-import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
+import type { CertificateRow } from "../../store/cert.repo.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import { requirePrivateKeyAccess, requireProfileAccess } from "./access.js";
 import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
+import { renewCertificate, type RenewInput } from "./renew.js";
 import { liftHold, revokeCertificate } from "./revoke.js";
-import { certificatePem, certificateStatus, certificateView } from "./view.js";
+import { certificatePem, certificateView } from "./view.js";
 import { isEmptyPatch } from "../merge-patch.js";
 import { createDeliveryConfirmations } from "./delivery.js";
-
-
-/**
- * Renews `c`: a new certificate with the same request, linked to the old one; a new key by
- * default, the same key on request, or a new CSR. Callers have authorized the renewal.
- */
-export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: { renewalKeySource: "new" | "reuse"; csr?: string }, via?: { method: "api"; actor: { type: string; id: string } }, awaitDelivery = false) {
-  if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
-  if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
-  if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
-  const req = c.request as { attributes: IssuanceAttributes; removeRootsFromChain?: boolean };
-  // The new certificate keeps the request's names and lifetime, not its fixed dates.
-  const { notBefore: _nb, notAfter: _na, ...attributes } = req.attributes;
-  const lifetime = new Date(c.not_after).getTime() - new Date(c.not_before).getTime();
-  const withTtl = attributes.ttl ? attributes : { ...attributes, ttl: `${Math.max(1, Math.round(lifetime / 1000))}s` };
-  const input: IssueInput = { profileId: profile.id, attributes: withTtl, removeRootsFromChain: req.removeRootsFromChain ?? false };
-  if (c.key_source === "csr") {
-    if (!body.csr) throw errors.validation("This certificate was issued from a CSR; renew it with a new CSR.", [{ field: "csr", code: "required", message: "Send the CSR for the renewed certificate (the same key or a new one)." }]);
-    return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via, awaitDelivery });
-  }
-  if (body.csr) return issueCertificate(deps, ctx, { ...input, csr: body.csr }, { renewedFrom: c, via, awaitDelivery });
-  const reuseKey = body.renewalKeySource === "reuse" ? { ref: c.key_ref, spki: parseCertificate(c.certificate).spki, keyAlgorithm: c.key_algorithm as KeyAlgorithm } : undefined;
-  return issueCertificate(deps, ctx, input, { renewedFrom: c, reuseKey, via, awaitDelivery });
-}
+import { createCertificateLookup } from "./lookup.js";
 
 /** Certificates: issue, preview, read, list, renew, revoke, export. */
 export function createCertificates(deps: CertDeps) {
   const { store, rt } = deps;
   const what = (id: string) => ({ type: "Certificate", id });
   const deliveries = createDeliveryConfirmations(store);
+  const { load, loadForChange, view, bySerial } = createCertificateLookup(deps);
 
-  async function load(ctx: RequestContext, id: string): Promise<CertificateRow> {
-    const c = await store.cert.certificateById(id);
-    if (!c) throw errors.notFound("Certificate", id);
-    await requireRole(store, ctx, c.project_id, "viewer", what(id));
-    return c;
-  }
-  /** Loads a certificate the caller may act on (member on its profile). */
-  async function loadForChange(ctx: RequestContext, id: string) {
-    const c = await load(ctx, id);
-    const profile = c.profile_id ? await store.cert.profileById(c.profile_id) : undefined;
-    if (profile) await requireProfileAccess(store, ctx, profile, what(id));
-    else await requireRole(store, ctx, c.project_id, "admin", what(id));
-    return { c, profile };
-  }
   async function keyPem(ctx: RequestContext, c: CertificateRow, action: string) {
-    if (!c.key_ref) throw errors.conflict("Stamp does not hold this certificate's private key: it was issued from a CSR.");
+    if (!c.key_ref) throw errors.conflict(c.key_source === "imported" ? "This certificate was imported without its private key." : "Stamp does not hold this certificate's private key: it was issued from a CSR.");
     await requirePrivateKeyAccess(store, ctx, c.project_id, what(c.id));
     await audit(store, rt, ctx, { projectId: c.project_id, action, objectType: "certificate", objectId: c.id, outcome: "success" });
     return toPem(await deps.leaf.exportSubjectKey(c.key_ref, c.key_algorithm as KeyAlgorithm), "PRIVATE KEY");
@@ -74,17 +37,19 @@ export function createCertificates(deps: CertDeps) {
     flushDeliveries: deliveries.flush,
     /** Runs the whole decision and returns the unsigned certificate, or the violations. */
     preview: (ctx: RequestContext, input: IssueInput) => issueCertificate(deps, ctx, input, { preview: true }),
+    /** The certificate id a G1 serial number names (the newest with that serial the caller may see). */
+    idOfSerial: async (ctx: RequestContext, serial: string, opts: { deleted?: boolean } = {}) => (await bySerial(ctx, serial, opts)).id,
     /** One certificate (no key material). */
     async get(ctx: RequestContext, id: string) {
-      return certificateView(await load(ctx, id), rt.clock());
+      return view(await load(ctx, id));
     },
-    /** The certificate as PEM or DER. */
+    /** The certificate with its chain (Infisical's JSON), and its DER and PEM. */
     async raw(ctx: RequestContext, id: string) {
       const c = await load(ctx, id);
-      return { der: c.certificate, pem: certificatePem(c) };
+      return { der: c.certificate, pem: certificatePem(c), certificateChain: c.chain_pem, serialNumber: c.serial };
     },
     /** A page of a project's certificates, newest first. */
-    async list(ctx: RequestContext, q: { projectId: string; status?: "active" | "expired" | "revoked" | "renewed"; profileId?: string; caId?: string; search?: string; expiresBefore?: string; limit: number; cursor?: string }) {
+    async list(ctx: RequestContext, q: { projectId: string; status?: "active" | "expired" | "revoked" | "renewed"; profileId?: string; caId?: string; search?: string; expiresBefore?: string; metadata?: string | string[]; limit: number; cursor?: string }) {
       await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
       // The cursor is the last row's created_at in microseconds (a Date would lose them) and its id.
       let cursor: { createdAtMicros: string; id: string } | undefined;
@@ -93,16 +58,20 @@ export function createCertificates(deps: CertDeps) {
         if (!m) throw errors.badRequest("The cursor is not one this server returned.", [{ field: "query.cursor", code: "invalid", message: "Use the nextCursor of a previous page.", value: q.cursor }]);
         cursor = { createdAtMicros: m[1], id: m[2] };
       }
+      const metadata = (q.metadata === undefined ? [] : Array.isArray(q.metadata) ? q.metadata : [q.metadata]).map((m) => {
+        const i = m.indexOf("=");
+        return i < 0 ? { key: m } : { key: m.slice(0, i), value: m.slice(i + 1) };
+      });
       const now = rt.clock();
-      const rows = await store.cert.list({ ...q, expiresBefore: q.expiresBefore ? new Date(q.expiresBefore) : undefined, now, cursor, limit: q.limit });
+      const rows = await store.cert.list({ ...q, metadata, expiresBefore: q.expiresBefore ? new Date(q.expiresBefore) : undefined, now, cursor, limit: q.limit });
       const last = rows[rows.length - 1];
       return {
-        certificates: rows.map((r) => certificateView(r, now)),
+        certificates: await Promise.all(rows.map((r) => view(r, now))),
         nextCursor: rows.length === q.limit && last ? `${last.page_key}_${last.id}` : null,
       };
     },
     /** Renews: a new certificate with the same request; a new key by default, the same key on request, or a new CSR. */
-    async renew(ctx: RequestContext, id: string, body: { renewalKeySource: "new" | "reuse"; csr?: string }) {
+    async renew(ctx: RequestContext, id: string, body: RenewInput) {
       const { c, profile } = await loadForChange(ctx, id);
       return renewCertificate(deps, ctx, c, profile, body, undefined, true);
     },
@@ -114,38 +83,42 @@ export function createCertificates(deps: CertDeps) {
         if (!next) break;
         c = next;
       }
-      return certificateView(c, rt.clock());
+      return view(c);
     },
-    /** Sets a certificate's own server-driven renewal (null: follow the profile's apiConfig). */
-    async setAutoRenew(ctx: RequestContext, id: string, body: { autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
+    /** PATCH: replaces the metadata, and sets the certificate's own server-driven renewal (null: follow the profile's apiConfig). */
+    async update(ctx: RequestContext, id: string, body: { metadata?: { key: string; value: string }[]; autoRenew?: boolean | null; renewBeforeDays?: number | null }) {
       const { c } = await loadForChange(ctx, id);
       // An empty PATCH changes nothing (and must not become an UPDATE with an empty SET).
-      if (isEmptyPatch(body)) return certificateView(c, rt.clock());
-      if (body.autoRenew && c.key_source !== "server") throw errors.conflict("Stamp can renew only certificates whose key it holds; this one was issued from a CSR (use the agent, or ACME).");
+      if (isEmptyPatch(body)) return view(c);
+      const { metadata, ...renewal } = body;
+      if (renewal.autoRenew && c.key_source !== "server") throw errors.conflict("Stamp can renew only certificates whose key it made; this one was issued from a CSR or imported (use the agent, or ACME).");
       const lifetimeDays = (new Date(c.not_after).getTime() - new Date(c.not_before).getTime()) / 86_400_000;
-      if (body.renewBeforeDays && body.renewBeforeDays >= lifetimeDays) {
-        throw errors.validation("The renewal window must be shorter than the certificate's lifetime.", [{ field: "renewBeforeDays", code: "window_too_long", message: `Must be below ${Math.floor(lifetimeDays)} days, the certificate's lifetime.`, value: body.renewBeforeDays }]);
+      if (renewal.renewBeforeDays && renewal.renewBeforeDays >= lifetimeDays) {
+        throw errors.validation("The renewal window must be shorter than the certificate's lifetime.", [{ field: "renewBeforeDays", code: "window_too_long", message: `Must be below ${Math.floor(lifetimeDays)} days, the certificate's lifetime.`, value: renewal.renewBeforeDays }]);
       }
       await store.transaction(async (tx) => {
-        await tx.cert.setAutoRenew(id, body);
-        await audit(tx, rt, ctx, { projectId: c.project_id, action: "certificate.auto-renew", objectType: "certificate", objectId: id, outcome: "success", detail: body });
+        if (metadata) await tx.certInventory.setMetadata(id, metadata);
+        await tx.cert.setAutoRenew(id, renewal);
+        await audit(tx, rt, ctx, { projectId: c.project_id, action: metadata ? "certificate.update" : "certificate.auto-renew", objectType: "certificate", objectId: id, outcome: "success", detail: { ...renewal, ...(metadata ? { metadataKeys: metadata.map((m) => m.key).slice(0, 50) } : {}) } });
       });
-      return certificateView((await store.cert.certificateById(id))!, rt.clock());
+      return view((await store.cert.certificateById(id))!);
     },
-    /** Revokes with an RFC 5280 reason; CERTIFICATE_HOLD can be lifted later. */
+    /** Revokes with an RFC 5280 reason; CERTIFICATE_HOLD can be lifted later. `id` may be a thumbprint; a deleted certificate can still be revoked. */
     async revoke(ctx: RequestContext, id: string, body: { revocationReason: string; invalidityDate?: string }) {
-      const { c } = await loadForChange(ctx, id);
-      return certificateView(await revokeCertificate(deps, ctx, c, { reason: body.revocationReason, invalidityDate: body.invalidityDate }), rt.clock());
+      const { c } = await loadForChange(ctx, id, { deleted: true });
+      if (c.key_source === "imported") throw errors.conflict("Stamp did not issue this imported certificate, so it cannot revoke it; ask its issuer.");
+      const r = await revokeCertificate(deps, ctx, c, { reason: body.revocationReason, invalidityDate: body.invalidityDate });
+      return { message: "Successfully revoked certificate", serialNumber: r.serial, revokedAt: new Date(r.revoked_at!).toISOString(), certificate: await view(r) };
     },
     /** Lifts a certificateHold: the certificate is valid again. */
     async liftHold(ctx: RequestContext, id: string) {
       const { c } = await loadForChange(ctx, id);
-      return certificateView(await liftHold(deps, ctx, c), rt.clock());
+      return view(await liftHold(deps, ctx, c));
     },
-    /** Certificate, chain and — when the caller may read it — the private key. */
+    /** Certificate, chain and — when the caller may read it — the private key (else null). */
     async bundle(ctx: RequestContext, id: string) {
       const c = await load(ctx, id);
-      let privateKey: string | undefined;
+      let privateKey: string | null = null;
       if (c.key_ref) {
         try {
           privateKey = await keyPem(ctx, c, "certificate.bundle-with-key");
@@ -157,10 +130,10 @@ export function createCertificates(deps: CertDeps) {
       return {
         certificate: certificatePem(c),
         certificateChain: c.chain_pem,
-        issuingCaCertificate: blocks.length ? toPem(blocks[0].der, "CERTIFICATE") : certificatePem(c),
         privateKey,
         serialNumber: c.serial,
-        status: certificateStatus(c, rt.clock()),
+        issuingCaCertificate: blocks.length ? toPem(blocks[0].der, "CERTIFICATE") : certificatePem(c),
+        status: (await view(c)).lifecycleStatus,
       };
     },
     /** The private key (its own permission; audited). */

@@ -46,6 +46,8 @@ export interface IssueInput {
   csr?: string;
   attributes: IssuanceAttributes;
   removeRootsFromChain: boolean;
+  /** Key/value pairs kept with the certificate (Infisical's metadata). */
+  metadata?: { key: string; value: string }[];
 }
 
 const FAR_PAST = new Date(Date.UTC(1950, 0, 1));
@@ -86,6 +88,13 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   const violations: Violation[] = [];
   const auditFailure = async (v: Violation[]) =>
     audit(store, rt, ctx, { projectId: profile.project_id, action: opts.preview ? "certificate.preview" : "certificate.issue", objectType: "certificate-profile", objectId: profile.id, outcome: "failure", detail: { violations: v.map((x) => `${x.field}:${x.code}`).slice(0, 50) } });
+  /** A refused request: audited, and (not for a preview) kept as a `failed` certificate request; its message names the request. */
+  const refuse = async (message: string, v: Violation[]) => {
+    await auditFailure(v);
+    if (opts.preview) return errors.validation(message, v);
+    const requestId = await recordFailedRequest(deps, profile, input, v);
+    return errors.validation(`${message} Certificate request ${requestId} records the refusal.`, v);
+  };
 
   let csr: ParsedCsr | undefined;
   if (input.csr !== undefined) {
@@ -93,9 +102,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       csr = await parseCsrAsync(input.csr);
     } catch (e) {
       if (!isStampError(e)) throw e;
-      const v = [{ field: "csr", code: "unparseable", message: e.message, value: input.csr.slice(0, 100) }];
-      await auditFailure(v);
-      throw errors.validation("The CSR could not be read; see violations.", v);
+      throw await refuse("The CSR could not be read; see violations.", [{ field: "csr", code: "unparseable", message: e.message, value: input.csr.slice(0, 100) }]);
     }
     violations.push(...checkPublicKey(csr.spki, { field: "csr" }));
     if (await store.ca.isCaKey(csr.spki)) violations.push({ field: "csr", code: "key_is_ca_key", message: "The CSR's key is a CA's own key; use a key of its own for each certificate." });
@@ -148,10 +155,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
     const v = autoRenew && window ? renewalWindowViolation(lifetime, window, "attributes.ttl", "The certificate would live") : null;
     if (v) violations.push(v);
   }
-  if (violations.length || !("request" in decided)) {
-    await auditFailure(violations);
-    throw errors.validation("The certificate request breaks the rules; see violations.", violations);
-  }
+  if (violations.length || !("request" in decided)) throw await refuse("The certificate request breaks the rules; see violations.", violations);
   const req = decided.request;
   const certificateId = rt.uuid();
 
@@ -170,7 +174,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   try {
     prepared = await leaf.prepare(signer, spec, spki, opts.preview ? null : certificateId);
   } catch (e) {
-    if (isStampError(e, "validation")) await auditFailure(e.violations);
+    if (isStampError(e, "validation")) throw await refuse(e.message, e.violations);
     throw e;
   }
   const keyUsages = req.keyUsage.map((k) => kuFromRfc(k) ?? k);
@@ -210,6 +214,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       keyRef,
       request: { attributes: attributesUsed, csr: csr ? toPem(csr.der, "CERTIFICATE REQUEST") : null, removeRootsFromChain: input.removeRootsFromChain },
       renewedFromId: opts.renewedFrom?.id ?? null,
+      metadata: input.metadata ?? [],
       // Crash reconciliation: an answer that is never written leaves this `pending` (docs/operations.md).
       delivery: opts.awaitDelivery ? "pending" : undefined,
     },
@@ -234,5 +239,16 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       serialNumber: prepared.serial,
       certificateId,
     },
+    // A synchronous request is its certificate: same id, nothing more written (certificate-requests.ts).
+    certificateRequestId: certificateId,
+    status: "issued",
   } as const;
+}
+
+/** Keeps a refused request as a `failed` certificate request (the failure path only); returns its id. */
+async function recordFailedRequest(deps: CertDeps, profile: ProfileRow, input: IssueInput, v: Violation[]): Promise<string> {
+  const id = deps.rt.uuid();
+  const errorMessage = v.map((x) => `${x.field}: ${x.message}`).join("; ").slice(0, 2000) || "refused";
+  await deps.store.certRequests.insert({ id, projectId: profile.project_id, profileId: profile.id, status: "failed", commonName: input.attributes.commonName ?? "", request: { attributes: input.attributes, csr: input.csr ?? null, removeRootsFromChain: input.removeRootsFromChain }, metadata: input.metadata ?? [], errorMessage, at: deps.rt.clock() });
+  return id;
 }

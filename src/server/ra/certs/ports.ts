@@ -28,5 +28,7 @@ export interface LeafPort {
   generateSubjectKey(alg: KeyAlgorithm, certificateId: string): Promise<{ ref: unknown; spki: Uint8Array; privateKeyPem: string }>;
   previewSpki(alg: KeyAlgorithm): Promise<Uint8Array>;
   exportSubjectKey(ref: any, alg: KeyAlgorithm): Promise<Uint8Array>;
+  /** Checks `pem` is the private key of `spki` and seals it (imported certificates). */
+  importSubjectKey(pem: string, spki: Uint8Array, alg: KeyAlgorithm, certificateId: string): Promise<unknown>;
   buildPkcs12(certificate: Uint8Array, chain: Uint8Array[], keyRef: any, alg: KeyAlgorithm, password: string): Promise<Uint8Array>;
 }

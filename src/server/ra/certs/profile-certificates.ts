@@ -7,7 +7,7 @@ import { EXPIRING_DAYS } from "./profiles.js";
 import { metricsView } from "./profile-view.js";
 
 /** A certificate's bundle as the certificates use case serves it (the key only when the caller may read it). */
-type Bundle = (ctx: RequestContext, certificateId: string) => Promise<{ certificate: string; certificateChain: string; privateKey?: string; serialNumber: string }>;
+type Bundle = (ctx: RequestContext, certificateId: string) => Promise<{ certificate: string; certificateChain: string; privateKey?: string | null; serialNumber: string }>;
 
 /** A profile's certificates (Infisical's per-profile list, metrics and latest active bundle). */
 export function createProfileCertificates(deps: { store: Store; rt: Runtime; bundle: Bundle }) {

@@ -4,7 +4,7 @@ import type { Migration } from "./migration.js";
 /** The certificates columns the group commit writes, in this order (issuance.repo.ts checks `certificateColumns` against it). */
 export const COMMIT_LEAVES_COLUMNS = [
   "id", "project_id", "profile_id", "ca_id", "ca_certificate_id", "ca_key_id", "serial", "status", "common_name", "alt_names", "search_text",
-  "not_before", "not_after", "key_algorithm", "key_usages", "extended_key_usages", "certificate", "chain_pem", "key_source", "key_ref", "request", "renewed_from_id",
+  "not_before", "not_after", "key_algorithm", "key_usages", "extended_key_usages", "certificate", "chain_pem", "key_source", "key_ref", "request", "renewed_from_id", "metadata", "fingerprint_sha1",
 ] as const;
 
 /**

@@ -1,0 +1,89 @@
+import { errors } from "../../../errors.js";
+import { toPem } from "../../../pki/pem.js";
+import type { RequestRecord } from "../../store/cert-requests.repo.js";
+import { requireRole } from "../authz.js";
+import type { RequestContext } from "../context.js";
+import type { CertDeps } from "./issue.js";
+
+/** POST /certificate-requests/search, as the contract parsed it. */
+export interface RequestSearchInput {
+  projectId?: string;
+  offset: number;
+  limit: number;
+  search?: string;
+  status?: string;
+  fromDate?: string;
+  toDate?: string;
+  profileIds?: string[];
+  sortOrder: "asc" | "desc";
+  metadata?: { key: string; value?: string }[];
+}
+
+/**
+ * Certificate requests (Infisical's `certificate-requests`). Every issuance is one: a synchronous
+ * one IS its certificate (same id, no row of its own, so the issue path writes nothing more), a
+ * refused one has a `failed` row, and a request waiting on an external CA (a later issue) a
+ * `pending` row that gets its certificate_id when it is issued.
+ */
+export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) {
+  const { store } = deps;
+
+  async function shape(r: RequestRecord) {
+    const cert = r.certificate_id ? await store.cert.certificateById(r.certificate_id) : undefined;
+    const attrs = ((r.request as { attributes?: Record<string, unknown> }).attributes ?? {}) as Record<string, string | undefined>;
+    return {
+      id: r.id,
+      status: r.status as "issued",
+      certificate: cert ? toPem(cert.certificate, "CERTIFICATE") : null,
+      certificateId: cert?.id ?? null,
+      privateKey: null,
+      serialNumber: cert?.serial ?? null,
+      errorMessage: r.error_message,
+      pendingMessage: r.pending_message,
+      commonName: r.common_name,
+      organization: attrs.organization ?? null,
+      organizationalUnit: attrs.organizationalUnit ?? null,
+      country: attrs.country ?? null,
+      state: attrs.state ?? null,
+      locality: attrs.locality ?? null,
+      domainComponents: [],
+      basicConstraints: cert ? { isCA: false, pathLength: null } : null,
+      metadata: r.metadata ?? [],
+      customExtensions: [],
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+      projectId: r.project_id,
+      profileId: r.profile_id,
+    };
+  }
+
+  /** The project a search covers: given, else the profiles', else the caller's only one. */
+  async function projectOf(ctx: RequestContext, q: RequestSearchInput): Promise<string> {
+    if (q.projectId) return q.projectId;
+    if (q.profileIds?.length) {
+      const p = await store.cert.profileById(q.profileIds[0]);
+      if (p) return p.project_id;
+    }
+    const p = ctx.principal;
+    const mine = p ? await store.identity.projectsOf(p.type, p.id) : [];
+    if (mine.length === 1) return mine[0].id;
+    throw errors.validation("Say which project to search.", [{ field: "projectId", code: "required", message: "You are a member of several projects: send projectId (or profileIds)." }]);
+  }
+
+  return {
+    /** One request by id (a certificate's own id for a synchronous issuance). */
+    async get(ctx: RequestContext, id: string) {
+      const r = await store.certRequests.byId(id);
+      if (!r) throw errors.notFound("Certificate request", id);
+      await requireRole(store, ctx, r.project_id, "viewer", { type: "Certificate request", id });
+      return shape(r);
+    },
+    /** A page of a project's requests with the total the filters match. */
+    async search(ctx: RequestContext, q: RequestSearchInput) {
+      const projectId = await projectOf(ctx, q);
+      await requireRole(store, ctx, projectId, "viewer", { type: "Project", id: projectId });
+      const { rows, totalCount } = await store.certRequests.search({ ...q, projectId, fromDate: q.fromDate ? new Date(q.fromDate) : undefined, toDate: q.toDate ? new Date(q.toDate) : undefined });
+      return { certificateRequests: await Promise.all(rows.map(shape)), totalCount };
+    },
+  };
+}
