@@ -281,10 +281,10 @@ describe("ok/ §2.3 certificate profiles, §2.5 CRLs, §2.6 ACME directory alias
     const renewed = await s.api("POST", `${CM}/certificates/${second.certificateId}/renew`, { token: t, body: {} });
     expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
     const after = await ok(Page, "GET", `${PROFILES}/${ids.profile}/certificates?status=active`);
-    expect(after.certificates.map((c) => c.id)).toEqual([renewed.body.certificate.certificateId, second.certificateId]);
+    expect(after.certificates.map((c) => c.id)).toEqual([renewed.body.certificateId, second.certificateId]);
     expect(after.metrics).toMatchObject({ totalCertificates: 3, activeCertificates: 2, revokedCertificates: 1 });
     expect((await ok(Page, "GET", `${PROFILES}/${ids.profile}/certificates?status=renewed`)).certificates.map((c) => [c.id, c.status])).toEqual([[second.certificateId, "active"]]);
-    expect((await ok(Bundle, "GET", `${PROFILES}/${ids.profile}/certificates/latest-active-bundle`)).serialNumber).toBe(renewed.body.certificate.serialNumber);
+    expect((await ok(Bundle, "GET", `${PROFILES}/${ids.profile}/certificates/latest-active-bundle`)).serialNumber).toBe(renewed.body.serialNumber);
   });
   it("latest-active-bundle of a profile without certificates: every field null", async () => {
     const empty = await ok(z.object({ certificateProfile: ProfileShape }), "POST", PROFILES, { projectId: p, caId: ids.root, certificatePolicyId: ids.policy, slug: "empty", enrollmentType: "api" });
