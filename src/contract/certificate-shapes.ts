@@ -170,3 +170,16 @@ export const idOrThumbprintParams = z.object({
 });
 /** `:serialNumber` of the G1 routes (hex, colons allowed). */
 export const serialParams = z.object({ serialNumber: z.string().regex(/^(0x)?[0-9a-fA-F:]{1,128}$/, "must be a hexadecimal serial number") });
+
+/** POST /certificate-requests/:id/cancel. */
+export const cancelResponse = z.object({ status: z.enum(CERTIFICATE_REQUEST_STATUSES), cancelled: z.boolean(), errorMessage: z.string().nullable() });
+/** POST /certificate-requests/:id/trigger-validation (no order while every request ends when made). */
+export const triggerValidationResponse = z.object({ status: z.enum(CERTIFICATE_REQUEST_STATUSES), orderStatus: z.string().nullable() });
+/** GET /certificate-requests (deprecated): the search filters as query parameters (profileIds comma-separated). */
+export const searchRequestsQuery = searchRequestsBody
+  .omit({ offset: true, limit: true, profileIds: true, metadata: true })
+  .extend({
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    profileIds: z.string().max(4000).transform((v) => v.split(",").filter(Boolean)).pipe(z.array(uuid).max(100)).optional(),
+  });

@@ -59,6 +59,15 @@ export const issuedCertificate = z.object({
   serialNumber: z.string(),
   certificateId: uuid,
 });
+/**
+ * Infisical's deprecated, hidden G2 variants (`POST /certificates/issue-certificate` and
+ * `/sign-certificate`): the attributes flat beside profileId, read into the one issue body.
+ */
+const flatAttributes = issuanceAttributes.pick({ commonName: true, ttl: true, notBefore: true, notAfter: true, altNames: true, keyUsages: true, extendedKeyUsages: true, signatureAlgorithm: true, keyAlgorithm: true });
+export const deprecatedIssueBody = flatAttributes.extend({ profileId: uuid, removeRootsFromChain: z.boolean().default(false) })
+  .transform(({ profileId, removeRootsFromChain, ...attributes }) => ({ profileId, removeRootsFromChain, attributes }));
+export const deprecatedSignBody = z.strictObject({ profileId: uuid, csr: z.string().min(1).max(64 * 1024), ttl: flatAttributes.shape.ttl, notBefore: flatAttributes.shape.notBefore, notAfter: flatAttributes.shape.notAfter, removeRootsFromChain: z.boolean().default(false) })
+  .transform(({ profileId, csr, removeRootsFromChain, ...attributes }) => ({ profileId, csr, removeRootsFromChain, attributes }));
 /** POST /certificates: Infisical's answer (a synchronous request is `issued` at once; its id is the certificate's). */
 export const issueResponse = z.object({
   certificate: issuedCertificate.nullable(),

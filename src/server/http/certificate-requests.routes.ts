@@ -17,6 +17,10 @@ export function certificateRequestRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["certificate requests"];
     app.get(`${REQUESTS}/:id`, { schema: { tags, summary: "One certificate request (a synchronous issuance's id is its certificate's)", params: idParams, response: { 200: shapes.certificateRequest } } }, (req) => s.certificateRequests.get(req.ctx, req.params.id));
+    app.post(`${REQUESTS}/:id/cancel`, { schema: { tags, summary: "Cancel a request still waiting", params: idParams, response: { 200: shapes.cancelResponse } } }, (req) => s.certificateRequests.cancel(req.ctx, req.params.id));
+    app.post(`${REQUESTS}/:id/trigger-validation`, { schema: { tags, summary: "Re-check a request waiting on validation", params: idParams, response: { 200: shapes.triggerValidationResponse } } }, (req) => s.certificateRequests.triggerValidation(req.ctx, req.params.id));
+    // Deprecated by Infisical in favour of POST /search; the same filters as query parameters.
+    app.get(REQUESTS, { schema: { tags, summary: "Search (deprecated: POST /search)", hide: true, querystring: shapes.searchRequestsQuery } }, (req) => s.certificateRequests.search(req.ctx, req.query));
     app.post(`${REQUESTS}/search`, { schema: { tags, summary: "Search a project's certificate requests", body: shapes.searchRequestsBody, response: { 200: z.object({ certificateRequests: z.array(shapes.certificateRequest), totalCount: z.number().int() }) } } }, (req) => s.certificateRequests.search(req.ctx, req.body));
 
     const g1 = { tags: ["certificates (G1 by serial number)"], params: shapes.serialParams };

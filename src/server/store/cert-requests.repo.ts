@@ -53,6 +53,16 @@ export function certRequestsRepo(db: Kysely<Database>) {
         .values({ id: r.id, project_id: r.projectId, profile_id: r.profileId, status: r.status, certificate_id: null, common_name: r.commonName, request: JSON.stringify(r.request), metadata: JSON.stringify(r.metadata), error_message: r.errorMessage, pending_message: null, created_at: r.at, updated_at: r.at })
         .execute();
     },
+    /** Cancels a request still waiting; the row as it now is, or undefined when it was not waiting (or has no row of its own). */
+    async cancel(id: string, at: Date) {
+      return db
+        .updateTable("certificate_requests")
+        .set({ status: "cancelled", updated_at: at })
+        .where("id", "=", id)
+        .where("status", "in", ["pending", "pending_approval", "pending_validation"])
+        .returning(["id", "status"])
+        .executeTakeFirst();
+    },
     /** A request by id: its own row, else the certificate it became. */
     async byId(id: string): Promise<RequestRecord | undefined> {
       const r = await sql<RequestRecord>`select * from ${ALL} r where r.id = ${id}`.execute(db);

@@ -46,17 +46,17 @@ export interface Store extends Repos {
   ping(): Promise<boolean>;
 }
 
-function repos(db: Kysely<Database>): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db), profileStats: profileStatsRepo(db), certRequests: certRequestsRepo(db), certInventory: certInventoryRepo(db) };
+function repos(db: Kysely<Database>, kind: "pglite" | "postgres"): Repos {
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db, kind), profileStats: profileStatsRepo(db), certRequests: certRequestsRepo(db), certInventory: certInventoryRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */
 export function createStore(db: Kysely<Database>, kind: "pglite" | "postgres" = "postgres"): Store {
   const held = new Set<string>();
   return {
-    ...repos(db),
-    transaction: (fn) => db.transaction().execute((trx) => fn(repos(trx))),
-    snapshot: (fn) => db.transaction().setIsolationLevel("repeatable read").execute((trx) => fn(repos(trx))),
+    ...repos(db, kind),
+    transaction: (fn) => db.transaction().execute((trx) => fn(repos(trx, kind))),
+    snapshot: (fn) => db.transaction().setIsolationLevel("repeatable read").execute((trx) => fn(repos(trx, kind))),
     async withJobLock(name, fn) {
       if (kind === "pglite") {
         if (held.has(name)) return null;

@@ -1,6 +1,6 @@
 import { errors } from "../../../errors.js";
 import { toPem } from "../../../pki/pem.js";
-import type { RequestRecord } from "../../store/cert-requests.repo.js";
+import type { CertificateRequestRow, RequestRecord } from "../../store/cert-requests.repo.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
 import type { CertDeps } from "./issue.js";
@@ -77,6 +77,29 @@ export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) 
       if (!r) throw errors.notFound("Certificate request", id);
       await requireRole(store, ctx, r.project_id, "viewer", { type: "Certificate request", id });
       return shape(r);
+    },
+    /**
+     * POST /:id/cancel: a request still waiting (on an external CA, or for approval) is cancelled;
+     * one that already ended says so in `errorMessage` and keeps its status.
+     */
+    async cancel(ctx: RequestContext, id: string) {
+      const r = await store.certRequests.byId(id);
+      if (!r) throw errors.notFound("Certificate request", id);
+      await requireRole(store, ctx, r.project_id, "member", { type: "Certificate request", id });
+      const done = await store.certRequests.cancel(id, deps.rt.clock());
+      if (done) return { status: "cancelled" as const, cancelled: true, errorMessage: null };
+      return { status: r.status as CertificateRequestRow["status"], cancelled: false, errorMessage: `The request is ${r.status}; only a request still waiting can be cancelled.` };
+    },
+    /**
+     * POST /:id/trigger-validation: re-checks a request waiting on an external CA's validation.
+     * Every request Stamp has today ended when it was made (issued or failed), so there is no
+     * order to drive: the answer is the request's status and no order status.
+     */
+    async triggerValidation(ctx: RequestContext, id: string) {
+      const r = await store.certRequests.byId(id);
+      if (!r) throw errors.notFound("Certificate request", id);
+      await requireRole(store, ctx, r.project_id, "member", { type: "Certificate request", id });
+      return { status: r.status as CertificateRequestRow["status"], orderStatus: null };
     },
     /** A page of a project's requests with the total the filters match. */
     async search(ctx: RequestContext, q: RequestSearchInput) {
