@@ -26,6 +26,8 @@ export interface BenchServer {
   projectId: string;
   /** The composed server (its database's query observers, its caches). */
   server: Composed;
+  /** The PostgreSQL database's URL (null on PGlite), for a bench that opens connections of its own. */
+  databaseUrl: string | null;
   /** One JSON request over the shared keep-alive agent. */
   api<T = any>(method: string, p: string, body?: unknown): Promise<Reply<T>>;
   close(): Promise<void>;
@@ -125,6 +127,7 @@ export async function startBenchServer(kind: StoreKind, maxSockets: number): Pro
       token,
       projectId,
       server: s,
+      databaseUrl: store.databaseUrl,
       api,
       async close() {
         agent.destroy();
