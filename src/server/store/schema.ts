@@ -1,12 +1,11 @@
 import type { ColumnType, Generated } from "kysely";
+import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeConfig, AcmeEabKeysTable, AcmeOrdersTable, AcmeUsedNoncesTable } from "./schema-acme.js";
+import type { Bytes, Created, Json } from "./schema-columns.js";
 
-/** Row types of Stamp's tables, as Kysely sees them. */
+/** Row types of Stamp's tables, as Kysely sees them (the ACME ones in schema-acme.ts). */
 
-type Created = ColumnType<Date, Date | undefined, never>;
-/** bytea: Buffer from pg, Uint8Array from PGlite. */
-export type Bytes = Uint8Array;
-/** jsonb columns: written as JSON text, read back parsed. */
-type Json<T> = ColumnType<T, string, string>;
+export type { Bytes } from "./schema-columns.js";
+export type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeConfig, AcmeEabKeysTable, AcmeOrdersTable, AcmeUsedNoncesTable } from "./schema-acme.js";
 
 export interface ProjectsTable { id: string; name: string; created_at: Created }
 export interface UsersTable { id: string; email: string; password_hash: string; is_server_admin: boolean; created_at: Created; token_generation: ColumnType<number, number | undefined, number> }
@@ -247,69 +246,6 @@ export interface OcspSignersTable {
   created_at: Created;
 }
 
-/** A profile's ACME settings. */
-export interface AcmeConfig {
-  eabRequired: boolean;
-  challengeTypes: ("http-01" | "dns-01" | "tls-alpn-01")[];
-  orderLifetimeSeconds: number;
-  authorizationLifetimeSeconds: number;
-}
-export interface AcmeEabKeysTable {
-  key_id: string;
-  profile_id: string;
-  hmac_sealed: Json<unknown>;
-  description: string;
-  account_id: string | null;
-  created_at: Created;
-  revoked_at: Date | null;
-}
-/** The first use of each ACME nonce, kept until it expires (migration 0025). */
-export interface AcmeUsedNoncesTable { nonce: string; expires_at: Date }
-export interface AcmeAccountsTable {
-  id: string;
-  profile_id: string;
-  jwk: Json<Record<string, unknown>>;
-  thumbprint: string;
-  status: "valid" | "deactivated" | "revoked";
-  contact: Json<string[]>;
-  eab_key_id: string | null;
-  created_at: Created;
-}
-export interface AcmeOrdersTable {
-  id: string;
-  account_id: string;
-  profile_id: string;
-  status: "pending" | "ready" | "processing" | "valid" | "invalid";
-  identifiers: Json<{ type: "dns" | "ip"; value: string }[]>;
-  not_before: Date | null;
-  not_after: Date | null;
-  expires_at: Date;
-  error: Json<Record<string, unknown>> | null;
-  certificate_id: string | null;
-  replaces: string | null;
-  created_at: Created;
-}
-export interface AcmeAuthzsTable {
-  id: string;
-  order_id: string;
-  identifier_type: "dns" | "ip";
-  identifier_value: string;
-  wildcard: boolean;
-  status: "pending" | "valid" | "invalid" | "deactivated" | "expired" | "revoked";
-  expires_at: Date;
-  created_at: Created;
-}
-export interface AcmeChallengesTable {
-  id: string;
-  authz_id: string;
-  type: "http-01" | "dns-01" | "tls-alpn-01";
-  token: string;
-  status: "pending" | "processing" | "valid" | "invalid";
-  validated_at: Date | null;
-  error: Json<Record<string, unknown>> | null;
-  created_at: Created;
-}
-
 /** What an alert rule listens to and where it sends. */
 export type AlertEventType = "expiration" | "issued" | "renewed" | "renewal_failed" | "revoked" | "crl_failed";
 export interface AlertFilters { profileIds: string[]; caIds: string[]; namePattern: string | null }
@@ -345,12 +281,12 @@ export interface AlertDeliveriesTable {
   delivered_at: Date | null;
 }
 
-/** The whole schema. */
 /** A certificate whose HTTP answer has not been confirmed written yet (0020). */
 export interface PendingDeliveriesTable {
   certificate_id: string;
   created_at: Date;
 }
+/** The whole schema. */
 export interface Database {
   pending_deliveries: PendingDeliveriesTable;
   projects: ProjectsTable;
