@@ -35,13 +35,14 @@ export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
     const tags = ["certificates"];
     const idOrThumb = shapes.idOrThumbprintParams;
     app.post(BASE, { schema: { tags, summary: "Issue a certificate, from a CSR or with a server-generated key", body: c.issueBody, response: { 200: c.issueResponse } } }, (req, reply) => once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true) as Promise<z.infer<typeof c.issueResponse>>);
-    // Infisical's deprecated, hidden G2 variants: flat bodies into the one issue path; the flat G1-style answer.
-    const flat = async (p: Promise<z.infer<typeof c.issueResponse>>) => {
-      const r = await p;
+    // Infisical's deprecated, hidden G2 variants: flat bodies, read into the issue body by their
+    // schemas, through the one issue path; the flat G1-style answer.
+    const flatIssue = async (req: FastifyRequest & { body: z.infer<typeof c.deprecatedIssueBody> | z.infer<typeof c.deprecatedSignBody> }, reply: FastifyReply) => {
+      const r = (await once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true)) as z.infer<typeof c.issueResponse>;
       return { ...r.certificate!, certificateRequestId: r.certificateRequestId };
     };
-    app.post(`${BASE}/issue-certificate`, { schema: { tags, hide: true, summary: "Issue (deprecated: POST /certificates)", body: c.deprecatedIssueBody } }, (req, reply) => flat(once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true) as Promise<z.infer<typeof c.issueResponse>>));
-    app.post(`${BASE}/sign-certificate`, { schema: { tags, hide: true, summary: "Sign a CSR (deprecated: POST /certificates)", body: c.deprecatedSignBody } }, (req, reply) => flat(once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true) as Promise<z.infer<typeof c.issueResponse>>));
+    app.post(`${BASE}/issue-certificate`, { schema: { tags, hide: true, summary: "Issue (deprecated: POST /certificates)", body: c.deprecatedIssueBody } }, flatIssue);
+    app.post(`${BASE}/sign-certificate`, { schema: { tags, hide: true, summary: "Sign a CSR (deprecated: POST /certificates)", body: c.deprecatedSignBody } }, flatIssue);
     app.post(`${BASE}/preview`, { schema: { tags, summary: "Dry run: the certificate that would be issued (unsigned), or every violation", body: c.issueBody, response: { 200: z.object({ preview: c.previewResponse }) } } }, (req) => s.certificates.preview(req.ctx, req.body) as Promise<{ preview: z.infer<typeof c.previewResponse> }>);
     app.post(`${BASE}/import-certificate`, { schema: { tags, summary: "Import a certificate Stamp did not issue, with its key and chain when given", body: shapes.importCertificateBody, response: { 200: z.object({ certificateId: z.string(), certificate: z.string(), certificateChain: z.string().nullable(), serialNumber: z.string() }) } } }, (req) => s.certificateInventory.importCertificate(req.ctx, req.body));
     app.get(BASE, { schema: { tags, summary: "List and search a project's certificates (newest first, cursor pagination)", querystring: c.listCertificatesQuery, response: { 200: z.object({ certificates: z.array(c.certificateView), nextCursor: z.string().nullable() }) } } }, (req) => s.certificates.list(req.ctx, req.query));

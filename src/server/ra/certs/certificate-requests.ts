@@ -2,6 +2,7 @@ import { errors } from "../../../errors.js";
 import { toPem } from "../../../pki/pem.js";
 import type { CertificateRequestRow, RequestRecord } from "../../store/cert-requests.repo.js";
 import { requireRole } from "../authz.js";
+import type { Role } from "../../store/schema.js";
 import type { RequestContext } from "../context.js";
 import type { CertDeps } from "./issue.js";
 
@@ -57,6 +58,14 @@ export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) 
     };
   }
 
+  /** A request the caller may act on with `need`'s role in its project (404 otherwise, never 403 across projects). */
+  async function load(ctx: RequestContext, id: string, need: Role) {
+    const r = await store.certRequests.byId(id);
+    if (!r) throw errors.notFound("Certificate request", id);
+    await requireRole(store, ctx, r.project_id, need, { type: "Certificate request", id });
+    return r;
+  }
+
   /** The project a search covers: given, else the profiles', else the caller's only one. */
   async function projectOf(ctx: RequestContext, q: RequestSearchInput): Promise<string> {
     if (q.projectId) return q.projectId;
@@ -73,19 +82,14 @@ export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) 
   return {
     /** One request by id (a certificate's own id for a synchronous issuance). */
     async get(ctx: RequestContext, id: string) {
-      const r = await store.certRequests.byId(id);
-      if (!r) throw errors.notFound("Certificate request", id);
-      await requireRole(store, ctx, r.project_id, "viewer", { type: "Certificate request", id });
-      return shape(r);
+      return shape(await load(ctx, id, "viewer"));
     },
     /**
      * POST /:id/cancel: a request still waiting (on an external CA, or for approval) is cancelled;
      * one that already ended says so in `errorMessage` and keeps its status.
      */
     async cancel(ctx: RequestContext, id: string) {
-      const r = await store.certRequests.byId(id);
-      if (!r) throw errors.notFound("Certificate request", id);
-      await requireRole(store, ctx, r.project_id, "member", { type: "Certificate request", id });
+      const r = await load(ctx, id, "member");
       const done = await store.certRequests.cancel(id, deps.rt.clock());
       if (done) return { status: "cancelled" as const, cancelled: true, errorMessage: null };
       return { status: r.status as CertificateRequestRow["status"], cancelled: false, errorMessage: `The request is ${r.status}; only a request still waiting can be cancelled.` };
@@ -96,9 +100,7 @@ export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) 
      * order to drive: the answer is the request's status and no order status.
      */
     async triggerValidation(ctx: RequestContext, id: string) {
-      const r = await store.certRequests.byId(id);
-      if (!r) throw errors.notFound("Certificate request", id);
-      await requireRole(store, ctx, r.project_id, "member", { type: "Certificate request", id });
+      const r = await load(ctx, id, "member");
       return { status: r.status as CertificateRequestRow["status"], orderStatus: null };
     },
     /** A page of a project's requests with the total the filters match. */
