@@ -53,7 +53,7 @@ export async function main(): Promise<void> {
         const id = randomUUID();
         const serial = randomBytes(16).toString("hex");
         leaves.push({
-          issuerCaId: row.ca_id, serial, intentId: "",
+          intentId: "",
           certificate: {
             id, projectId: row.project_id, profileId: row.profile_id, caId: row.ca_id, caCertificateId: row.ca_certificate_id, caKeyId: row.ca_key_id, serial, commonName: row.common_name,
             altNames: row.alt_names, notBefore: row.not_before, notAfter: row.not_after, keyAlgorithm: row.key_algorithm, keyUsages: row.key_usages, extendedKeyUsages: row.extended_key_usages,
@@ -62,7 +62,7 @@ export async function main(): Promise<void> {
           audit: { projectId: row.project_id, actorType: "user", actorId: randomUUID(), action: "certificate.issue", objectType: "certificate", objectId: id, outcome: "success", sourceIp: "127.0.0.1", detail: { serial }, at: new Date() },
         } as SignedLeaf);
       }
-      const ids = await ca.recordIntents(leaves.map((l) => ({ issuerCaId: l.issuerCaId, serial: l.serial, kind: "leaf", subjectId: l.certificate.id })), { relaxed: true });
+      const ids = await ca.recordIntents(leaves.map((l) => ({ issuerCaId: row.ca_id, serial: l.certificate.serial, kind: "leaf", subjectId: l.certificate.id })), { relaxed: true });
       leaves.forEach((l, i) => (l.intentId = ids[i]));
       await repo.commitLeaves(leaves, []);
       written.push(...leaves.map((l) => l.certificate.id));

@@ -120,7 +120,7 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
   /** One statement: the certificates, their `signed` outcomes (and `failed` ones, by intent id), their audit entries. */
   async function commitLeaves(ok: { token: SigningToken; intentId: string; record: LeafRecord }[], failed: string[]) {
     await store.issuance.commitLeaves(
-      ok.map((o) => ({ certificate: o.record.certificate, issuerCaId: o.token.issuerCaId, serial: o.token.serial, intentId: o.intentId, audit: o.record.audit })),
+      ok.map((o) => ({ certificate: o.record.certificate, intentId: o.intentId, audit: o.record.audit })),
       failed,
     );
   }

@@ -8,8 +8,6 @@ import type { Database } from "./schema.js";
 /** A signed leaf as the group commit writes it. */
 export interface SignedLeaf {
   certificate: NewCertificate;
-  issuerCaId: string | null;
-  serial: string;
   /** Its signing-log intent (recordIntents), set `signed` in the same commit. */
   intentId: string;
   audit: AuditInsert;
