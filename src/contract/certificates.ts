@@ -7,7 +7,7 @@ import { isoDate, line, uuid } from "./common.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } from "../policy/vocabulary.js";
 import { SAN_TYPES } from "../policy/san-syntax.js";
 import { REVOCATION_REASON_CODES, type RevocationReason } from "../pki/revocation-reasons.js";
-import { isEncodableTime } from "../pki/der-extra.js";
+import { isEncodableTime } from "../pki/der-stream.js";
 import { sanTypeInput } from "./san-types.js";
 import { templateWarning } from "./policies.js";
 import { certificateView, infisicalOnlyAttributes, metadataList, ttl } from "./certificate-shapes.js";

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { TAG, children, childrenOf, content, readRoot } from "./der.js";
+import { parseIp } from "./ip.js";
 import { EXT, readExtensions } from "./extensions.js";
 import { base64url, fromBase64url, jwkThumbprint } from "./acme-jws.js";
 
@@ -27,53 +28,6 @@ export function keyAuthorization(token: string, accountJwk: Record<string, unkno
 /** RFC 8555 §8.4: the _acme-challenge TXT value, base64url(SHA-256(key authorization)). */
 export function dns01Value(keyAuthorization: string): string {
   return base64url(sha256(keyAuthorization));
-}
-
-/** Strict dotted-quad IPv4 (no leading zeros) as 4 octets, or null. */
-function parseIpv4(s: string): number[] | null {
-  const parts = s.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return null;
-  return parts.map(Number);
-}
-
-/** IPv6 text (RFC 4291 §2.2, "::" and a trailing dotted quad allowed, no zone) as 16 octets, or null. */
-function parseIpv6(s: string): number[] | null {
-  if (s.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(s)) return null;
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const groups = (h: string): number[] | null => {
-    if (h === "") return [];
-    const out: number[] = [];
-    const parts = h.split(":");
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === parts.length - 1 && p.includes(".")) {
-        const v4 = parseIpv4(p);
-        if (!v4) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) {
-        out.push(parseInt(p, 16));
-      } else {
-        return null;
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return null;
-  // A trailing dotted quad is only allowed in the last half.
-  if (halves.length === 2 && halves[0].includes(".")) return null;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return all.flatMap((g) => [g >> 8, g & 0xff]);
-}
-
-/** An IP address identifier as the octets of an iPAddress GeneralName (RFC 5280 §4.2.1.6), or null. */
-function ipOctets(s: string): Uint8Array | null {
-  const b = s.includes(":") ? parseIpv6(s) : parseIpv4(s);
-  return b ? Uint8Array.from(b) : null;
 }
 
 /**
@@ -124,7 +78,7 @@ export function tlsAlpn01Check(certDer: Uint8Array, identifier: { type: "dns" | 
     return null;
   }
   if (name.tag !== 0x87) return "the subjectAltName is not an iPAddress";
-  const want = ipOctets(identifier.value);
+  const want = parseIp(identifier.value);
   if (!want || Buffer.compare(value, want) !== 0) return "the subjectAltName does not match the identifier";
   return null;
 }

@@ -21,7 +21,7 @@ const Y2050_MS = Date.UTC(2050, 0, 1);
 
 /**
  * Writes a UTCTime (before 2050, unless `generalized`) or GeneralizedTime of `ms` at `p`, to the
- * second with "Z" (RFC 5280 §4.1.2.5.1/.2), as der-extra's writeTime does for a Date. The civil
+ * second with "Z" (RFC 5280 §4.1.2.5.1/.2), as der-stream's writeTime does for a Date. The civil
  * date comes from integer arithmetic (H. Hinnant's days-to-civil), cheaper than Date's getters.
  */
 function writeTimeMs(out: Uint8Array, pos: number, ms: number, generalized: boolean): number {

@@ -9,7 +9,7 @@ import type { Violation } from "../errors.js";
 import { errors, isStampError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { TAG, childrenOf, concat, content, derSmallInt, raw, readOctetAlignedBits, readOid, readRoot, readTime, readTlv, seq, tlv, type Tlv } from "./der.js";
-import { bigintContent, bigintFromContent, countElements, encodeTime, header, isEncodableTime, timeLength, writeTime } from "./der-extra.js";
+import { bigintContent, bigintFromContent, countElements, encodeTime, header, isEncodableTime, timeLength, writeTime } from "./der-stream.js";
 import { CRL_EXT, EXT, decodeAuthorityKeyIdentifier, encodeDistributionPoints, encodeExtension, readExtensions } from "./extensions.js";
 import { signatureAlgorithmDer, verifySignature } from "./signature.js";
 import { keyIdentifier } from "./spki.js";

@@ -75,12 +75,13 @@ export function readRoot(buf: Uint8Array, tag: number): Tlv {
   return t;
 }
 
-/** The elements that exactly fill a constructed element's contents. */
-export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
+/** The elements that exactly fill a constructed element's contents; at most `max` of them (a bound for untrusted input). */
+export function children(buf: Uint8Array, parent: Tlv, max = Infinity): Tlv[] {
   if ((parent.tag & 0x20) === 0) throw new DerError("expected a constructed element");
   const out: Tlv[] = [];
   let pos = parent.contentStart;
   while (pos < parent.end) {
+    if (out.length === max) throw new DerError("too many elements");
     const t = readTlv(buf, pos, parent.end);
     out.push(t);
     pos = t.end;
@@ -88,10 +89,9 @@ export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   return out;
 }
 
-/** Children of `parent`, checking it carries `tag`. */
-export function childrenOf(buf: Uint8Array, parent: Tlv, tag: number): Tlv[] {
-  expectTag(parent, tag);
-  return children(buf, parent);
+/** Children of `parent` (at most `max`), checking it is present and carries `tag`. */
+export function childrenOf(buf: Uint8Array, parent: Tlv | undefined, tag: number, max = Infinity): Tlv[] {
+  return children(buf, expectTag(parent, tag), max);
 }
 
 /** Throws unless the element carries `tag`. */

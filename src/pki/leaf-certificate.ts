@@ -8,7 +8,7 @@ import {
 } from "./extensions.js";
 import { signatureAlgorithmDer } from "./signature.js";
 import { keyIdentifier, spkiParts } from "./spki.js";
-import { ipv4Octets, ipv6Octets } from "./ip.js";
+import { parseIp } from "./ip.js";
 
 /** Extended key usage purposes (RFC 5280 §4.2.1.12) as dotted OIDs. */
 export const EKU = {
@@ -78,11 +78,6 @@ const USAGES_BY_KEY_TYPE: Record<string, readonly string[]> = {
 };
 
 
-/** An iPAddress GeneralName's octets (RFC 5280 §4.2.1.6: 4 for IPv4, 16 for IPv6); null when the text is neither. */
-function ipOctets(s: string): Uint8Array | null {
-  return s.includes(":") ? ipv6Octets(s) : ipv4Octets(s);
-}
-
 /** One LDH label (RFC 1034 §3.5 as relaxed by RFC 1123 §2.1). */
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 // Anything outside printable ASCII (and so outside IA5String as RFC 5280 §4.2.1.6 uses it).
@@ -111,7 +106,7 @@ function subjectAltNames(sans: SubjectAltNamesInput, v: Violation[]): Uint8Array
     else names.push(derString(0x82, d));
   });
   (sans.ip ?? []).forEach((a, i) => {
-    const octets = ipOctets(a);
+    const octets = parseIp(a);
     if (!octets) v.push({ field: `sans.ip[${i}]`, code: "invalid_ip_address", message: "Expected an IPv4 dotted quad or an IPv6 address (no zone ID).", value: a });
     else names.push(tlv(0x87, octets));
   });

@@ -6,6 +6,7 @@
  */
 import type { Violation } from "../errors.js";
 import { DerError, TAG, children, childrenOf, content, raw, readOid, readRoot, readSmallInt, readTime, type Tlv } from "./der.js";
+import { parseIp } from "./ip.js";
 import { EXT, OCSP_OID, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from "./extensions.js";
 
 /** What the lint needs besides the TBS: the issuer's validity window and whether the certificate is self-signed. */
@@ -91,30 +92,6 @@ function stringText(buf: Uint8Array, t: Tlv): { text: string; ok: boolean } {
   return { text: Buffer.from(c).toString("latin1"), ok: true };
 }
 
-/** IPv4 or IPv6 text as octets (RFC 4291 §2.2, "::" and a dotted IPv4 tail allowed), or null; used to match a CN against iPAddress SANs. */
-function ipOctets(text: string): number[] | null {
-  const v4 = (t: string) => {
-    const p = t.split(".");
-    return p.length === 4 && p.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255) ? p.map(Number) : null;
-  };
-  if (!text.includes(":")) return v4(text);
-  let s = text;
-  if (s.includes(".")) {
-    const cut = s.lastIndexOf(":");
-    const tail = v4(s.slice(cut + 1));
-    if (!tail) return null;
-    s = `${s.slice(0, cut + 1)}${((tail[0] << 8) | tail[1]).toString(16)}:${((tail[2] << 8) | tail[3]).toString(16)}`;
-  }
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const groups = halves.map((h) => (h === "" ? [] : h.split(":")));
-  if (!groups.every((g) => g.every((x) => /^[0-9A-Fa-f]{1,4}$/.test(x)))) return null;
-  const n = groups[0].length + (groups[1]?.length ?? 0);
-  if (halves.length === 1 ? n !== 8 : n > 7) return null;
-  const all = halves.length === 1 ? groups[0] : [...groups[0], ...Array<string>(8 - n).fill("0"), ...groups[1]];
-  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
-}
-
 /** Lints a to-be-signed leaf certificate; returns every broken rule (empty when the TBS is fit to sign). */
 export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
   const { out, add, t } = lintCommon(tbs, ctx, "Leaf");
@@ -152,7 +129,7 @@ export function lintLeafTbs(tbs: Uint8Array, ctx: LintContext): Violation[] {
   // CA/B BR §7.1.4.3: the commonName, if present, repeats one of the SAN DNS names or IP addresses.
   if (sans && sans.dns.length + sans.ip.length > 0) {
     for (const cn of cns) {
-      const ip = ipOctets(cn);
+      const ip = parseIp(cn);
       const found = ip ? sans.ip.some((o) => o.join(".") === ip.join(".")) : sans.dns.some((d) => d.toLowerCase() === cn.toLowerCase());
       if (!found) add("cn_not_in_san", `The commonName "${cn}" must also appear among the subjectAltName DNS names or IP addresses (CA/B BR §7.1.4.3).`, cn);
     }

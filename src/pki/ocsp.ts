@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { errors, isStampError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { DerError, TAG, childrenOf, content, derBitString, derOctetString, derOid, raw, readOctetAlignedBits, readOid, readRoot, readTime, seq, tlv, type Tlv } from "./der.js";
-import { checkMinimalInteger, encodeTime, isEncodableTime, strictChildren, strictRoot } from "./der-extra.js";
+import { checkMinimalInteger, encodeTime, isEncodableTime } from "./der-stream.js";
 import { OCSP_OID, encodeExtension } from "./extensions.js";
 import { isCrlReason } from "./crl.js";
 import { signatureAlgorithmDer } from "./signature.js";
@@ -55,8 +55,8 @@ function fail(message: string): never {
 /** Reads a strict Extensions list into OID → {critical, value}, refusing duplicates (RFC 5280 §4.2, RFC 6960 §4.4). */
 function readStrictExtensions(buf: Uint8Array, list: Tlv): Map<string, { critical: boolean; value: Uint8Array }> {
   const out = new Map<string, { critical: boolean; value: Uint8Array }>();
-  for (const ext of strictChildren(buf, list, TAG.SEQUENCE, 16)) {
-    const parts = strictChildren(buf, ext, TAG.SEQUENCE, 3);
+  for (const ext of childrenOf(buf, list, TAG.SEQUENCE, 16)) {
+    const parts = childrenOf(buf, ext, TAG.SEQUENCE, 3);
     const oid = readOid(buf, parts[0]);
     let i = 1;
     let critical = false;
@@ -80,9 +80,9 @@ function checkCritical(exts: Map<string, { critical: boolean }>, known: readonly
 
 /** Parses one CertID (RFC 6960 §4.1.1). */
 function readCertId(buf: Uint8Array, t: Tlv | undefined): OcspCertId {
-  const [algT, nameT, keyT, serialT, extra] = strictChildren(buf, t, TAG.SEQUENCE, 4);
+  const [algT, nameT, keyT, serialT, extra] = childrenOf(buf, t, TAG.SEQUENCE, 4);
   if (!serialT || extra) fail("CertID needs hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber");
-  const [oidT, paramsT] = strictChildren(buf, algT, TAG.SEQUENCE, 2);
+  const [oidT, paramsT] = childrenOf(buf, algT, TAG.SEQUENCE, 2);
   const hashOid = readOid(buf, oidT);
   // RFC 5754 §2: the hash AlgorithmIdentifier has absent or NULL parameters.
   if (paramsT && (paramsT.tag !== TAG.NULL || paramsT.end !== paramsT.contentStart)) fail("hash parameters must be absent or NULL");
@@ -99,7 +99,7 @@ function readCertId(buf: Uint8Array, t: Tlv | undefined): OcspCertId {
 
 /** The nonce from an id-pkix-ocsp-nonce extnValue: a DER OCTET STRING of 1 to 32 octets (RFC 8954 §2.1). */
 function readNonce(value: Uint8Array): Uint8Array {
-  const nonce = content(value, strictRoot(value, TAG.OCTET_STRING));
+  const nonce = content(value, readRoot(value, TAG.OCTET_STRING));
   // RFC 8954 §2.1: a server MUST reject nonces of 0 or more than 32 octets with malformedRequest.
   if (nonce.length < 1 || nonce.length > 32) fail("the nonce must be 1 to 32 octets (RFC 8954 §2.1)");
   return nonce;
@@ -116,23 +116,23 @@ export function parseOcspRequest(der: Uint8Array): OcspRequest {
   if (!(der instanceof Uint8Array) || der.length === 0) throw errors.badRequest("The OCSP request is empty.");
   if (der.length > MAX_OCSP_REQUEST_BYTES) throw errors.badRequest(`The OCSP request is larger than ${MAX_OCSP_REQUEST_BYTES / 1024} KiB.`);
   try {
-    const [tbsT, sigT, extra] = strictChildren(der, strictRoot(der, TAG.SEQUENCE), TAG.SEQUENCE, 2);
+    const [tbsT, sigT, extra] = childrenOf(der, readRoot(der, TAG.SEQUENCE), TAG.SEQUENCE, 2);
     if (extra || (sigT && sigT.tag !== 0xa0)) fail("unexpected fields after tbsRequest");
-    const parts = strictChildren(der, tbsT, TAG.SEQUENCE, 4);
+    const parts = childrenOf(der, tbsT, TAG.SEQUENCE, 4);
     let i = 0;
     if (parts[i]?.tag === 0xa0) {
       // version [0] EXPLICIT DEFAULT v1: only v1 (0) exists; an explicit v1 is tolerated.
-      const [v, more] = strictChildren(der, parts[i++], 0xa0, 1);
+      const [v, more] = childrenOf(der, parts[i++], 0xa0, 1);
       const c = content(der, v ?? fail("empty version"));
       if (more || v.tag !== TAG.INTEGER || c.length !== 1 || c[0] !== 0) fail("unsupported OCSP request version");
     }
     if (parts[i]?.tag === 0xa1) i++; // requestorName [1] EXPLICIT GeneralName: not used
     const listT = parts[i++];
-    const requests = strictChildren(der, listT, TAG.SEQUENCE, MAX_OCSP_CERT_IDS);
+    const requests = childrenOf(der, listT, TAG.SEQUENCE, MAX_OCSP_CERT_IDS);
     if (requests.length === 0) fail("requestList is empty");
     let nonce: Uint8Array | undefined;
     if (parts[i]?.tag === 0xa2) {
-      const [list, more] = strictChildren(der, parts[i++], 0xa2, 1);
+      const [list, more] = childrenOf(der, parts[i++], 0xa2, 1);
       if (!list || more) fail("malformed requestExtensions");
       const exts = readStrictExtensions(der, list);
       checkCritical(exts, [OCSP_OID.nonce]);
@@ -141,10 +141,10 @@ export function parseOcspRequest(der: Uint8Array): OcspRequest {
     }
     if (i !== parts.length) fail("unexpected fields in tbsRequest");
     const certIds = requests.map((r) => {
-      const [certT, extsT, more] = strictChildren(der, r, TAG.SEQUENCE, 2);
+      const [certT, extsT, more] = childrenOf(der, r, TAG.SEQUENCE, 2);
       if (more || (extsT && extsT.tag !== 0xa0)) fail("malformed Request");
       if (extsT) {
-        const [list, more2] = strictChildren(der, extsT, 0xa0, 1);
+        const [list, more2] = childrenOf(der, extsT, 0xa0, 1);
         if (!list || more2) fail("malformed singleRequestExtensions");
         checkCritical(readStrictExtensions(der, list), []);
       }
@@ -152,10 +152,10 @@ export function parseOcspRequest(der: Uint8Array): OcspRequest {
     });
     if (sigT) {
       // Signature ::= SEQUENCE { signatureAlgorithm, signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
-      const [sig, more] = strictChildren(der, sigT, 0xa0, 1);
+      const [sig, more] = childrenOf(der, sigT, 0xa0, 1);
       if (!sig || more) fail("malformed optionalSignature");
-      const [algT, bitsT, certsT, more2] = strictChildren(der, sig, TAG.SEQUENCE, 3);
-      strictChildren(der, algT, TAG.SEQUENCE, 2);
+      const [algT, bitsT, certsT, more2] = childrenOf(der, sig, TAG.SEQUENCE, 3);
+      childrenOf(der, algT, TAG.SEQUENCE, 2);
       if (bitsT?.tag !== TAG.BIT_STRING || more2 || (certsT && certsT.tag !== 0xa0)) fail("malformed optionalSignature");
     }
     return nonce ? { certIds, nonce, signed: !!sigT } : { certIds, signed: !!sigT };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { disallowedReason, parseIpv6 } from "./address-policy.js";
+import { ipv6Octets as parseIpv6 } from "../../pki/ip.js";
+import { disallowedReason } from "./address-policy.js";
 
 describe("address policy", () => {
   it.each([

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { ipv6Octets, parseIp } from "../../pki/ip.js";
 
 // The classifier behind the egress policy (egress.ts): which addresses and host names Stamp never
 // contacts unless the operator allow-lists them. Address ranges come from the IANA special-purpose
@@ -11,7 +12,7 @@ type Range = { prefix: number[]; bits: number; cls: AddressClass };
 
 const range = (bytes: ArrayLike<number>, bits: number, kind: string, ref: string): Range => ({ prefix: Array.from(bytes), bits, cls: { kind, ref } });
 const v4 = (a: string, bits: number, kind: string, ref: string) => range(a.split(".").map(Number), bits, kind, ref);
-const v6 = (a: string, bits: number, kind: string, ref: string) => range(parseIpv6(a) ?? [], bits, kind, ref);
+const v6 = (a: string, bits: number, kind: string, ref: string) => range(ipv6Octets(a) ?? [], bits, kind, ref);
 
 // Most specific first where ranges nest (255.255.255.255 inside 240/4), so the reason is exact.
 const V4_RANGES: Range[] = [
@@ -80,30 +81,6 @@ export function inPrefix(bytes: ArrayLike<number>, prefix: ArrayLike<number>, bi
   return matches(bytes, { prefix: Array.from(prefix), bits, cls: { kind: "", ref: "" } });
 }
 
-/** The 16 bytes of an IPv6 address (dotted IPv4 tail allowed), or null when it is not one. */
-export function parseIpv6(addr: string): Uint8Array | null {
-  // node:net accepts zone identifiers (fe80::1%eth0); an address to contact must not carry one.
-  if (isIP(addr) !== 6 || addr.includes("%")) return null;
-  let s = addr.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1].split(".").map(Number);
-    s = s.slice(0, -dotted[1].length) + ((a << 8) | b).toString(16) + ":" + ((c << 8) | d).toString(16);
-  }
-  const [head, tail] = s.includes("::") ? s.split("::") : [s, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
-  if (groups.length !== 8) return null;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const n = parseInt(g, 16);
-    out[2 * i] = n >> 8;
-    out[2 * i + 1] = n & 0xff;
-  });
-  return out;
-}
-
 /**
  * The dotted form of an IPv4 address written any way inet_aton(3) and the WHATWG URL parser
  * accept — `2130706433`, `0x7f000001`, `0177.0.0.1`, `127.1`, `127.0.0.1.` — or null. Such a
@@ -137,12 +114,6 @@ export function canonicalIp(host: string): string | null {
   return host.includes(":") ? null : parseIpv4Loose(h);
 }
 
-/** The bytes of an IP literal (4 for IPv4, 16 for IPv6), or null. */
-export function ipBytes(addr: string): Uint8Array | null {
-  if (isIP(addr) === 4) return Uint8Array.from(addr.split(".").map(Number));
-  return parseIpv6(addr);
-}
-
 /** The IPv4 address an IPv6 address carries and is judged by (mapped, translated, NAT64, 6to4), or null. */
 export function embeddedIpv4(b: Uint8Array): string | null {
   if (b.length !== 16) return null;
@@ -151,14 +122,14 @@ export function embeddedIpv4(b: Uint8Array): string | null {
   // IPv4-mapped ::ffff:0:0/96 (RFC 4291 §2.5.5.2) and IPv4-translated ::ffff:0:0:0/96 (RFC 2765).
   if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return at(12);
   if (zeros(0, 8) && b[8] === 0xff && b[9] === 0xff && zeros(10, 12)) return at(12);
-  if (inPrefix(b, parseIpv6("64:ff9b::")!, 96)) return at(12); // NAT64 well-known prefix (RFC 6052)
+  if (inPrefix(b, ipv6Octets("64:ff9b::")!, 96)) return at(12); // NAT64 well-known prefix (RFC 6052)
   if (b[0] === 0x20 && b[1] === 0x02) return at(2); // 6to4 (RFC 3056)
   return null;
 }
 
 /** The class of an address Stamp must not contact by default, or null when it is a public address. */
 export function addressClass(addr: string): AddressClass | null {
-  const b = ipBytes(addr);
+  const b = parseIp(addr);
   if (!b) return { kind: "malformed", ref: "not an IP address" };
   if (b.length === 4) return V4_RANGES.find((r) => matches(b, r))?.cls ?? null;
   const v4 = embeddedIpv4(b);
@@ -168,7 +139,7 @@ export function addressClass(addr: string): AddressClass | null {
 
 /** Why the VA must not contact `addr` (an IPv4 or IPv6 literal), e.g. "private (RFC 1918)", or null when it may. */
 export function disallowedReason(addr: string): string | null {
-  if (!ipBytes(addr)) return "not an IP address";
+  if (!parseIp(addr)) return "not an IP address";
   const c = addressClass(addr);
   return c && `${c.kind} (${c.ref})`;
 }

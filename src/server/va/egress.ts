@@ -1,7 +1,8 @@
 import { lookup } from "node:dns/promises";
 import net, { isIP, type LookupFunction } from "node:net";
 import tls from "node:tls";
-import { addressClass, canonicalIp, embeddedIpv4, inPrefix, ipBytes, isMetadataName, normalizeName } from "./address-policy.js";
+import { addressClass, canonicalIp, embeddedIpv4, inPrefix, isMetadataName, normalizeName } from "./address-policy.js";
+import { parseIp } from "../../pki/ip.js";
 
 // The one egress policy (ARCHITECTURE.md: va/ with egress.ts makes every outbound connection).
 // Alert webhooks, SMTP and ACME validation resolve, vet and connect through it, so a project admin
@@ -87,7 +88,7 @@ function parseCidr(e: string): Cidr | null {
   const [ip, bitsText, ...rest] = e.split("/");
   if (rest.length) return null;
   if (isIP(ip) === 0 || ip.includes("%")) return null;
-  const bytes = ipBytes(ip)!;
+  const bytes = parseIp(ip)!;
   const max = bytes.length * 8;
   const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
   return bits >= 0 && bits <= max ? { bytes, bits } : null;
@@ -128,10 +129,10 @@ export function createEgress(opts: EgressOptions = {}): Egress {
     return names.has(n) || suffixes.some((s) => n.endsWith(s));
   };
   const addressAllowed = (address: string) => {
-    const b = ipBytes(address);
+    const b = parseIp(address);
     if (!b) return false;
     const v4 = embeddedIpv4(b);
-    const forms = v4 ? [b, ipBytes(v4)!] : [b];
+    const forms = v4 ? [b, parseIp(v4)!] : [b];
     return cidrs.some((c) => forms.some((f) => inPrefix(f, c.bytes, c.bits)));
   };
 

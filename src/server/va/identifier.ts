@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { parseIpv6 } from "./address-policy.js";
+import { ipv6Octets } from "../../pki/ip.js";
 import type { Identifier, VaProblem } from "./types.js";
 
 // A DNS name as ACME accepts it (RFC 8555 §7.1.4 and §9.7.7): LDH labels of 1–63 characters,
@@ -28,7 +28,7 @@ export function checkIdentifier(id: Identifier, allowWildcard: boolean): { host:
 /** The reverse-DNS name of an address, used as the tls-alpn-01 SNI for IP identifiers (RFC 8738 §6). */
 export function reverseDnsName(addr: string): string {
   if (isIP(addr) === 4) return `${addr.split(".").reverse().join(".")}.in-addr.arpa`;
-  const b = parseIpv6(addr);
+  const b = ipv6Octets(addr);
   if (!b) throw new Error("not an IP address");
   const nibbles = Array.from(b).flatMap((x) => [(x >> 4).toString(16), (x & 0xf).toString(16)]);
   return `${nibbles.reverse().join(".")}.ip6.arpa`;

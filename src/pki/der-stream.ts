@@ -1,9 +1,9 @@
 /**
  * DER pieces der.ts does not have, used by the CRL and OCSP encoders: lengths beyond 16 MiB
  * (a CRL of a million entries is ~80 MB), INTEGERs from bigint, GeneralizedTime, times written
- * straight into a buffer, and a strict reader that refuses non-minimal lengths (X.690 §10.1).
+ * straight into a buffer, and element counting without materialising a list.
  */
-import { DerError, TAG, readTlv, type Tlv } from "./der.js";
+import { DerError, TAG } from "./der.js";
 
 /** Identifier and definite length octets for an element of `n` content bytes (X.690 §8.1.3, up to 2^32 - 1). */
 export function header(tag: number, n: number): Uint8Array {
@@ -79,39 +79,6 @@ export function writeTime(out: Uint8Array, pos: number, d: Date, generalized: bo
 export function encodeTime(d: Date, generalized = false): Uint8Array {
   const out = new Uint8Array(timeLength(d, generalized));
   writeTime(out, 0, d, generalized);
-  return out;
-}
-
-/** readTlv, refusing non-minimal long-form lengths (DER, X.690 §10.1). */
-export function strictTlv(buf: Uint8Array, offset: number, limit: number = buf.length): Tlv {
-  const t = readTlv(buf, offset, limit);
-  if (t.contentStart - offset > 2) {
-    // Long form: the first length octet must be non-zero and the length must need the long form.
-    if (buf[offset + 2] === 0 || t.end - t.contentStart < 0x80) throw new DerError("non-minimal length");
-  }
-  return t;
-}
-
-/** The whole buffer as one element with `tag`, strictly (no trailing bytes). */
-export function strictRoot(buf: Uint8Array, tag: number): Tlv {
-  const t = strictTlv(buf, 0);
-  if (t.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, found 0x${t.tag.toString(16)}`);
-  if (t.end !== buf.length) throw new DerError("trailing bytes after the element");
-  return t;
-}
-
-/** The children of a constructed element with `tag`, read strictly; at most `max` of them. */
-export function strictChildren(buf: Uint8Array, parent: Tlv | undefined, tag: number, max = 64): Tlv[] {
-  if (!parent) throw new DerError(`missing element with tag 0x${tag.toString(16)}`);
-  if (parent.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, found 0x${parent.tag.toString(16)}`);
-  const out: Tlv[] = [];
-  let pos = parent.contentStart;
-  while (pos < parent.end) {
-    if (out.length === max) throw new DerError("too many elements");
-    const t = strictTlv(buf, pos, parent.end);
-    out.push(t);
-    pos = t.end;
-  }
   return out;
 }
 
