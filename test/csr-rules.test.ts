@@ -20,11 +20,6 @@ let profileId = "";
 let rootPem = "";
 
 type Res = { status: number; body: any };
-const pemOf = (text: string, label: string) => {
-  const m = new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----\\n?`).exec(text);
-  if (!m) throw new Error(`no ${label} in openssl output: ${text.slice(0, 800)}`);
-  return m[0];
-};
 const derOf = (p: string) => Buffer.from(p.replace(/-----[^-]+-----|\s/g, ""), "base64");
 const toPem = (der: Uint8Array, label = "CERTIFICATE REQUEST") =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END ${label}-----\n`;

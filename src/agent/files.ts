@@ -9,9 +9,11 @@
  * check sees as "key does not match" and re-issues. Servers read the pair when the hook reloads
  * them, which happens only after every rename.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
-import { chown, open, readFile, rename, unlink } from "node:fs/promises";
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
+import { chown, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
+import { stageFile, syncDir, type StagedFile } from "../atomic-write.js";
+import { generateKeyPairFor } from "../keygen.js";
 import { algorithmParams, type KeyAlgorithm } from "../pki/algorithms.js";
 import { parseCertificate } from "../pki/certificate-parse.js";
 import { assembleCsr, buildCsrInfo } from "../pki/csr.js";
@@ -21,55 +23,6 @@ import { buildPkcs12 } from "../pki/pkcs12.js";
 import { spkiEquals } from "../pki/spki.js";
 import type { CertificateConfig } from "./config.js";
 import type { DiskView } from "./decide.js";
-
-/** A temporary file written in full and synced, waiting to be renamed over its target. */
-interface Staged {
-  tmp: string;
-  target: string;
-}
-
-/** Writes `data` to a new temp file next to `target`, created with `mode` before any byte, owned by `owner`, fsynced. */
-async function stage(target: string, data: string | Uint8Array, mode: number, owner?: { uid: number; gid: number }): Promise<Staged> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, "wx", mode);
-  try {
-    await fh.chmod(mode); // umask may have cut the mode at creation
-    if (owner) await fh.chown(owner.uid, owner.gid);
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
-  return { tmp, target };
-}
-
-/** fsyncs a directory so the renames in it survive a crash. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } catch {
-    /* some filesystems refuse fsync on directories */
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Writes one file atomically (temp in the same directory, fsync, rename). */
-export async function writeAtomic(file: string, data: string | Uint8Array, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  const s = await stage(file, data, mode, owner);
-  try {
-    await rename(s.tmp, s.target);
-  } catch (e) {
-    await unlink(s.tmp).catch(() => undefined);
-    throw e;
-  }
-  await syncDir(path.dirname(file));
-}
 
 /** What one issuance puts on disk. */
 export interface Material {
@@ -83,12 +36,12 @@ export async function installPair(c: CertificateConfig, m: Material, random: (n:
   const f = c.files;
   const cert = m.certificate.endsWith("\n") ? m.certificate : `${m.certificate}\n`;
   const chain = m.chain && !m.chain.endsWith("\n") ? `${m.chain}\n` : m.chain;
-  const staged: Staged[] = [];
+  const staged: StagedFile[] = [];
   try {
-    staged.push(await stage(f.privateKey, m.privateKey, f.keyMode, f.owner));
-    staged.push(await stage(f.certificate, cert, f.mode, f.owner));
-    if (f.chain) staged.push(await stage(f.chain, chain, f.mode, f.owner));
-    if (f.fullChain) staged.push(await stage(f.fullChain, cert + chain, f.mode, f.owner));
+    staged.push(await stageFile(f.privateKey, m.privateKey, f.keyMode, f.owner));
+    staged.push(await stageFile(f.certificate, cert, f.mode, f.owner));
+    if (f.chain) staged.push(await stageFile(f.chain, chain, f.mode, f.owner));
+    if (f.fullChain) staged.push(await stageFile(f.fullChain, cert + chain, f.mode, f.owner));
     if (f.pkcs12) {
       const p12 = buildPkcs12({
         certificate: pemBlocks(cert)[0].der,
@@ -98,7 +51,7 @@ export async function installPair(c: CertificateConfig, m: Material, random: (n:
         friendlyName: c.name,
         random,
       });
-      staged.push(await stage(f.pkcs12.path, p12, f.keyMode, f.owner));
+      staged.push(await stageFile(f.pkcs12.path, p12, f.keyMode, f.owner));
     }
   } catch (e) {
     await Promise.all(staged.map((s) => unlink(s.tmp).catch(() => undefined)));
@@ -174,12 +127,7 @@ export async function readDisk(c: CertificateConfig): Promise<DiskView> {
 /** Makes a key pair on this host and a CSR for it (subject CN only; the names go in the request's attributes). */
 export function localKeyAndCsr(alg: KeyAlgorithm, commonName: string): { privateKeyPem: string; csrPem: string } {
   const p = algorithmParams(alg);
-  const { privateKey, publicKey } =
-    p.nodeType === "rsa"
-      ? generateKeyPairSync("rsa", { modulusLength: p.modulusLength! })
-      : p.nodeType === "ec"
-        ? generateKeyPairSync("ec", { namedCurve: p.namedCurve! })
-        : generateKeyPairSync("ed25519");
+  const { privateKey, publicKey } = generateKeyPairFor(alg);
   const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
   const info = buildCsrInfo(encodeName({ commonName }), spki);
   const signature = new Uint8Array(sign(p.hash, info, privateKey as KeyObject));

@@ -1,7 +1,7 @@
 /** The agent's small JSON state file: per certificate, its server id, serial and failures. Written atomically. */
 import { readFile } from "node:fs/promises";
 import type { CertState } from "./decide.js";
-import { writeAtomic } from "./files.js";
+import { writeFileAtomic } from "../atomic-write.js";
 
 /** The state file's content. */
 export interface AgentState {
@@ -22,5 +22,5 @@ export async function loadState(file: string): Promise<AgentState> {
 
 /** Writes the state atomically, 0600. */
 export async function saveState(file: string, s: AgentState): Promise<void> {
-  await writeAtomic(file, `${JSON.stringify(s, null, 2)}\n`, 0o600);
+  await writeFileAtomic(file, `${JSON.stringify(s, null, 2)}\n`, 0o600);
 }

@@ -3,7 +3,7 @@ import { access } from "node:fs/promises";
 import path from "node:path";
 import { flag, str, type Command } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
+import { writeFileAtomic } from "../atomic-write.js";
 
 /** Printed after every backup: the one thing a backup cannot hold. */
 const ROOT_KEY_REMINDER =

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { IssuedCertificate } from "../client/client.js";
 import type { Ctx } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
+import { writeFileAtomic } from "../atomic-write.js";
 
 /** Where `cert issue` and `cert renew` put what they get. */
 export interface OutFiles {

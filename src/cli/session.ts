@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { writeFileAtomic } from "./files.js";
+import { writeFileAtomic } from "../atomic-write.js";
 
 /** What `stamp login` saves: where the server is, how to trust it, and the access token. */
 export interface Session {
@@ -36,5 +36,5 @@ export async function loadSession(file: string): Promise<Session | null> {
 
 /** Writes the session file 0600 (its directory 0700): it holds a bearer token. */
 export async function saveSession(file: string, s: Session): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(s, null, 2)}\n`, 0o600, 0o700);
+  await writeFileAtomic(file, `${JSON.stringify(s, null, 2)}\n`, 0o600, { dirMode: 0o700 });
 }

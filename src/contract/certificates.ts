@@ -16,7 +16,6 @@ export { EXTENDED_KEY_USAGES, KEY_USAGES, SAN_TYPES, SIGNATURE_ALGORITHMS, SUBJE
 export { TEMPLATE_PRESET_NAMES, templateRules, templateRulesView, createTemplateBody, updateTemplateBody, template, templateWarning, templatePreset, listTemplatesQuery, getTemplateQuery } from "./policies.js";
 export const REVOCATION_REASONS = Object.keys(REVOCATION_REASON_CODES) as [RevocationReason, ...RevocationReason[]];
 
-const duration = z.string().max(16).describe('a duration: a number and a unit s, h, d, w or y (365 days), e.g. "90d", "12h", "1y"');
 const altName = z.strictObject({ type: sanTypeInput, value: z.string().min(1).max(1024) });
 const subjectFields = {
   commonName: z.string().max(256).optional(),

@@ -27,7 +27,7 @@ import { createEgress } from "./va/egress.js";
 import { open as openSealed, seal, type Sealed } from "./keys/envelope.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
 import { createCrls, type CrlFailure } from "./ra/revocation/crls.js";
-import type { Runtime } from "./ra/context.js";
+import type { Runtime } from "./shared-types.js";
 import { createTokenService } from "./ra/auth/tokens.js";
 import { loginIdentity, loginUser } from "./ra/auth/login.js";
 import { createSessions } from "./ra/auth/sessions.js";

@@ -7,7 +7,7 @@ import { assembleCsr, buildCsrInfo } from "../../pki/csr.js";
 import { toPem } from "../../pki/pem.js";
 import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyBackendName, KeyRef } from "../keys/index.js";
-import type { Runtime } from "../ra/context.js";
+import type { Runtime } from "../shared-types.js";
 import type { CaKeyRow } from "../store/ca.repo.js";
 import type { Repos, Store } from "../store/store.js";
 import type { Signing } from "./signing.js";

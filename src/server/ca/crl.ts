@@ -4,7 +4,7 @@ import { parseCertificate } from "../../pki/certificate-parse.js";
 import { MAX_CRL_ENTRY_BYTES, writeCrlEntry } from "../../pki/crl-entry-writer.js";
 import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { CrlFailure, Runtime } from "../ra/context.js";
+import type { CrlFailure, Runtime } from "../shared-types.js";
 import type { RevokedEntryRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
 import { PART_BYTES, createSpill, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";

@@ -9,7 +9,7 @@ import { toPem } from "../../pki/pem.js";
 import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
-import type { Runtime } from "../ra/context.js";
+import type { Runtime } from "../shared-types.js";
 import type { CryptoPool } from "../keys/crypto-pool.js";
 import type { Store } from "../store/store.js";
 import type { CaCertificateRow, CaKeyRow } from "../store/ca.repo.js";

@@ -7,7 +7,7 @@ import { encodeName } from "../../pki/name.js";
 import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
-import type { Runtime } from "../ra/context.js";
+import type { Runtime } from "../shared-types.js";
 import type { Store } from "../store/store.js";
 import type { Signing } from "./signing.js";
 

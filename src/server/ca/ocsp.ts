@@ -4,7 +4,7 @@ import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleOcspResponse, buildResponseData, encodeSingleResponse, issuerHashes, ocspErrorResponse, OCSP_HASHES, parseOcspRequest, responderKeyHash, type OcspCertId, type OcspRequest, type OcspStatus } from "../../pki/ocsp.js";
 import { reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { Runtime } from "../ra/context.js";
+import type { Runtime } from "../shared-types.js";
 import type { Store } from "../store/store.js";
 import type { createOcspSigners } from "./ocsp-signers.js";
 

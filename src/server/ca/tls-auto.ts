@@ -1,7 +1,8 @@
-import { generateKeyPairSync } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../../atomic-write.js";
 import { errors } from "../../errors.js";
+import { generateKeyPairFor } from "../../keygen.js";
 import { buildCaTbs } from "../../pki/ca-certificate.js";
 import { lintCaTbs } from "../../pki/lint-ca.js";
 import { lintLeafTbs } from "../../pki/lint.js";
@@ -13,7 +14,7 @@ import { serialFromRandom } from "../../pki/serial.js";
 import { isSealed, type Sealed } from "../keys/envelope.js";
 import { newSealedKey, sealedKeySigner } from "../keys/software.js";
 import type { RootKeys } from "../keys/keyring.js";
-import type { Runtime } from "../ra/context.js";
+import type { Runtime } from "../shared-types.js";
 import type { Config } from "../config.js";
 import type { Signing } from "./signing.js";
 
@@ -71,7 +72,7 @@ export function createTlsAuto(deps: { rootKey: RootKeys; rt: Runtime; signing: S
         if (/^[\d.]+$/.test(h) || h.includes(":")) ip.add(h);
         else dns.add(h.toLowerCase());
       }
-      const leaf = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      const leaf = generateKeyPairFor("EC_prime256v1");
       const spki = new Uint8Array(leaf.publicKey.export({ type: "spki", format: "der" }));
       const now = rt.clock();
       const notAfter = new Date(Math.min(now.getTime() + 365 * DAY, ca.parsed.notAfter.getTime()));
@@ -100,9 +101,7 @@ export function createTlsAuto(deps: { rootKey: RootKeys; rt: Runtime; signing: S
       // Every worker (and every server on a shared data dir) reaches here: write only a changed
       // file, and atomically, so a client never reads it half written.
       if ((await readFile(caFile, "utf8").catch(() => "")) !== caPem) {
-        const tmp = `${caFile}.${process.pid}.tmp`;
-        await writeFile(tmp, caPem, { mode: 0o644 });
-        await rename(tmp, caFile);
+        await writeFileAtomic(caFile, caPem, 0o644);
       }
       return { certPem: toPem(cert, "CERTIFICATE") + caPem, keyPem: leaf.privateKey.export({ type: "pkcs8", format: "pem" }) as string, caFile };
     },

@@ -5,10 +5,11 @@
  * `close` (compose.ts closes it with the server). EC and Ed25519 keys take microseconds: they are
  * made inline, where a thread hop would cost more than the work.
  */
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { StampError, errors } from "../../errors.js";
+import { generateKeyPairFor } from "../../keygen.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
 import type { Pkcs12Input } from "../../pki/pkcs12.js";
 import type { Pkcs12Task, TaskResult } from "./crypto-tasks.js";
@@ -39,9 +40,8 @@ export function createCryptoPool(opts: { threads?: number } = {}): CryptoPool {
   };
   return {
     async generateKeyPair(alg) {
-      const p = algorithmParams(alg);
-      if (p.nodeType === "ec") return generateKeyPairSync("ec", { namedCurve: p.namedCurve! });
-      if (p.nodeType === "ed25519") return generateKeyPairSync("ed25519");
+      // EC and Ed25519 take tens of microseconds: a worker round trip would cost more than the key.
+      if (algorithmParams(alg).nodeType !== "rsa") return generateKeyPairFor(alg);
       return get().run(alg, { name: "generateKeyPair" });
     },
     async buildPkcs12(input) {

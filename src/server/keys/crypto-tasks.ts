@@ -2,18 +2,12 @@
  * The CPU-heavy tasks run in the crypto pool's worker threads (crypto-pool.ts): each blocks
  * its thread for tens to hundreds of milliseconds, which must not happen on the event loop.
  */
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairFor } from "../../keygen.js";
 import { StampError, type ErrorKind, type Violation } from "../../errors.js";
-import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
 import { buildPkcs12, type Pkcs12Input } from "../../pki/pkcs12.js";
 
 /** A key pair of `alg`; KeyObjects cross threads by structured clone (Node ≥ 15). */
-export function generateKeyPair(alg: KeyAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
-  const p = algorithmParams(alg);
-  if (p.nodeType === "rsa") return generateKeyPairSync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 });
-  if (p.nodeType === "ec") return generateKeyPairSync("ec", { namedCurve: p.namedCurve! });
-  return generateKeyPairSync("ed25519");
-}
+export const generateKeyPair = generateKeyPairFor;
 
 /** The PKCS#12 input without its random source, which cannot cross threads: random bytes drawn by the caller instead. */
 export type Pkcs12Task = Omit<Pkcs12Input, "random"> & { randomBytes: Uint8Array };

@@ -3,15 +3,15 @@
  * (envelope.ts), decrypted once into a cached KeyObject to sign (STACK.md: a KeyObject is 18×
  * faster than re-parsing PEM per signature).
  */
-import { createHash, createPrivateKey, createPublicKey, createSign, generateKeyPair, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import { errors } from "../../errors.js";
+import { generateKeyPairForAsync } from "../../keygen.js";
 import { algorithmParams, type KeyAlgorithm } from "../../pki/algorithms.js";
 import { open, seal, type Sealed } from "./envelope.js";
 import { asKeyring, type RootKeys } from "./keyring.js";
 import type { KeyBackend, KeyRef, Signer } from "./signer.js";
 
-const generateKeyPairAsync = promisify(generateKeyPair);
 const signAsync = promisify(cryptoSign);
 
 const MAX_LABEL = 200;
@@ -34,20 +34,10 @@ export interface SoftwareKeys extends KeyBackend {
 /** Makes a key pair (compose.ts passes the crypto pool's, which runs RSA in a worker thread). */
 export type GenerateKeyPair = (alg: KeyAlgorithm) => Promise<{ privateKey: KeyObject }>;
 
-/** Node's asynchronous generation on the libuv pool: the default when no crypto pool is given. */
-const libuvGenerate: GenerateKeyPair = (alg) => {
-  const p = algorithmParams(alg);
-  return p.nodeType === "rsa"
-    ? generateKeyPairAsync("rsa", { modulusLength: p.modulusLength!, publicExponent: 65537 })
-    : p.nodeType === "ec"
-      ? generateKeyPairAsync("ec", { namedCurve: p.namedCurve! })
-      : generateKeyPairAsync("ed25519");
-};
-
 /** Creates the software key backend over a 32-byte root key or a keyring (seals with its current key). */
 export function createSoftwareKeys(deps: { rootKey: RootKeys; generateKeyPair?: GenerateKeyPair }): SoftwareKeys {
   const rootKey = asKeyring(deps.rootKey);
-  const generateKeyPair = deps.generateKeyPair ?? libuvGenerate;
+  const generateKeyPair = deps.generateKeyPair ?? generateKeyPairForAsync;
   // Decrypted keys, keyed by a hash of the whole sealed record and its label (so a cache hit
   // can never skip the AAD check for a different label).
   const cache = new Map<string, KeyObject>();
@@ -197,7 +187,7 @@ function openSealedKey(rootKey: RootKeys, sealed: Sealed, aad: string, alg: KeyA
 
 /** A new EC/RSA/Ed25519 key sealed under the root key with `aad`: the sealed record and its signer. */
 export async function newSealedKey(rootKey: RootKeys, alg: KeyAlgorithm, aad: string): Promise<{ sealed: Sealed; signer: Signer }> {
-  const { privateKey } = await libuvGenerate(alg);
+  const { privateKey } = await generateKeyPairForAsync(alg);
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   try {
     return { sealed: seal(asKeyring(rootKey), pkcs8, aad), signer: makeSigner(privateKey, alg) };

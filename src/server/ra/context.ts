@@ -17,19 +17,4 @@ export interface RequestContext {
   token?: { id: string; expiresAt: number };
 }
 
-/** Injected time and randomness (house rule 11). */
-export interface Runtime {
-  clock: () => Date;
-  random: (bytes: number) => Buffer;
-  uuid: () => string;
-}
-
-/** What a publishing pass tells about a CA whose CRL could not be built. */
-export interface CrlFailure {
-  caId: string;
-  error: string;
-  /** When this CA's CRL builds started failing (the same on every server). */
-  failingSince: Date;
-  /** True when the newest CRL is past its nextUpdate (or there is none): relying parties now fail. */
-  stale: boolean;
-}
+export type { CrlFailure, Runtime } from "../shared-types.js";
