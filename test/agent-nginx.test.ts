@@ -50,7 +50,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   agentProc?.kill("SIGKILL");
-  nginxProc?.kill("SIGKILL");
+  // nginx's workers outlive a killed master: stop the whole process group (spawned detached).
+  if (nginxProc?.pid) {
+    try {
+      process.kill(-nginxProc.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
   await s?.close().catch(() => undefined);
   await again?.close().catch(() => undefined);
   await db?.drop();
@@ -98,7 +105,7 @@ http {
     await until("the first issuance", () => count("issued") >= 1);
 
     // nginx starts on the agent's files.
-    nginxProc = spawn(NGINX, ["-p", ng, "-c", conf], { stdio: "ignore" });
+    nginxProc = spawn(NGINX, ["-p", ng, "-c", conf], { stdio: "ignore", detached: true });
     const serial1 = await until("nginx to serve the certificate", () => servedSerial(ngPort), 20_000);
     expect(serial1).toBe(await fileSerial(path.join(out, "web.pem")));
     const keyBefore = readFileSync(path.join(out, "web.key"), "utf8");

@@ -89,6 +89,30 @@ describe("ACME JWS parsing robustness", () => {
       { numRuns: 12_000 },
     );
   });
+  it("fail/ a signed body with any character of its protected header, payload or signature changed never verifies", () => {
+    const changed = fc
+      .record({ i: fc.integer({ min: 0, max: 2 }), useKid: fc.boolean(), member: fc.constantFrom("protected", "payload", "signature"), pos: fc.nat(), char: fc.constantFrom("A", "B", "_", "-", "=", ".", "0", "w") })
+      .map(({ i, useKid, member, pos, char }) => {
+        const body = signBody(i, realHeader(i, useKid), enc({ identifiers: [{ type: "dns", value: "x.test" }] }));
+        const s = String(body[member]);
+        const at = pos % s.length;
+        return { i, body: { ...body, [member]: `${s.slice(0, at)}${char}${s.slice(at + 1)}` }, same: s[at] === char };
+      })
+      .filter((c) => !c.same);
+    fc.assert(
+      fc.property(changed, ({ i, body }) => {
+        let jws;
+        try {
+          jws = parseJws(body);
+        } catch (e) {
+          if (isAcmeJwsError(e)) return true;
+          throw e;
+        }
+        return verifyJws(jws, keys[i].publicKey) === false;
+      }),
+      { numRuns: 3_000 },
+    );
+  });
   it("ok/ verifyEab throws nothing but AcmeJwsError", () => {
     const hmacKey = new Uint8Array(32).fill(7);
     const url = "https://ca.test/acme/new-account";
