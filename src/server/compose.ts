@@ -24,7 +24,7 @@ import { createNonces } from "./ra/acme/nonces.js";
 import { createVa } from "./va/va.js";
 import { dnsHostResolver } from "./va/dns-host-resolver.js";
 import { createEgress } from "./va/egress.js";
-import { open as openSealed, seal, type Sealed } from "./keys/envelope.js";
+import { createSecretBox } from "./keys/secret-box.js";
 import { createScheduler, type Scheduler } from "./jobs/scheduler.js";
 import { createCrls, type CrlFailure } from "./ra/revocation/crls.js";
 import type { Runtime } from "./shared-types.js";
@@ -51,6 +51,9 @@ import { createBackup } from "./ra/backup.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
 
+
+/** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets. */
+const RA_SECRET_NAMESPACES = ["acme-eab:", "stamp-idempotency:", "alert-rule:"];
 /** A composed server, not yet listening. */
 export interface Composed {
   app: FastifyInstance;
@@ -171,7 +174,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const loginDeps = { repos: store, rt, tokens, userTokenTtl: config.accessTokenTtlSeconds };
     const users = createUsers({ store, rt });
     const identities = createIdentities({ store, rt, defaultTtl: config.accessTokenTtlSeconds });
-    const secrets = { seal: (b: Uint8Array, aad: string) => seal(root.ring, b, aad), open: (x: unknown, aad: string) => new Uint8Array(openSealed(root.ring, x as Sealed, aad)) };
+    // The RA's box opens only its own AAD namespaces, never a CA key's (`stamp-key:`).
+    const secrets = createSecretBox(root.ring, RA_SECRET_NAMESPACES);
     const idempotency = createIdempotency({ store, rt, secrets });
     const egress = createEgress({ allow: config.egressAllow }); // webhooks and SMTP; the VA builds its own from the same list
     const sender = createAlertSender(config.alerts.smtp && { ...config.alerts.smtp, heloName: new URL(config.publicUrl).hostname }, egress);

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { isUniqueViolation } from "./db.js";
 import type { Database } from "./schema.js";
 import { identityRepo } from "./identity.repo.js";
 import { miscRepo } from "./misc.repo.js";
@@ -44,6 +45,8 @@ export interface Store extends Repos {
   withJobLock<T>(name: string, fn: () => Promise<T>): Promise<T | null>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /** True when `e` is the database refusing a duplicate (a unique constraint): use cases turn it into a clear conflict. */
+  isUniqueViolation(e: unknown): boolean;
 }
 
 function repos(db: Kysely<Database>, kind: "pglite" | "postgres"): Repos {
@@ -77,6 +80,7 @@ export function createStore(db: Kysely<Database>, kind: "pglite" | "postgres" = 
         }
       });
     },
+    isUniqueViolation,
     async ping() {
       try {
         await db.selectFrom("stamp_migrations" as never).select((eb) => eb.lit(1).as("one")).limit(1).execute();

@@ -1,6 +1,5 @@
 import { acmeError, isStampError } from "../../../errors.js";
 import { jwkThumbprint, jwkToKeyObject, parseEab, parseJws, verifyEab, verifyJws, algForKey } from "../../../pki/acme-jws.js";
-import { isUniqueViolation } from "../../store/db.js";
 import { audit } from "../audit.js";
 import { acmeProfile, authenticate } from "./auth.js";
 import { acmeUrls, eabAad, type AcmeDeps, type AcmeReply } from "./deps.js";
@@ -86,7 +85,7 @@ export function acmeAccounts(deps: AcmeDeps) {
           await audit(tx, rt, { principal: null, sourceIp: ip, actor: { type: "acme-account", id } }, { projectId: p.project_id, action: "acme.account.create", objectType: "acme-account", objectId: id, outcome: "success", detail: { profile: p.slug, eabKeyId, contact } });
         });
       } catch (e) {
-        if (isUniqueViolation(e)) {
+        if (store.isUniqueViolation(e)) {
           const again = (await store.acme.accountByThumbprint(p.id, thumbprint))!;
           return { status: 200, body: accountView(again, u), headers: { location: u.account(again.id) } };
         }

@@ -1,7 +1,6 @@
 import { errors } from "../../../errors.js";
 import { encodeName } from "../../../pki/name.js";
 import { evaluateCaRequest, type CaRequest, type CaRequestInput } from "../../../policy/ca-request.js";
-import { isUniqueViolation } from "../../store/db.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext } from "../context.js";
@@ -63,7 +62,7 @@ export async function createCa(deps: CaDeps, ctx: RequestContext, input: CreateC
     })
     .catch((e) => {
       // Two requests (perhaps on two servers) raced for one name: the database decided.
-      if (isUniqueViolation(e)) throw errors.validation("The CA request breaks the rules; see violations.", [{ field: "name", code: "duplicate", message: "The project already has a CA with this name.", value: input.name }]);
+      if (store.isUniqueViolation(e)) throw errors.validation("The CA request breaks the rules; see violations.", [{ field: "name", code: "duplicate", message: "The project already has a CA with this name.", value: input.name }]);
       throw e;
     });
 

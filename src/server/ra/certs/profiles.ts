@@ -1,6 +1,5 @@
 import { errors, type Violation } from "../../../errors.js";
 import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
-import { isUniqueViolation } from "../../store/db.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import type { AcmeConfig } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -114,7 +113,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "profile.create", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: body.slug } });
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw duplicate(body.slug);
+        if (store.isUniqueViolation(e)) throw duplicate(body.slug);
         throw e;
       }
       return detail((await store.cert.profileById(id))!);
@@ -171,7 +170,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
           await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(raw) } });
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw duplicate(next.slug);
+        if (store.isUniqueViolation(e)) throw duplicate(next.slug);
         throw e;
       }
       return detail((await store.cert.profileById(id))!);

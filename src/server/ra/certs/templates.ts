@@ -3,7 +3,6 @@ import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js
 import { TEMPLATE_PRESETS } from "../../../policy/presets.js";
 import { parseTemplate, type Template, type TemplateInput } from "../../../policy/template.js";
 import { narrowPreset, templateWarnings } from "../../../policy/template-narrow.js";
-import { isUniqueViolation } from "../../store/db.js";
 import type { TemplateRow } from "../../store/cert.repo.js";
 import type { Store } from "../../store/store.js";
 import { audit } from "../audit.js";
@@ -88,7 +87,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "template.create", objectType: "certificate-template", objectId: id, outcome: "success", detail: { name: body.name, preset: body.preset ?? null } });
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
+        if (store.isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
         throw e;
       }
       return { certificateTemplate: templateView((await store.cert.templateById(id))!), warnings: templateWarnings(rules) };
@@ -120,7 +119,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
           await audit(tx, rt, ctx, { projectId: t.project_id, action: "template.update", objectType: "certificate-template", objectId: id, outcome: "success", detail: { brokenProfiles: broken.map((b) => b.slug) } });
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
+        if (store.isUniqueViolation(e)) throw errors.conflict("The project already has a template with this name.", [{ field: "name", code: "duplicate", message: "The project already has a template with this name.", value: body.name }]);
         throw e;
       }
       return { certificateTemplate: templateView((await store.cert.templateById(id))!), brokenProfiles: broken, warnings: templateWarnings(rules) };
