@@ -41,7 +41,7 @@ export interface Config {
   /** Crash reconciliation: seconds between passes, and how old an unfinished signing must be before it counts as abandoned. */
   reconcile: { intervalSeconds: number; graceSeconds: number };
   /** Alerts: seconds between delivery passes (expiry scans run every 10th), and the SMTP server for email rules. */
-  alerts: { intervalSeconds: number; smtp: { url: string; from: string } | null };
+  alerts: { intervalSeconds: number; smtp: { url: string; from: string; caFile?: string } | null };
   /** The egress policy's allow-list (--egress-allow): CIDRs, addresses, host names and `*.suffix` reached even when private. */
   egressAllow: string[];
   acme: {
@@ -89,7 +89,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "reconcile-interval", env: "STAMP_RECONCILE_INTERVAL", default: "60", help: "seconds between crash-reconciliation passes (1 to 86400); one also runs at start" },
   { flag: "reconcile-grace", env: "STAMP_RECONCILE_GRACE", default: "60", help: "seconds an unfinished signing is left alone before reconciliation calls it abandoned (1 to 3600)" },
   { flag: "alert-interval", env: "STAMP_ALERT_INTERVAL", default: "30", help: "seconds between alert delivery passes (5 to 3600); expiration scans run every 10 passes; new events are sent within a second or so" },
-  { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://host:port (plain) or smtps://host:port (TLS); no AUTH or STARTTLS (use a local relay)" },
+  { flag: "smtp-url", env: "STAMP_SMTP_URL", help: "SMTP server for email alerts: smtp://[user:password@]host:port (STARTTLS when offered, required with a user) or smtps://… (TLS from the start); pass credentials in STAMP_SMTP_URL, not on the command line" },
+  { flag: "smtp-ca-file", env: "STAMP_SMTP_CA_FILE", help: "PEM file of CAs trusted for the SMTP server's certificate (default: the system's)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
   { flag: "egress-allow", env: "STAMP_EGRESS_ALLOW", help: "comma-separated CIDRs, addresses, host names and *.suffix names that webhooks, SMTP and ACME validation may reach although private or loopback (docs/egress.md)" },
   { flag: "headers-timeout", env: "STAMP_HEADERS_TIMEOUT", default: "10", help: "seconds a client has to send a request's headers (and finish the TLS handshake) before the connection is closed (1 to 300)" },
@@ -250,16 +251,17 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     } catch {
       urlOk = false;
     }
-    if (!urlOk) violations.push({ field: "--smtp-url", code: "invalid", message: "--smtp-url must be smtp://host:port or smtps://host:port (and is needed with --smtp-from).", value: smtpUrl });
+    if (!urlOk) violations.push({ field: "--smtp-url", code: "invalid", message: "--smtp-url must be smtp://[user:password@]host:port or smtps://… (and is needed with --smtp-from).", value: smtpUrl && redactUrlPassword(smtpUrl) });
     if (!smtpFrom || !/^[^\s@<>]{1,64}@[^\s@<>]{1,253}$/.test(smtpFrom)) violations.push({ field: "--smtp-from", code: "invalid", message: "--smtp-from must be an email address such as stamp@example.com (and is needed with --smtp-url).", value: smtpFrom });
-    if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom };
+    const caFile = get("smtp-ca-file");
+    if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom, ...(caFile ? { caFile: path.resolve(caFile) } : {}) };
   }
   const allowParsed = parseEgressAllow(get("egress-allow") ?? "");
   const egressAllow = "entries" in allowParsed ? allowParsed.entries : [];
   if ("errors" in allowParsed) for (const e of allowParsed.errors) violations.push({ field: "--egress-allow", code: "invalid", message: `--egress-allow: ${e}.` });
   // The SMTP relay goes through the egress policy too: a refused literal is caught now, not at the first alert.
   const smtpRefusal = smtp && createEgress({ allow: egressAllow }).hostRefusal(new URL(smtp.url).hostname);
-  if (smtpRefusal) violations.push({ field: "--smtp-url", code: "egress_refused", message: `--smtp-url: ${refusalMessage(smtpRefusal)}`, value: smtp!.url });
+  if (smtpRefusal) violations.push({ field: "--smtp-url", code: "egress_refused", message: `--smtp-url: ${refusalMessage(smtpRefusal)}`, value: redactUrlPassword(smtp!.url) });
   const headersTimeout = intIn("headers-timeout", 1, 300);
   const requestTimeout = intIn("request-timeout", 1, 3600);
   if (requestTimeout < headersTimeout) violations.push({ field: "--request-timeout", code: "out_of_range", message: "--request-timeout must not be less than --headers-timeout: the headers are part of the request." });
@@ -366,4 +368,9 @@ export function helpText(): string {
     lines.push(`  --${o.flag.padEnd(22)} ${o.env.padEnd(26)} ${o.help}${o.default ? ` (default ${o.default})` : ""}`);
   }
   return lines.join("\n");
+}
+
+/** A URL as it may be shown in an error: any password replaced by "***". */
+function redactUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, "$1:***@");
 }
