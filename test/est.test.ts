@@ -2,6 +2,8 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { estBed, sh, type EstBed } from "./helpers/est.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./helpers/harness.js";
+import { runStamp } from "./helpers/cli-run.js";
 
 // EST (RFC 7030) with real curl and openssl, as the RFC's examples drive it (issue 10).
 const CA = "/api/v1/cert-manager/ca/internal";
@@ -195,6 +197,31 @@ describe("EST refusals: the RFC's status and a plain-text reason, never a 500", 
     expectPlain(await bed.curl("", "/.well-known/est/no-such-profile/cacerts"), 404, /not found/);
     expectPlain(await bed.curl("", est("simpleenroll")), 405, /takes POST/);
     expectPlain(await bed.curl("", est("fullcmc")), 404, /Unknown EST operation/);
+  });
+});
+
+// The CLI talks to the same API on either store: once is enough.
+describe.skipIf(dbKind !== "pglite")("stamp profile create --est, stamp est passphrase, stamp est enable", () => {
+  it("ok/ the passphrase is printed once and works; a new one replaces it; --disable turns EST off", async () => {
+    const config = `${bed.dir}/session.json`;
+    const login = await runStamp(["login", "--server", s.url, "--ca-file", s.tlsCaFile, "--email", ADMIN_EMAIL, "--password-stdin"], { config, stdin: `${ADMIN_PASSWORD}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    const made = await runStamp(["profile", "create", "--slug", "est-cli", "--template", "est-tpl", "--ca", "est-int", "--est", "--est-ca-chain", `${bed.dir}/boot-ca.pem`], { config });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain("shown only now");
+    const first = /est passphrase:\s+(\S+)/.exec(made.stdout)![1];
+    await bed.csr("cli", "/CN=cli.est.test", "DNS:cli.est.test");
+    const enroll = (pw: string) => bed.curl(`--user est:${pw} ${CT} --data-binary @cli.csr.b64`, "/.well-known/est/est-cli/simpleenroll");
+    expect((await enroll(first)).status).toBe(200);
+    const rotated = await runStamp(["est", "passphrase", "--profile", "est-cli"], { config });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const second = /passphrase:\s+(\S+)/.exec(rotated.stdout)![1];
+    expect(second).not.toBe(first);
+    expect((await enroll(first)).status).toBe(401);
+    expect((await enroll(second)).status).toBe(200);
+    const off = await runStamp(["est", "enable", "--profile", "est-cli", "--disable"], { config });
+    expect(off.code, off.stderr).toBe(0);
+    expect((await bed.curl("", "/.well-known/est/est-cli/cacerts")).status).toBe(404);
   });
 });
 
