@@ -2,29 +2,59 @@
  * EST (RFC 7030) encodings, built with the @peculiar/asn1-* schemas: the certs-only CMS
  * SignedData of every certificate reply (§4.1.3, §4.2.3) and the CSR attributes (§4.5.2).
  */
-import { CertificateChoices, CertificateSet, CMSVersion, ContentInfo, EncapsulatedContentInfo, id_data, id_signedData, SignedData } from "@peculiar/asn1-cms";
+import { CMSVersion, ContentInfo, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, id_data, id_signedData, SignedData, SignerInfos } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
-import { Attribute, Certificate } from "@peculiar/asn1-x509";
+import { Attribute } from "@peculiar/asn1-x509";
 import { errors } from "../errors.js";
 
 /**
+ * CertificateSet (RFC 5652 §10.2.3) holding each certificate as DER (asn1-schema's Any): the
+ * Certificate schema would decode every field and encode it again, ~9 ms a reply, and could
+ * alter the signed bytes.
+ */
+@AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
+class RawCertificateSet extends AsnArray<ArrayBuffer> {
+  constructor(items?: ArrayBuffer[]) {
+    super(items);
+    Object.setPrototypeOf(this, RawCertificateSet.prototype);
+  }
+}
+
+/** asn1-cms's SignedData (RFC 5652 §5.1) with the certificates kept as DER; the other members are asn1-cms's own types. */
+class CertsOnlySignedData {
+  @AsnProp({ type: AsnPropTypes.Integer })
+  version = CMSVersion.v1;
+  @AsnProp({ type: DigestAlgorithmIdentifiers })
+  digestAlgorithms = new DigestAlgorithmIdentifiers();
+  @AsnProp({ type: EncapsulatedContentInfo })
+  encapContentInfo = new EncapsulatedContentInfo({ eContentType: id_data });
+  @AsnProp({ type: RawCertificateSet, context: 0, implicit: true, optional: true })
+  certificates?: RawCertificateSet;
+  @AsnProp({ type: SignerInfos })
+  signerInfos = new SignerInfos();
+  constructor(certificates?: RawCertificateSet) {
+    this.certificates = certificates;
+  }
+}
+
+/** ContentInfo (RFC 5652 §3) with the SignedData as its typed content (asn1-cms's ContentInfo holds it as Any, decoded again). */
+class CertsOnlyContentInfo {
+  @AsnProp({ type: AsnPropTypes.ObjectIdentifier })
+  contentType = id_signedData;
+  @AsnProp({ type: CertsOnlySignedData, context: 0 })
+  content: CertsOnlySignedData;
+  constructor(content = new CertsOnlySignedData()) {
+    this.content = content;
+  }
+}
+
+/**
  * A degenerate ("certs-only") CMS SignedData carrying `ders` (RFC 7030 §4.1.3, RFC 5652 §5:
- * no signers, eContentType id-data with no content). Throws if a certificate does not
- * re-encode to its own bytes, so a reply can never carry a certificate whose signature breaks.
+ * version 1, no digest algorithms, eContentType id-data with no content, no signers).
  */
 export function certsOnlyPkcs7(ders: readonly Uint8Array[]): Uint8Array {
-  const certs = ders.map((der) => {
-    const c = AsnConvert.parse(der, Certificate);
-    if (Buffer.compare(Buffer.from(AsnConvert.serialize(c)), Buffer.from(der)) !== 0) throw errors.internal("A certificate does not re-encode to its own DER.");
-    return new CertificateChoices({ certificate: c });
-  });
-  const sd = new SignedData({
-    // RFC 5652 §5.1: version 1 when there are only X.509 certificates and no signers of version 3.
-    version: CMSVersion.v1,
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
-    certificates: new CertificateSet(certs),
-  });
-  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(sd) })));
+  const set = new RawCertificateSet(ders.map((d) => new Uint8Array(d).buffer as ArrayBuffer));
+  return new Uint8Array(AsnConvert.serialize(new CertsOnlyContentInfo(new CertsOnlySignedData(set))));
 }
 
 /** RFC 7030 §4.5.2: AttrOrOID ::= CHOICE (oid OBJECT IDENTIFIER, attribute Attribute). */
