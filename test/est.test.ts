@@ -15,6 +15,7 @@ let s: TestServer;
 let bed: EstBed;
 let profileId: string;
 let passphrase: string;
+let ids: { tpl: string; int: string };
 const est = (op: string) => `/.well-known/est/est-dev/${op}`;
 
 /** openssl verify -x509_strict of `certFile` against the root with the intermediate untrusted. */
@@ -49,6 +50,7 @@ beforeAll(async () => {
   const prof = await s.api("POST", PROFILES, { token: t, body: { projectId: p, slug: "est-dev", templateId: tpl.body.certificateTemplate.id, caId: int.body.id, enrollmentMethods: ["api", "est"], defaults: { ttl: "30d" }, estConfig: { caChain: bed.read("boot-ca.pem") } } });
   expect(prof.status, JSON.stringify(prof.body)).toBe(200);
   profileId = prof.body.certificateProfile.id;
+  ids = { tpl: tpl.body.certificateTemplate.id, int: int.body.id };
   const pass = await s.api("POST", `${PROFILES}/${profileId}/est/passphrase`, { token: t });
   expect(pass.status, JSON.stringify(pass.body)).toBe(200);
   passphrase = pass.body.passphrase;
@@ -171,6 +173,22 @@ describe("EST refusals: the RFC's status and a plain-text reason, never a 500", 
     expect(wrong.headers).toMatch(/www-authenticate: Basic/i);
   });
 
+  it("fail/ a chosen passphrase: after 10 wrong ones from an address, 429 with Retry-After, the right one too", async () => {
+    const chosen = "a-chosen-passphrase-42";
+    const made = await s.api("POST", PROFILES, { token: s.adminToken, body: { projectId: s.defaultProjectId, slug: "est-chosen", templateId: ids.tpl, caId: ids.int, enrollmentMethods: ["est"], estConfig: { passphrase: chosen } } });
+    expect(made.status, JSON.stringify(made.body)).toBe(200);
+    expect(made.body.certificateProfile.estConfig.passphraseSet).toBe(true);
+    const body = bed.read("neg.csr.b64");
+    const post = (pw: string) => s.api("POST", "/.well-known/est/est-chosen/simpleenroll", { body, headers: { "content-type": "application/pkcs10", authorization: `Basic ${Buffer.from(`dev:${pw}`).toString("base64")}` } });
+    const ok = await post(chosen);
+    expect(ok.status, String(ok.body)).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await post(`wrong-${i}`)).status).toBe(401);
+    const locked = await post(chosen);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(locked.body).toMatch(/Too many wrong EST passphrases/);
+  });
+
   it("fail/ an untrusted client certificate: 403", async () => {
     const r = await bed.curl(`--cert stranger.pem --key stranger.key ${CT} --data-binary @neg.csr.b64`, est("simpleenroll"));
     expectPlain(r, 403, /does not chain to the profile's bootstrap CA/);
@@ -249,6 +267,8 @@ describe.skipIf(dbKind !== "postgres")("EST on two servers over one PostgreSQL",
     await bed.csr("ms2", "/CN=ms.est.test", "DNS:ms.est.test");
     const onA = await bed.curl(`--cert ms.pem --key ms.key ${CT} --data-binary @ms2.csr.b64 -o ms2.p7.b64`, est("simplereenroll"));
     expect(onA.status, bed.read("ms2.p7.b64")).toBe(200);
+    bed.write("ms2.pem", await bed.printCerts("ms2.p7.b64"));
+    expect((await verify("ms2.pem")).out).toContain("OK");
     const rotated = await b.api("POST", `${PROFILES}/${profileId}/est/passphrase`, { token: s.adminToken });
     expect(rotated.status).toBe(200);
     await bed.csr("ms3", "/CN=ms3.est.test", "DNS:ms3.est.test");

@@ -26,6 +26,11 @@ export function estActor(c: EstClient): { type: string; id: string } {
 const unauthenticated = (m: string) => new StampError("unauthenticated", m);
 const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 const MAX_PATH = 8;
+/**
+ * Wrong chosen passphrases per (profile, client address) in a window shared by every server.
+ * Generated passphrases are 192 random bits (nothing to guess), so they are not counted.
+ */
+export const EST_PASSPHRASE_LIMIT = { failures: 10, windowSeconds: 300 };
 
 /** EST client authentication: HTTP Basic with the profile's passphrase, or a trusted TLS client certificate. */
 export function createEstAuth(deps: EstDeps) {
@@ -96,11 +101,22 @@ export function createEstAuth(deps: EstDeps) {
      * Authenticates an enrollment (RFC 7030 §3.2.3, §3.3.2): a Basic passphrase is checked when
      * sent; otherwise a client certificate must be trusted; with neither, 401.
      */
-    async authenticate(profile: ProfileRow, creds: EstCredentials): Promise<EstClient> {
+    async authenticate(profile: ProfileRow, creds: EstCredentials, ip: string | null): Promise<EstClient> {
       const stored = profile.est_config?.passphraseHash ?? null;
       if (creds.basic) {
         if (!stored) throw unauthenticated("This profile has no EST passphrase; authenticate with a TLS client certificate.");
-        if (!(await passphraseMatches(stored, creds.basic.password))) throw unauthenticated("The EST passphrase is wrong.");
+        const limited = !stored.startsWith("sha256:");
+        const key = `est:${profile.id}|${ip ?? "unknown"}`;
+        const { failures, windowSeconds } = EST_PASSPHRASE_LIMIT;
+        if (limited) {
+          const seen = await store.misc.hitsOf(key, rt.clock(), windowSeconds);
+          const retry = Math.max(1, Math.ceil((seen.window_start.getTime() + windowSeconds * 1000 - rt.clock().getTime()) / 1000));
+          if (seen.count >= failures) throw errors.rateLimited(`Too many wrong EST passphrases from your address; try again in ${retry} seconds.`, retry);
+        }
+        if (!(await passphraseMatches(stored, creds.basic.password))) {
+          if (limited) await store.misc.hit(key, rt.clock(), windowSeconds);
+          throw unauthenticated("The EST passphrase is wrong.");
+        }
         return { kind: "passphrase" };
       }
       if (creds.clientChain?.length) return trustClientChain(profile, creds.clientChain);

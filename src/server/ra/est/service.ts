@@ -91,7 +91,7 @@ export function createEst(deps: EstDeps) {
     /** POST simpleenroll (RFC 7030 §4.2.1): the CSR's subject and names, decided by the template. */
     async simpleenroll(label: string, body: Uint8Array, creds: EstCredentials, ip: string | null): Promise<EstIssued> {
       const p = await profileFor(label);
-      const client = await auth.authenticate(p, creds);
+      const client = await auth.authenticate(p, creds, ip);
       return issue(p, ip, estActor(client), { csr: readCsr(body) });
     },
     /**
@@ -118,7 +118,7 @@ export function createEst(deps: EstDeps) {
      */
     async serverkeygen(label: string, body: Uint8Array, creds: EstCredentials, ip: string | null): Promise<EstIssued> {
       const p = await profileFor(label);
-      const client = await auth.authenticate(p, creds);
+      const client = await auth.authenticate(p, creds, ip);
       const csr = readCsr(body);
       const f = csr.subjectFields;
       const s = csr.requestedExtensions.sans;
