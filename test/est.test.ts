@@ -95,6 +95,8 @@ describe("EST with curl and openssl (RFC 7030)", () => {
     // The same certificate lists like an API-issued one, and the audit names EST.
     const listed = await s.api("GET", `${PROFILES}/${profileId}/certificates`, { token: s.adminToken });
     expect(listed.body.certificates.map((c: { commonName: string }) => c.commonName)).toContain("dev1.est.test");
+    const log = await s.api("GET", "/api/v1/audit-log?action=certificate.issue&outcome=success&limit=5", { token: s.adminToken });
+    expect(log.body.auditLogs.find((e: { detail: { commonName?: string } }) => e.detail.commonName === "dev1.est.test")).toMatchObject({ actorType: "est-passphrase", actorId: "passphrase" });
     // PEM bodies are accepted too, and the profile id works as the label.
     await sh("openssl req -in dev1.csr.der -inform DER -out dev1.csr.pem", { cwd: bed.dir });
     const byId = await bed.curl(`--user est:${passphrase} ${CT} --data-binary @dev1.csr.pem -o dev1b.p7.b64`, `/.well-known/est/${profileId}/simpleenroll`);
