@@ -199,7 +199,8 @@ describe("usage and transport errors", () => {
       expect(r.stdout).toMatch(/^Usage: stamp /);
       expect(r.stdout).toContain("Examples:");
     }
-  });
+    // One CLI process per command (24 now): a loaded 2-core box needs more than the default 60 s.
+  }, 180_000);
 
   it("ok/ bin/stamp is an executable launcher for the same CLI", async () => {
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {

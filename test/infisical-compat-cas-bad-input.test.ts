@@ -94,7 +94,7 @@ describe("fail/ certificate profiles", () => {
         enrollmentMethods: ["api"],
         apiConfig: { autoRenew: false },
         acmeConfig: { skipEabBinding: true, eabRequired: true, skipDnsOwnershipVerification: true },
-        estConfig: { passphrase: "secret passphrase" },
+        estConfig: { disableBootstrapCaValidation: true, passphrase: "secret-passphrase-1" },
         externalConfigs: { template: "WebServer" },
         defaultTtlDays: 30,
         defaults: { ttl: "90d", basicConstraints: { isCA: true } },
@@ -108,10 +108,10 @@ describe("fail/ certificate profiles", () => {
       "defaultTtlDays:conflicting_alias",
       "defaults.basicConstraints.isCA:not_supported",
       "enrollmentMethods:conflicting_alias",
-      "estConfig:not_supported",
+      "estConfig.disableBootstrapCaValidation:not_supported",
       "externalConfigs:not_supported",
     ]);
-    expect(JSON.stringify(res.body)).not.toContain("secret passphrase");
+    expect(JSON.stringify(res.body)).not.toContain("secret-passphrase-1");
     expect((await s.api("GET", `${PROFILES}/slug/refused?projectId=${p}`, { token: t })).status).toBe(404);
   });
   it("a policy of another project, named as the caller named it (certificatePolicyId): 422", async () => {
@@ -120,8 +120,8 @@ describe("fail/ certificate profiles", () => {
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: foreign, enrollmentType: "api" } }), 422)).toEqual(["certificatePolicyId:unknown_template"]);
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), templateId: foreign } }), 422)).toEqual(["templateId:unknown_template"]);
   });
-  it("enrollmentType est; skipDnsOwnershipVerification alone; no policy at all", async () => {
-    expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: ids.policy, enrollmentType: "est" } }), 400)).toEqual(["enrollmentType:not_supported"]);
+  it("enrollmentType est with acmeConfig; skipDnsOwnershipVerification alone; no policy at all", async () => {
+    expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: ids.policy, enrollmentType: "est", acmeConfig: { eabRequired: true } } }), 400)).toEqual(["acmeConfig:not_allowed"]);
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), certificatePolicyId: ids.policy, enrollmentType: "acme", acmeConfig: { skipDnsOwnershipVerification: true } } }), 400)).toEqual(["acmeConfig.skipDnsOwnershipVerification:not_supported"]);
     expect(violations(await s.api("POST", PROFILES, { token: t, body: { ...base(), enrollmentType: "api" } }), 400)).toEqual(["certificatePolicyId:required"]);
   });

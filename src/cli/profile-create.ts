@@ -1,5 +1,6 @@
 import type { CreateProfileBody, Profile } from "../client/client.js";
 import { flag, int, need, oneOf, str, UsageError, type Command } from "./command.js";
+import { readFlagFile } from "./files.js";
 import { fields } from "./output.js";
 import { KEY_ALGORITHMS, resolveCa, resolveProject, resolveTemplate } from "./resolve.js";
 
@@ -19,6 +20,8 @@ Options:
   --key-algorithm ALG      default key algorithm for keys the server makes: ${KEY_ALGORITHMS.join(", ")}
   --auto-renew             renew certificates automatically
   --renew-before-days N    how many days before expiry to renew
+  --est                    also enroll over EST (RFC 7030); prints a new EST passphrase once
+  --est-ca-chain FILE      with --est: PEM bootstrap CA chain client certificates may chain to
   --project ID|NAME        default: your only project, or "default"
   --json                   print the API response
 
@@ -26,7 +29,8 @@ Warnings (defaults the template would refuse) are printed on stderr.
 
 Examples:
   stamp profile create --slug web --template web --ca issuing --ttl 90d
-  stamp profile create --slug lab --template lab --self-signed`,
+  stamp profile create --slug lab --template lab --self-signed
+  stamp profile create --slug devices --template device --ca issuing --est`,
   options: {
     slug: { type: "string" },
     template: { type: "string" },
@@ -37,6 +41,8 @@ Examples:
     "key-algorithm": { type: "string" },
     "auto-renew": { type: "boolean" },
     "renew-before-days": { type: "string" },
+    est: { type: "boolean" },
+    "est-ca-chain": { type: "string" },
     project: { type: "string" },
   },
   async run(ctx, v) {
@@ -47,6 +53,9 @@ Examples:
     if (!caRef === !selfSigned) throw new UsageError("give --ca CA or --self-signed");
     const keyAlgorithm = str(v, "key-algorithm") ? oneOf("key-algorithm", str(v, "key-algorithm")!, KEY_ALGORITHMS) : undefined;
     const renewBeforeDays = int(v, "renew-before-days", 1, 3650);
+    const est = flag(v, "est");
+    if (str(v, "est-ca-chain") && !est) throw new UsageError("--est-ca-chain needs --est");
+    const caChain = str(v, "est-ca-chain") ? await readFlagFile("est-ca-chain", str(v, "est-ca-chain")!) : undefined;
 
     const client = await ctx.client();
     const projectFlag = str(v, "project");
@@ -57,12 +66,15 @@ Examples:
       templateId: await resolveTemplate(client, projectFlag, templateRef),
       issuerType: selfSigned ? "self-signed" : "ca",
       caId: caRef ? await resolveCa(client, projectFlag, caRef) : undefined,
-      enrollmentMethods: ["api"],
+      enrollmentMethods: est ? ["api", "est"] : ["api"],
+      ...(caChain ? { estConfig: { caChain } } : {}),
       defaults: { ...(str(v, "ttl") ? { ttl: str(v, "ttl") } : {}), ...(keyAlgorithm ? { keyAlgorithm } : {}) },
       apiConfig: { autoRenew: flag(v, "auto-renew"), renewBeforeDays: renewBeforeDays ?? null },
     };
     const res = await client.profiles.create(body);
-    if (ctx.json) return ctx.printJson(res);
+    // EST clients need a passphrase (or a client certificate): make one now, shown this once.
+    const pass = est ? await client.profiles.estPassphrase(res.certificateProfile.id) : undefined;
+    if (ctx.json) return ctx.printJson(pass ? { ...res, estPassphrase: pass } : res);
     const p: Profile = res.certificateProfile;
     ctx.out(
       fields([
@@ -72,7 +84,10 @@ Examples:
         ["issuer", p.issuerType === "ca" ? p.caId : "self-signed"],
         ["defaults", Object.keys(p.defaults ?? {}).length ? p.defaults : undefined],
         ["auto-renew", p.apiConfig?.autoRenew ? `yes${p.apiConfig.renewBeforeDays ? `, ${p.apiConfig.renewBeforeDays} days before expiry` : ""}` : undefined],
+        ["est url", pass?.baseUrl],
+        ["est passphrase", pass?.passphrase ?? undefined],
       ]),
     );
+    if (pass) ctx.err("The EST passphrase is shown only now (stamp est passphrase makes a new one).");
   },
 };

@@ -200,6 +200,8 @@ export function createClient(opts: ClientOptions) {
       remove: (profileId: string) => call<{ certificateProfile: T.ProfileDetail }>("DELETE", `${PROFILES}/${id(profileId)}`),
       /** Creates an ACME External Account Binding key; the HMAC key is in this answer only. */
       createEab: (profileId: string, description?: string) => call<{ eabKey: T.EabKey & { hmacKey: string; directoryUrl: string } }>("POST", `${PROFILES}/${id(profileId)}/acme/eab-keys`, { body: { description } }),
+      /** Sets the profile's EST passphrase: a new random one (in this answer only), or `passphrase`. */
+      estPassphrase: (profileId: string, passphrase?: string) => call<{ passphrase: string | null; baseUrl: string; enabled: boolean }>("POST", `${PROFILES}/${id(profileId)}/est/passphrase`, { body: passphrase ? { passphrase } : {} }),
       /** A profile's EAB keys (never the HMAC keys). */
       listEab: (profileId: string) => call<{ eabKeys: T.EabKey[] }>("GET", `${PROFILES}/${id(profileId)}/acme/eab-keys`),
       /** Revokes an EAB key. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { line, removableMembers, uuid } from "./common.js";
 import { issuanceAttributes } from "./certificates.js";
+import { estConfigView, estPassphrase } from "./est.js";
 
 /**
  * Certificate profiles: Stamp's fields and Infisical's (G2) side by side. Infisical's names are
@@ -27,11 +28,11 @@ export const acmeConfigInput = z.strictObject({
   orderLifetimeSeconds: lifetime.optional(),
   authorizationLifetimeSeconds: lifetime.optional(),
 });
-/** estConfig: Infisical's EST settings; Stamp does not serve EST, so a profile naming it is refused. */
+/** estConfig: the EST (RFC 7030) settings, in Infisical's names; null removes the passphrase or the chain. */
 export const estConfigInput = z.strictObject({
-  disableBootstrapCaValidation: z.boolean().optional(),
-  passphrase: z.string().max(256).optional(),
-  caChain: z.string().max(256 * 1024).optional(),
+  disableBootstrapCaValidation: z.boolean().optional().describe("Infisical's flag; Stamp always checks client certificates, so only false is accepted"),
+  passphrase: estPassphrase.nullable().optional().describe("the HTTP Basic passphrase to set (stored hashed, never shown); POST …/est/passphrase makes a random one"),
+  caChain: z.string().max(256 * 1024).nullable().optional().describe("PEM bootstrap CA chain: client certificates under it may enroll (RFC 7030 §3.3.2)"),
 });
 
 /** Defaults a profile fills into requests that leave a field out; "" and [] mean "no default". */
@@ -46,7 +47,7 @@ const common = {
   templateId: uuid,
   certificatePolicyId: uuid.describe("Infisical's name for templateId"),
   caId: uuid,
-  enrollmentMethods: z.array(z.enum(["api", "acme"])).min(1).max(4),
+  enrollmentMethods: z.array(z.enum(["api", "acme", "est"])).min(1).max(4),
   enrollmentType: z.enum(ENROLLMENT_TYPES).describe("Infisical's single enrollment method; with its config object"),
   apiConfig: apiConfigInput,
   acmeConfig: acmeConfigInput,
@@ -81,7 +82,7 @@ export const profile = z.object({
   caId: uuid.nullable(),
   certificatePolicyId: uuid,
   templateId: uuid,
-  enrollmentType: z.enum(["api", "acme"]).describe("acme when the profile enables ACME, else api"),
+  enrollmentType: z.enum(["api", "acme", "est"]).describe("acme when the profile enables ACME, else est when it enables EST, else api"),
   enrollmentMethods: z.array(z.string()),
   issuerType: z.enum(["ca", "self-signed"]),
   estConfigId: z.null(),
@@ -94,7 +95,7 @@ export const profile = z.object({
   acmeConfig: z
     .object({ directoryUrl: z.string(), skipDnsOwnershipVerification: z.boolean(), skipEabBinding: z.boolean(), eabRequired: z.boolean(), challengeTypes: z.array(z.string()), orderLifetimeSeconds: z.number(), authorizationLifetimeSeconds: z.number() })
     .nullable(),
-  estConfig: z.null(),
+  estConfig: estConfigView,
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -21,6 +21,8 @@ import { createOcspSigners } from "./ca/ocsp-signers.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
 import { createNonces } from "./ra/acme/nonces.js";
+import { createEst } from "./ra/est/service.js";
+import { createEstSettings } from "./ra/est/settings.js";
 import { createVa } from "./va/va.js";
 import { dnsHostResolver } from "./va/dns-host-resolver.js";
 import { createEgress } from "./va/egress.js";
@@ -208,6 +210,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       crls: createCrls({ store, rt, crl, revocationUrl }),
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, nonces: createNonces(nonceKey, rt.random, () => rt.clock()), publicUrl: config.publicUrl, limits: config.acme.limits }),
+      est: createEst({ store, rt, certs: certDeps, publicUrl: config.publicUrl }),
+      estSettings: createEstSettings({ store, rt, publicUrl: config.publicUrl }),
       alerts: alerts.rules,
       health: {
         async notReady() {

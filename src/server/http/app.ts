@@ -13,6 +13,7 @@ import { certificateRequestRoutes } from "./certificate-requests.routes.js";
 import { crlRoutes } from "./crl.routes.js";
 import { ocspRoutes } from "./ocsp.routes.js";
 import { acmeRoutes } from "./acme.routes.js";
+import { estManagementRoutes, estRoutes } from "./est/index.js";
 import { alertRoutes } from "./alerts.routes.js";
 import { auditRoutes } from "./audit.routes.js";
 import { backupRoutes } from "./backup.routes.js";
@@ -67,6 +68,8 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(crlRoutes(services));
   await app.register(ocspRoutes(services));
   await app.register(acmeRoutes(services, opts.publicUrl));
+  await app.register(estRoutes(services));
+  await app.register(estManagementRoutes(services));
   await app.register(alertRoutes(services));
   await app.register(auditRoutes(services));
   await app.register(backupRoutes(services));

@@ -28,7 +28,8 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator) {
   app.addHook("onRequest", async (req: FastifyRequest) => {
     req.ctx = { principal: null, sourceIp: req.ip ?? null };
     const header = req.headers.authorization;
-    if (!header) return;
+    // EST clients authenticate with HTTP Basic and the profile's passphrase (RFC 7030 §3.2.3; http/est/).
+    if (!header || req.url.startsWith("/.well-known/est/")) return;
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw errors.unauthenticated("The Authorization header must be 'Bearer <access token>'.");
     const claims = auth.verify(m[1]);

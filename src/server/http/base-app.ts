@@ -21,7 +21,8 @@ export function baseApp(opts: BaseAppOptions) {
   const app = Fastify({
     logger: opts.logger,
     bodyLimit: opts.bodyLimitBytes,
-    https: opts.https ? { ...opts.https, ...tlsOptions(opts.limits), ...serverOptions(opts.limits) } : null,
+    // Client certificates are asked for, never required: EST clients may authenticate with one (RFC 7030 §3.3.2), checked per profile in ra/est.
+    https: opts.https ? { ...opts.https, ...tlsOptions(opts.limits), ...serverOptions(opts.limits), requestCert: true, rejectUnauthorized: false } : null,
     http: serverOptions(opts.limits),
     requestTimeout: opts.limits.requestTimeoutMs,
     keepAliveTimeout: opts.limits.keepAliveTimeoutMs,

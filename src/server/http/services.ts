@@ -18,6 +18,8 @@ import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
 import type { createBackup } from "../ra/backup.js";
 import type { createReconciliation } from "../ra/reconcile.js";
+import type { createEst } from "../ra/est/service.js";
+import type { createEstSettings } from "../ra/est/settings.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -42,6 +44,8 @@ export interface Services {
   crls: ReturnType<typeof createCrls>;
   ocsp: ReturnType<typeof createOcsp>;
   acme: ReturnType<typeof createAcme>;
+  est: ReturnType<typeof createEst>;
+  estSettings: ReturnType<typeof createEstSettings>;
   alerts: ReturnType<typeof createAlertRules>;
   /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
   health: { notReady(): Promise<string | null> };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { AcmeConfig, CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
+import type { AcmeConfig, EstConfig, CertificateProfilesTable, CertificatesTable, CertificateTemplatesTable, Database } from "./schema.js";
 
 export type TemplateRow = Selectable<CertificateTemplatesTable>;
 export type ProfileRow = Selectable<CertificateProfilesTable>;
@@ -232,6 +232,8 @@ export function certRepo(db: Kysely<Database>) {
     profileById: (id: string) => db.selectFrom("certificate_profiles").selectAll().where("id", "=", id).executeTakeFirst(),
     /** A project's profiles. */
     profilesOf: (projectId: string) => db.selectFrom("certificate_profiles").selectAll().where("project_id", "=", projectId).orderBy("created_at").orderBy("id").execute(),
+    /** Every profile with this slug, in any project (EST labels, at most 2 read). */
+    profilesBySlug: (slug: string) => db.selectFrom("certificate_profiles").selectAll().where("slug", "=", slug).limit(2).execute(),
     /** Profiles built on a template. */
     profilesOfTemplate: (templateId: string) => db.selectFrom("certificate_profiles").selectAll().where("template_id", "=", templateId).execute(),
     /** Profiles issuing from a CA. */
@@ -253,6 +255,10 @@ export function certRepo(db: Kysely<Database>) {
         })
         .where("id", "=", id)
         .execute();
+    },
+    /** Sets a profile's EST settings (null clears them). */
+    async setEstConfig(id: string, est: EstConfig | null) {
+      await db.updateTable("certificate_profiles").set({ est_config: est ? JSON.stringify(est) : null, updated_at: new Date() }).where("id", "=", id).execute();
     },
     /** Deletes a profile (its certificates keep existing, detached). */
     async deleteProfile(id: string) {

@@ -38,6 +38,12 @@ export function miscRepo(db: Kysely<Database>) {
       return r.rows[0];
     },
 
+    /** A key's hits in the window that is still open at `now` (0 when none), and when that window started. */
+    async hitsOf(key: string, now: Date, windowSeconds: number) {
+      const r = await db.selectFrom("rate_limits").select(["count", "window_start"]).where("key", "=", key).executeTakeFirst();
+      if (!r || new Date(r.window_start).getTime() <= now.getTime() - windowSeconds * 1000) return { count: 0, window_start: now };
+      return { count: Number(r.count), window_start: new Date(r.window_start) };
+    },
     /** Takes back one hit (a login that succeeded does not count against its address). */
     async unhit(key: string) {
       await db.updateTable("rate_limits").set((eb) => ({ count: sql<number>`greatest(${eb.ref("count")} - 1, 0)` })).where("key", "=", key).execute();

@@ -164,8 +164,16 @@ export interface CertificateProfilesTable {
   defaults: Json<Record<string, unknown>>;
   api_config: Json<{ autoRenew: boolean; renewBeforeDays: number | null }>;
   acme_config: ColumnType<AcmeConfig | null, string | null | undefined, string | null>;
+  est_config: ColumnType<EstConfig | null, string | null | undefined, string | null>;
   created_at: Created;
   updated_at: Date;
+}
+/** A profile's EST settings (migration 0026). */
+export interface EstConfig {
+  /** "sha256:<hex>" of a generated passphrase, or an argon2id hash of a chosen one; null: Basic is off. */
+  passphraseHash: string | null;
+  /** PEM certificates a client certificate may chain to (the bootstrap CA chain); null: only Stamp's own certificates. */
+  bootstrapCaChain: string | null;
 }
 export interface CertificatesTable {
   id: string;

@@ -1,24 +1,25 @@
 import { errors, type Violation } from "../../../errors.js";
 import type { AcmeConfig } from "../../store/schema.js";
+import { checkBootstrapChain, type EstConfigInput } from "../est/settings.js";
 
 /**
  * Infisical's names for profile fields, read into Stamp's model (issue 15): certificatePolicyId
  * is templateId; enrollmentType with its config object is enrollmentMethods; skipEabBinding is
  * the opposite of eabRequired; defaults.ttlDays and defaultTtlDays are defaults.ttl in days.
- * Empty strings and empty lists in defaults mean "no default". What Stamp cannot do (EST,
- * external CAs, skipping challenge validation, CA certificates from a profile) is refused by
- * name, never dropped.
+ * Empty strings and empty lists in defaults mean "no default". What Stamp cannot do (external
+ * CAs, skipping challenge validation, CA certificates from a profile) is refused by name, never
+ * dropped.
  */
 
 /** A profile body as the API's schema let it through (create or PATCH). */
 export interface ProfileBody {
   templateId?: string;
   certificatePolicyId?: string;
-  enrollmentMethods?: ("api" | "acme")[];
+  enrollmentMethods?: ("api" | "acme" | "est")[];
   enrollmentType?: "api" | "est" | "acme";
   apiConfig?: { autoRenew?: boolean; renewBeforeDays?: number | null };
   acmeConfig?: { eabRequired?: boolean; skipEabBinding?: boolean; skipDnsOwnershipVerification?: boolean; challengeTypes?: AcmeConfig["challengeTypes"]; orderLifetimeSeconds?: number; authorizationLifetimeSeconds?: number };
-  estConfig?: Record<string, unknown>;
+  estConfig?: { disableBootstrapCaValidation?: boolean; passphrase?: string | null; caChain?: string | null };
   externalConfigs?: Record<string, unknown> | null;
   defaultTtlDays?: number | null;
   defaults?: Record<string, unknown>;
@@ -30,6 +31,8 @@ export interface ReadProfile {
   enrollmentMethods?: string[];
   apiConfig?: { autoRenew?: boolean; renewBeforeDays?: number | null };
   acmeConfig?: Partial<AcmeConfig>;
+  /** EST settings to apply (ra/est/settings.ts); null removes the passphrase or the chain. */
+  estConfig?: EstConfigInput;
   /** null members remove a default (PATCH). */
   defaults?: Record<string, unknown>;
 }
@@ -49,14 +52,19 @@ export function readProfileAliases(body: ProfileBody, mode: "create" | "update")
   else if (mode === "create") v.push({ field: "certificatePolicyId", code: "required", message: "Name the profile's certificate policy: certificatePolicyId (or templateId)." });
 
   const type = body.enrollmentType;
-  if (type === "est") v.push({ field: "enrollmentType", code: "not_supported", message: "Stamp does not serve EST; use api or acme.", value: type });
-  if (body.estConfig !== undefined) v.push({ field: "estConfig", code: "not_supported", message: "Stamp does not serve EST, so a profile has no estConfig.", value: body.estConfig });
-  if (type && type !== "est") {
+  if (body.estConfig !== undefined) {
+    const { disableBootstrapCaValidation, passphrase, caChain } = body.estConfig;
+    if (disableBootstrapCaValidation) v.push({ field: "estConfig.disableBootstrapCaValidation", code: "not_supported", message: "Stamp always checks EST client certificates against the bootstrap CA chain or its own CAs.", value: true });
+    if (caChain) v.push(...checkBootstrapChain(caChain));
+    out.estConfig = { ...(passphrase !== undefined ? { passphrase } : {}), ...(caChain !== undefined ? { caChain } : {}) };
+  }
+  if (type) {
     if (body.enrollmentMethods && (body.enrollmentMethods.length !== 1 || body.enrollmentMethods[0] !== type)) {
       v.push({ field: "enrollmentMethods", code: "conflicting_alias", message: `enrollmentType ${type} means enrollmentMethods ["${type}"]; give one of the two.`, value: body.enrollmentMethods });
     }
     // Infisical: each enrollment type takes its own config and forbids the others'.
     if (type === "api" && body.acmeConfig) v.push({ field: "acmeConfig", code: "not_allowed", message: "acmeConfig belongs to enrollmentType acme.", value: body.acmeConfig });
+    if (type === "est" && body.acmeConfig) v.push({ field: "acmeConfig", code: "not_allowed", message: "acmeConfig belongs to enrollmentType acme.", value: body.acmeConfig });
     if (type === "acme" && body.apiConfig) v.push({ field: "apiConfig", code: "not_allowed", message: "apiConfig belongs to enrollmentType api.", value: body.apiConfig });
     out.enrollmentMethods = [type];
   } else if (body.enrollmentMethods) out.enrollmentMethods = body.enrollmentMethods;

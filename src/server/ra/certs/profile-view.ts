@@ -1,6 +1,7 @@
 import type { CaRow } from "../../store/ca.repo.js";
 import type { ProfileRow, TemplateRow } from "../../store/cert.repo.js";
 import type { ProfileCounts } from "../../store/profile-stats.repo.js";
+import { estConfigView } from "../est/settings.js";
 
 /** defaults.ttl in whole days (Infisical's defaultTtlDays), when it is one; null otherwise. */
 export function ttlDays(ttl: unknown): number | null {
@@ -20,7 +21,7 @@ export function profileView(p: ProfileRow, publicUrl = "") {
     certificatePolicyId: p.template_id,
     templateId: p.template_id,
     // Infisical has one enrollment type per profile; a Stamp profile with ACME reads as an ACME one.
-    enrollmentType: p.enrollment_methods.includes("acme") ? ("acme" as const) : ("api" as const),
+    enrollmentType: p.enrollment_methods.includes("acme") ? ("acme" as const) : p.enrollment_methods.includes("est") ? ("est" as const) : ("api" as const),
     enrollmentMethods: p.enrollment_methods,
     issuerType: p.issuer_type,
     // Stamp keeps the enrollment settings in the profile itself: no separate config rows.
@@ -32,7 +33,7 @@ export function profileView(p: ProfileRow, publicUrl = "") {
     defaults: p.defaults,
     apiConfig: p.api_config,
     acmeConfig: acme ? { ...acme, directoryUrl: `${publicUrl}/api/v1/cert-manager/acme/profiles/${p.id}/directory`, skipEabBinding: !acme.eabRequired, skipDnsOwnershipVerification: false } : null,
-    estConfig: null,
+    estConfig: estConfigView(p.id, p.enrollment_methods.includes("est"), p.est_config, publicUrl),
     createdAt: new Date(p.created_at).toISOString(),
     updatedAt: new Date(p.updated_at).toISOString(),
   };

@@ -11,6 +11,7 @@ import { isEmptyPatch, mergePatch, withoutNulls } from "../merge-patch.js";
 import { renewalWindowViolation } from "../../../policy/renewal-window.js";
 import { parseDuration } from "../../../policy/duration.js";
 import { readProfileAliases, type ProfileBody } from "./profile-input.js";
+import { nextEstConfig } from "../est/settings.js";
 import { metricsView, profileDetailView, profileView } from "./profile-view.js";
 
 /** A certificate counts as expiring in the profile metrics when it ends within this many days. */
@@ -106,10 +107,12 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       };
       const v = named(await check(body.projectId, body), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
+      const est = read.estConfig ? await nextEstConfig(null, read.estConfig) : undefined;
       const id = rt.uuid();
       try {
         await store.transaction(async (tx) => {
           await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: body.caId ?? null, acmeConfig: body.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...body.acmeConfig } : null });
+          if (est) await tx.cert.setEstConfig(id, est);
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "profile.create", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: body.slug } });
         });
       } catch (e) {
@@ -164,9 +167,11 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       };
       const v = named(await check(p.project_id, next), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
+      const est = read.estConfig ? await nextEstConfig(p.est_config, read.estConfig) : undefined;
       try {
         await store.transaction(async (tx) => {
           await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: next.caId ?? null, acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
+          if (est) await tx.cert.setEstConfig(id, est);
           await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(raw) } });
         });
       } catch (e) {
