@@ -159,6 +159,7 @@ const MATRIX: Record<string, RouteCase> = {
   [`POST ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId), body: () => ({ description: "sneaky" }) },
   [`GET ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId) },
   [`POST ${PRO}/{id}/acme/eab-keys/{keyId}/revoke`]: { need: "admin", params: (f) => ({ id: f.acmeProfileId, keyId: f.eabKeyId }) },
+  [`POST ${PRO}/{id}/est/passphrase`]: { need: "admin", params: id((f) => f.profileId) },
   // Alert rules: project admins only (webhook URLs may carry the receiver's own tokens).
   [`POST ${ALERTS}`]: { need: "admin", params: id((f) => f.projectId), body: () => ({ name: "sneaky rule", events: ["issued"], channel: "webhook", webhookUrl: "http://127.0.0.1:9/sneaky" }) },
   [`GET ${ALERTS}`]: { need: "admin", params: id((f) => f.projectId) },
