@@ -5,7 +5,7 @@ import type { AuditInsert } from "../../store/audit.repo.js";
 
 
 /** Who signs a leaf. */
-export type LeafSigner = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: any; keyAlgorithm: KeyAlgorithm };
+export type LeafSigner = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: unknown; keyAlgorithm: KeyAlgorithm };
 
 /** A leaf whose TBS passed lint, ready to sign (its signing token is the CA's business). */
 export interface PreparedLeafPort {
@@ -27,8 +27,8 @@ export interface LeafPort {
   issue(p: PreparedLeafPort, record: (der: Uint8Array) => { certificate: NewCertificate; audit: AuditInsert }): Promise<Uint8Array>;
   generateSubjectKey(alg: KeyAlgorithm, certificateId: string): Promise<{ ref: unknown; spki: Uint8Array; privateKeyPem: string }>;
   previewSpki(alg: KeyAlgorithm): Promise<Uint8Array>;
-  exportSubjectKey(ref: any, alg: KeyAlgorithm): Promise<Uint8Array>;
+  exportSubjectKey(ref: unknown, alg: KeyAlgorithm): Promise<Uint8Array>;
   /** Checks `pem` is the private key of `spki` and seals it (imported certificates). */
   importSubjectKey(pem: string, spki: Uint8Array, alg: KeyAlgorithm, certificateId: string): Promise<unknown>;
-  buildPkcs12(certificate: Uint8Array, chain: Uint8Array[], keyRef: any, alg: KeyAlgorithm, password: string): Promise<Uint8Array>;
+  buildPkcs12(certificate: Uint8Array, chain: Uint8Array[], keyRef: unknown, alg: KeyAlgorithm, password: string): Promise<Uint8Array>;
 }
