@@ -18,6 +18,7 @@ import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
 import type { createBackup } from "../ra/backup.js";
 import type { createReconciliation } from "../ra/reconcile.js";
+import type { createAcmeCas } from "../ra/external/acme-cas.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -31,6 +32,7 @@ export interface Services {
   identities: ReturnType<typeof createIdentities>;
   auditLog: ReturnType<typeof createAuditLog>;
   cas: ReturnType<typeof createCaService>;
+  acmeCas: ReturnType<typeof createAcmeCas>;
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
   profileCertificates: ReturnType<typeof createProfileCertificates>;

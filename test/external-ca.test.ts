@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer } from "./helpers/harness.js";
+import { openssl, verifyChain } from "./helpers/openssl.js";
+import { startPebbleBind, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
+
+// External CAs of type ACME (issue 11) against Debian's pebble as the public CA, whose DNS lookups
+// go to a BIND9 this file starts on loopback with a TSIG key and a dynamic zone. Everything talks
+// to 127.0.0.1 only, which the server reaches because the test lists it in --egress-allow.
+
+const ACME_CA = "/api/v1/cert-manager/ca/acme";
+const TPL = "/api/v1/cert-manager/certificate-templates";
+const PRO = "/api/v1/cert-manager/certificate-profiles";
+const CERTS = "/api/v1/cert-manager/certificates";
+const REQS = "/api/v1/cert-manager/certificate-requests";
+
+let env: PebbleBind;
+let s: TestServer;
+let t: string;
+let p: string;
+let pebbleRoot: string;
+
+async function ok<T = any>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
+  const res = await r;
+  if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Polls a request until it leaves pending/pending_validation (bounded). */
+async function settle(id: string, seen: Set<string> = new Set()) {
+  for (let i = 0; i < 300; i++) {
+    const r = await s.api("GET", `${REQS}/${id}`, { token: t });
+    expect(r.status).toBe(200);
+    seen.add(r.body.status);
+    if (!["pending", "pending_validation"].includes(r.body.status)) return r.body;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`request ${id} still waiting`);
+}
+
+const rfc2136 = (secret = env.tsig.secret) => ({ type: "rfc2136", server: "127.0.0.1", port: env.bindPort, zone: env.zone, keyName: env.tsig.keyName, algorithm: env.tsig.algorithm, secret });
+const createCa = (name: string, dnsSolver: unknown, extra: Record<string, unknown> = {}) =>
+  s.api("POST", ACME_CA, { token: t, body: { projectId: p, name, configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver, propagationTimeoutSeconds: 10, ...extra } } });
+async function profileOn(caId: string, slug: string) {
+  const tpl = await ok(s.api("POST", TPL, { token: t, body: { projectId: p, name: `${slug}-tpl`, preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }], validity: { max: "90d" } } }), "template");
+  return (await ok(s.api("POST", PRO, { token: t, body: { projectId: p, slug, templateId: tpl.certificateTemplate.id, caId, defaults: { ttl: "30d" } } }), "profile")).certificateProfile.id as string;
+}
+
+beforeAll(async () => {
+  env = await startPebbleBind();
+  const good = writeHook(env, "good");
+  const bad = writeHook(env, "bad", { fail: true });
+  s = await startServer({ env: { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}`, STAMP_DNS_HOOKS: `good=${good},bad=${bad}` } });
+  s.server.jobs.start();
+  t = s.adminToken;
+  p = s.defaultProjectId;
+  pebbleRoot = (await env.mgmt("/roots/0")).text;
+}, 90_000);
+afterAll(async () => {
+  await s?.close();
+  await env?.close();
+});
+
+describe("ACME external CA against pebble", () => {
+  let hookCa: string;
+  let hookProfile: string;
+
+  it("ok/creates an ACME CA with a hook solver: the account is registered, no secret is answered", async () => {
+    const r = await createCa("pebble-hook", { type: "hook", hook: "good" });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ type: "acme", status: "active", name: "pebble-hook", configuration: { directoryUrl: env.directoryUrl, dnsSolver: { type: "hook", hook: "good" } } });
+    expect(r.body.configuration.accountUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
+    hookCa = r.body.id;
+    const list = await s.api("GET", `${ACME_CA}?projectId=${p}`, { token: t });
+    expect(list.body.map((c: { id: string }) => c.id)).toContain(hookCa);
+    hookProfile = await profileOn(hookCa, "pebble-hook");
+  }, 90_000);
+
+  it("ok/issues without a CSR: 202 pending, then issued with the synchronous path's certificate, verified against pebble's root", async () => {
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: hookProfile, attributes: { commonName: `www.${env.zone}`, altNames: [{ type: "dns_name", value: `api.${env.zone}` }] } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    expect(r.body).toMatchObject({ certificate: null, status: "pending" });
+    const seen = new Set<string>();
+    const done = await settle(r.body.certificateRequestId, seen);
+    expect(done.status, done.errorMessage).toBe("issued");
+    expect(seen.has("issued")).toBe(true);
+    const cert = await ok(s.api("GET", `${CERTS}/${done.certificateId}/bundle`, { token: t }), "bundle");
+    expect(cert.privateKey).toContain("PRIVATE KEY");
+    const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
+    expect(v.ok, v.out).toBe(true);
+    const text = openssl((d) => ["x509", "-noout", "-ext", "subjectAltName", "-in", `${d}/c.pem`], { "c.pem": cert.certificate }).out;
+    expect(text).toContain(`DNS:www.${env.zone}`);
+    expect(text).toContain(`DNS:api.${env.zone}`);
+    // The records are gone again.
+    expect(env.txt(`_acme-challenge.www.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("fail/a hook that exits 1: the request ends failed with a readable message", async () => {
+    const ca = await ok(createCa("pebble-bad-hook", { type: "hook", hook: "bad" }), "ca");
+    const prof = await profileOn(ca.id, "pebble-bad-hook");
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `bad.${env.zone}` } } });
+    expect(r.status).toBe(202);
+    const done = await settle(r.body.certificateRequestId);
+    expect(done.status).toBe("failed");
+    expect(done.errorMessage).toMatch(/DNS hook bad \(present _acme-challenge\.bad\.example\.test\) exited with 1: hook refuses present/);
+    expect(env.txt(`_acme-challenge.bad.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("fail/bad configuration is refused at creation with every violation listed", async () => {
+    const r = await s.api("POST", ACME_CA, { token: t, body: { projectId: p, name: "broken", configuration: { directoryUrl: "https://127.0.0.1:1/dir", accountEmail: "ops@example.test" } } });
+    expect(r.status).toBe(422);
+    const fields = r.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`);
+    expect(fields).toEqual(expect.arrayContaining(["configuration.dnsSolver:required", "configuration.directoryUrl:unreachable"]));
+    const hook = await createCa("unknown-hook", { type: "hook", hook: "nope" }, { directoryUrl: env.eabDirectoryUrl });
+    expect(hook.status).toBe(422);
+    expect(hook.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`)).toEqual(expect.arrayContaining(["configuration.dnsSolver.hook:unknown_hook", "configuration.eabKid:required"]));
+    const wrongEab = await createCa("wrong-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: Buffer.from("not the key at all, not at all").toString("base64url") });
+    expect(wrongEab.status).toBe(422);
+    expect(wrongEab.body.violations[0]).toMatchObject({ field: "configuration.eabHmacKey", code: "eab_refused" });
+    const rightEab = await createCa("right-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: env.eab.hmacKey });
+    expect(rightEab.status, JSON.stringify(rightEab.body)).toBe(200);
+  }, 90_000);
+});
