@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./helpers/harness.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
@@ -118,5 +119,65 @@ describe("ACME external CA against pebble", () => {
     expect(wrongEab.body.violations[0]).toMatchObject({ field: "configuration.eabHmacKey", code: "eab_refused" });
     const rightEab = await createCa("right-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: env.eab.hmacKey });
     expect(rightEab.status, JSON.stringify(rightEab.body)).toBe(200);
+  }, 90_000);
+});
+
+describe("RFC 2136 solver on BIND9", () => {
+  let ca: string;
+  let profile: string;
+  let issuedId: string;
+
+  it("ok/issues from a client CSR through a CNAME-delegated _acme-challenge, verified by openssl", async () => {
+    const r = await createCa("pebble-bind", rfc2136());
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.configuration.dnsSolver).toMatchObject({ type: "rfc2136", zone: env.zone, hasSecret: true });
+    expect(JSON.stringify(r.body)).not.toContain(env.tsig.secret);
+    ca = r.body.id;
+    profile = await profileOn(ca, "pebble-bind");
+    // _acme-challenge.deleg delegates to a name the solver writes (RFC 8555 §8.4 with a CNAME).
+    execFileSync("nsupdate", ["-y", `${env.tsig.algorithm}:${env.tsig.keyName}:${env.tsig.secret}`], { input: `server 127.0.0.1 ${env.bindPort}\nzone ${env.zone}\nupdate add _acme-challenge.deleg.${env.zone}. 60 IN CNAME target.acme.${env.zone}.\nsend\n` });
+    const key = openssl((d) => ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/k.pem`, "-subj", `/CN=deleg.${env.zone}`, "-addext", `subjectAltName=DNS:deleg.${env.zone}`], {});
+    const csr = key.out.match(/-----BEGIN CERTIFICATE REQUEST-----[\s\S]+?-----END CERTIFICATE REQUEST-----/)![0];
+    const q = await s.api("POST", CERTS, { token: t, body: { profileId: profile, csr, attributes: { commonName: `deleg.${env.zone}` } } });
+    expect(q.status, JSON.stringify(q.body)).toBe(202);
+    const done = await settle(q.body.certificateRequestId);
+    expect(done.status, done.errorMessage).toBe("issued");
+    issuedId = done.certificateId;
+    const cert = await ok(s.api("GET", `${CERTS}/${issuedId}/bundle`, { token: t }), "bundle");
+    expect(cert.privateKey).toBeNull();
+    const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
+    expect(v.ok, v.out).toBe(true);
+    expect(env.txt(`target.acme.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("ok/renews by re-ordering (202, then a new certificate linked to the old) and revokes at the CA", async () => {
+    const first = await s.api("POST", CERTS, { token: t, body: { profileId: profile, attributes: { commonName: `renew.${env.zone}` } } });
+    const a = await settle(first.body.certificateRequestId);
+    expect(a.status, a.errorMessage).toBe("issued");
+    const r = await s.api("POST", `${CERTS}/${a.certificateId}/renew`, { token: t, body: {} });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const b = await settle(r.body.certificateRequestId);
+    expect(b.status, b.errorMessage).toBe("issued");
+    expect(b.certificateId).not.toBe(a.certificateId);
+    const old = await ok(s.api("GET", `${CERTS}/${a.certificateId}`, { token: t }), "old");
+    expect(old.certificate.renewedByCertificateId ?? old.certificate.renewedById ?? JSON.stringify(old)).toContain(b.certificateId);
+    const renewed = await ok(s.api("GET", `${CERTS}/${b.certificateId}/bundle`, { token: t }), "bundle");
+    expect(verifyChain(pebbleRoot, renewed.certificateChain, renewed.certificate).ok).toBe(true);
+    // Revoke: forwarded to pebble (its management interface reports the certificate revoked).
+    const rv = await s.api("POST", `${CERTS}/${b.certificateId}/revoke`, { token: t, body: { revocationReason: "KEY_COMPROMISE" } });
+    expect(rv.status, JSON.stringify(rv.body)).toBe(200);
+    const serial = renewed.serialNumber.replace(/^0+/, "");
+    const status = await env.mgmt(`/cert-status-by-serial/${serial}`);
+    expect(status.text).toMatch(/"Status":\s*"Revoked"/);
+  }, 120_000);
+
+  it("fail/a wrong TSIG key: the request ends failed with nsupdate's reason and no record is left", async () => {
+    const bad = await ok(createCa("pebble-bad-tsig", rfc2136(Buffer.from("x".repeat(32)).toString("base64"))), "ca");
+    const prof = await profileOn(bad.id, "pebble-bad-tsig");
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `tsig.${env.zone}` } } });
+    const done = await settle(r.body.certificateRequestId);
+    expect(done.status).toBe("failed");
+    expect(done.errorMessage).toMatch(/RFC 2136 update of _acme-challenge\.tsig\.example\.test at 127\.0\.0\.1:\d+ failed: .*(BADSIG|NOTAUTH|tsig)/i);
+    expect(env.txt(`_acme-challenge.tsig.${env.zone}`)).toEqual([]);
   }, 90_000);
 });

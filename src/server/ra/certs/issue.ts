@@ -171,7 +171,8 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       profile,
       ca: externalCa,
       request: req,
-      attributes: { ...input.attributes, keyAlgorithm: req.keyAlgorithm },
+      // The public CA picks the lifetime; the ttl asked for is kept so a renewal asks the same (not the CA's lifetime).
+      attributes: { ...input.attributes, keyAlgorithm: req.keyAlgorithm, ttl: input.attributes.ttl ?? (profile.defaults as ProfileDefaults).ttl },
       csrDer: csr?.der ?? null,
       reuseKey: opts.reuseKey && { ref: opts.reuseKey.ref, keyAlgorithm: opts.reuseKey.keyAlgorithm },
       removeRootsFromChain: input.removeRootsFromChain,
