@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startServer, type TestServer } from "./helpers/harness.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { runStamp } from "./helpers/cli-run.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
 import { startPebbleBind, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
@@ -209,5 +209,47 @@ describe("CLI", () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/configuration\.dnsSolver/);
     expect(missing.stderr).toMatch(/configuration\.directoryUrl/);
+  }, 120_000);
+});
+
+describe("requests are database jobs", () => {
+  it("ok/a request queued by a server that stops before ordering completes after restart, exactly once (two servers on PostgreSQL)", async () => {
+    const db = await freshDatabase();
+    const envVars = { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}` };
+    const a = await startServer({ db, env: envVars });
+    let requestId: string;
+    try {
+      const at = a.adminToken;
+      const ap = a.defaultProjectId;
+      const ca = await ok(a.api("POST", ACME_CA, { token: at, body: { projectId: ap, name: "restart", configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver: rfc2136(), propagationTimeoutSeconds: 10 } } }), "ca");
+      const tpl = await ok(a.api("POST", TPL, { token: at, body: { projectId: ap, name: "restart-tpl", preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }] } }), "template");
+      const prof = await ok(a.api("POST", PRO, { token: at, body: { projectId: ap, slug: "restart", templateId: tpl.certificateTemplate.id, caId: ca.id, defaults: { ttl: "30d" } } }), "profile");
+      // This server's jobs never start: the request stays pending in the database when it stops.
+      const q = await a.api("POST", CERTS, { token: at, body: { profileId: prof.certificateProfile.id, attributes: { commonName: `restart.${env.zone}` } } });
+      expect(q.status).toBe(202);
+      requestId = q.body.certificateRequestId;
+    } finally {
+      await a.close();
+    }
+    const servers = [await startServer({ db, env: envVars })];
+    if (dbKind === "postgres") servers.push(await startServer({ db, env: envVars }));
+    try {
+      for (const x of servers) x.server.jobs.start();
+      const b = servers[0];
+      let done: any;
+      for (let i = 0; i < 300; i++) {
+        done = (await b.api("GET", `${REQS}/${requestId}`, { token: b.adminToken })).body;
+        if (done.status === "issued" || done.status === "failed") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(done.status, done.errorMessage).toBe("issued");
+      // Let both servers' jobs run again: still one certificate for the request.
+      await Promise.all(servers.map((x) => x.server.jobs.runNow("external-ca-requests")));
+      const list = await ok(b.api("GET", `${CERTS}?projectId=${b.defaultProjectId}&search=restart`, { token: b.adminToken }), "list");
+      expect(list.certificates.filter((c: { commonName: string }) => c.commonName === `restart.${env.zone}`)).toHaveLength(1);
+    } finally {
+      for (const x of servers) await x.close();
+      await db.drop();
+    }
   }, 120_000);
 });
