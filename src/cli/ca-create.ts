@@ -2,12 +2,14 @@ import type { CreateCaBody } from "../client/client.js";
 import { int, need, oneOf, str, UsageError, type Command } from "./command.js";
 import { fields, when } from "./output.js";
 import { KEY_ALGORITHMS, resolveCa, resolveProject } from "./resolve.js";
+import { createAcmeCa } from "./ca-create-acme.js";
 
 /** `stamp ca create`: a root, an intermediate signed by a Stamp CA, or one to be signed outside. */
 export const caCreate: Command = {
   name: "ca create",
-  summary: "create a root or intermediate CA",
+  summary: "create a root or intermediate CA, or an external ACME CA",
   help: `Usage: stamp ca create --name NAME --cn COMMON_NAME [--parent CA] [options]
+       stamp ca create --type acme --name NAME --directory-url URL --email E (--dns-hook H | --rfc2136-server HOST[:PORT] ...)
 
 Creates a root CA, an intermediate signed by another Stamp CA (--parent), or, with
 --type intermediate and no --parent, an intermediate whose CSR an outside CA signs
@@ -28,10 +30,22 @@ Options:
   --project ID|NAME        default: your only project, or "default"
   --json                   print the API response
 
+External ACME CA (--type acme; docs/external-ca.md):
+  --directory-url URL      the CA's ACME directory (Let's Encrypt staging:
+                           https://acme-staging-v02.api.letsencrypt.org/directory)
+  --email E                account contact
+  --eab-kid K --eab-hmac-key-file F   external account binding
+  --dns-hook NAME          a DNS-01 hook the operator registered (--dns-hook on the server)
+  --rfc2136-server H[:P] --zone Z --tsig-key-name N --tsig-secret-file F [--tsig-algorithm A]
+                           RFC 2136 dynamic updates signed with TSIG (default hmac-sha256)
+  --trust-bundle FILE      PEM trusted for the CA's TLS (a private ACME server)
+  --propagation-timeout S  seconds to wait for the TXT record (default 120)
+
 Examples:
   stamp ca create --name root --cn "Acme Root" --org Acme --country US --key-algorithm EC_secp384r1 --max-path-length 1
   stamp ca create --name issuing --cn "Acme Issuing CA" --parent root
-  stamp ca create --name ext --cn "Acme Outside-signed" --type intermediate   # then sign its CSR elsewhere`,
+  stamp ca create --name ext --cn "Acme Outside-signed" --type intermediate   # then sign its CSR elsewhere
+  stamp ca create --type acme --name le-staging --directory-url https://acme-staging-v02.api.letsencrypt.org/directory --email pki@example.com --rfc2136-server ns1.example.com --zone example.com --tsig-key-name stamp --tsig-secret-file tsig.b64`,
   options: {
     name: { type: "string" },
     cn: { type: "string" },
@@ -49,8 +63,21 @@ Examples:
     "friendly-name": { type: "string" },
     disabled: { type: "boolean" },
     project: { type: "string" },
+    "directory-url": { type: "string" },
+    email: { type: "string" },
+    "eab-kid": { type: "string" },
+    "eab-hmac-key-file": { type: "string" },
+    "dns-hook": { type: "string" },
+    "rfc2136-server": { type: "string" },
+    zone: { type: "string" },
+    "tsig-key-name": { type: "string" },
+    "tsig-algorithm": { type: "string" },
+    "tsig-secret-file": { type: "string" },
+    "trust-bundle": { type: "string" },
+    "propagation-timeout": { type: "string" },
   },
   async run(ctx, v) {
+    if (str(v, "type") === "acme") return createAcmeCa(ctx, v);
     const name = need(v, "name");
     const commonName = need(v, "cn");
     const parent = str(v, "parent");

@@ -10,6 +10,7 @@ import { caCreate } from "./ca-create.js";
 import { caGet } from "./ca-get.js";
 import { caList } from "./ca-list.js";
 import { certGet } from "./cert-get.js";
+import { certRequestStatus } from "./cert-request-status.js";
 import { certIssue } from "./cert-issue.js";
 import { certList } from "./cert-list.js";
 import { certRenew } from "./cert-renew.js";
@@ -26,7 +27,7 @@ import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, estEnable, estPassphrase, auditList, auditVerify, backup, restore, agentCommand];
+export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certRequestStatus, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, estEnable, estPassphrase, auditList, auditVerify, backup, restore, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 

@@ -146,6 +146,8 @@ export function createClient(opts: ClientOptions) {
       create: (body: T.CreateCaBody) => call<T.Ca>("POST", CA, { body }),
       /** A project's CAs. */
       list: (projectId: string) => call<T.Ca[]>("GET", CA, { query: { projectId } }),
+      /** Creates an ACME external CA (registers the account). */
+      createAcme: (body: T.CreateAcmeCaBody) => call<T.AcmeCa>("POST", "/api/v1/cert-manager/ca/acme", { body }),
       /** One CA. */
       get: (caId: string) => call<T.Ca>("GET", `${CA}/${id(caId)}`),
       /** Renames, or sets active/disabled. */
@@ -207,6 +209,8 @@ export function createClient(opts: ClientOptions) {
       /** Revokes an EAB key. */
       revokeEab: (profileId: string, keyId: string) => call<{ eabKey: T.EabKey }>("POST", `${PROFILES}/${id(profileId)}/acme/eab-keys/${encodeURIComponent(keyId)}/revoke`),
     },
+    /** One certificate request (a synchronous issuance's id is its certificate's). */
+    certificateRequest: (requestId: string) => call<T.CertificateRequest>("GET", `/api/v1/cert-manager/certificate-requests/${id(requestId)}`),
     certificates: {
       /** Issues a certificate from a profile, for a CSR or with a key the server makes. */
       issue: (body: T.IssueBody) => call<T.IssueResponse>("POST", CERTS, { body, idempotent: true }),

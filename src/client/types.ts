@@ -7,6 +7,7 @@ import type * as profiles from "../contract/profiles.js";
 import type * as shapes from "../contract/certificate-shapes.js";
 import type * as projects from "../contract/projects.js";
 import type * as audit from "../contract/audit.js";
+import type * as external from "../contract/external-ca.js";
 
 /** The API's request and response shapes, inferred from the contract's zod schemas. */
 export type TokenResponse = z.infer<typeof auth.tokenResponse>;
@@ -15,6 +16,8 @@ export type Project = z.infer<typeof projects.project>;
 export type Violation = z.infer<typeof violation>;
 
 export type CreateCaBody = z.input<typeof ca.createCaBody>;
+export type CreateAcmeCaBody = z.input<typeof external.createAcmeCaBody>;
+export type AcmeCa = z.infer<typeof external.acmeCaResponse>;
 export type UpdateCaBody = z.input<typeof ca.updateCaBody>;
 export type Ca = z.infer<typeof ca.caResponse>;
 export type CaCertificate = z.infer<typeof ca.caCertificateResponse>;

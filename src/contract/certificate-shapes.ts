@@ -113,6 +113,7 @@ export const certificateRequest = z.object({
   certificateId: uuid.nullable(),
   privateKey: z.null().describe("a server-made key is answered once, by the issue call; read it later with GET …/certificates/:id/private-key"),
   serialNumber: z.string().nullable(),
+  problem: z.record(z.string(), z.unknown()).nullable().optional().describe("Stamp: an external CA's RFC 8555 §6.7 problem document when it refused the request"),
   errorMessage: z.string().nullable(),
   pendingMessage: z.string().nullable(),
   commonName: z.string(),

@@ -50,12 +50,16 @@ import { createIdempotency } from "./ra/idempotency.js";
 import { createReconciliation } from "./ra/reconcile.js";
 import { createAlertSender } from "./alerts/sender.js";
 import { createBackup } from "./ra/backup.js";
+import { createExternalAcme } from "./va/external/acme-ca.js";
+import { subjectCsr } from "./ca/subject-csr.js";
+import { createAcmeCas } from "./ra/external/acme-cas.js";
+import { createExternalRequests } from "./ra/external/requests.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
 
 
-/** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets. */
-const RA_SECRET_NAMESPACES = ["acme-eab:", "stamp-idempotency:", "alert-rule:"];
+/** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets, external CA secrets. */
+const RA_SECRET_NAMESPACES = ["acme-eab:", "stamp-idempotency:", "alert-rule:", "external-ca:"];
 /** A composed server, not yet listening. */
 export interface Composed {
   app: FastifyInstance;
@@ -150,6 +154,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         { name: "alert-delivery", intervalMs: config.alerts.intervalSeconds * 1000, run: () => alerts.deliverDue() },
         { name: "alert-expiry", intervalMs: config.alerts.intervalSeconds * 10_000, run: () => alerts.scanExpiring() },
         { name: "reconcile", intervalMs: config.reconcile.intervalSeconds * 1000, run: () => reconcileOnce() },
+        { name: "external-ca-requests", intervalMs: 5000, run: () => externalRequests.run() },
       ],
       (msg, err) => opts.onJobError?.(msg, err),
     );
@@ -186,7 +191,11 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       opts.onJobError?.(`the CRL of CA ${f.caId} cannot be built${f.stale ? " and is past its nextUpdate" : ""}`, new Error(f.error));
       await alerts.onCrlFailed(f);
     };
-    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent };
+    // External CAs (issue 11): the VA's ACME client through the egress policy; requests are database jobs.
+    const externalAcme = createExternalAcme({ egress, resolver: config.acme.va.dnsServer ?? null, hooks: config.externalCa.dnsHooks });
+    const externalDeps = { store, rt, acme: externalAcme, secrets, newAccountKey: externalAcme.newAccountKey, leaseSeconds: config.externalCa.leaseSeconds };
+    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: alerts.onEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e) });
+    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent, external: externalRequests };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
@@ -199,6 +208,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       identities,
       auditLog: createAuditLog({ store, rt }),
       cas: createCaService({ store, rt, ca, revocationUrl, onCaChange: (caId) => ocsp.invalidate(caId) }),
+      acmeCas: createAcmeCas(externalDeps),
       templates: createTemplates({ store, rt }),
       profiles: createProfiles({ store, rt, publicUrl: config.publicUrl }),
       profileCertificates: createProfileCertificates({ store, rt, bundle: (ctx, id) => certificates.bundle(ctx, id) }),

@@ -44,6 +44,8 @@ export interface Config {
   alerts: { intervalSeconds: number; smtp: { url: string; from: string; caFile?: string } | null };
   /** The egress policy's allow-list (--egress-allow): CIDRs, addresses, host names and `*.suffix` reached even when private. */
   egressAllow: string[];
+  /** ACME external CAs: the operator's DNS-01 hook commands by name, and the request lease. */
+  externalCa: { dnsHooks: Map<string, string>; leaseSeconds: number };
   acme: {
     va: { http01Port: number; tlsAlpn01Port: number; dnsServer?: { host: string; port: number }; allowPrivateAddresses: boolean };
     limits: { requestsPerMinutePerIp: number; ordersPerHourPerAccount: number };
@@ -93,6 +95,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "smtp-ca-file", env: "STAMP_SMTP_CA_FILE", help: "PEM file of CAs trusted for the SMTP server's certificate (default: the system's)" },
   { flag: "smtp-from", env: "STAMP_SMTP_FROM", help: "sender address of email alerts (needed with --smtp-url)" },
   { flag: "egress-allow", env: "STAMP_EGRESS_ALLOW", help: "comma-separated CIDRs, addresses, host names and *.suffix names that webhooks, SMTP and ACME validation may reach although private or loopback (docs/egress.md)" },
+  { flag: "dns-hook", env: "STAMP_DNS_HOOKS", help: "comma-separated name=/absolute/path of commands ACME external CAs may use as DNS-01 hooks (run as: path present|cleanup <record> <value>); only the operator can register one (docs/external-ca.md)" },
+  { flag: "external-ca-lease", env: "STAMP_EXTERNAL_CA_LEASE", default: "600", help: "seconds a server holds a certificate request it is ordering from an external CA before another server may take it over (30 to 86400)" },
   { flag: "headers-timeout", env: "STAMP_HEADERS_TIMEOUT", default: "10", help: "seconds a client has to send a request's headers (and finish the TLS handshake) before the connection is closed (1 to 300)" },
   { flag: "request-timeout", env: "STAMP_REQUEST_TIMEOUT", default: "60", help: "seconds a client has to send a whole request (1 to 3600; not less than --headers-timeout)" },
   { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "72", help: "seconds an idle keep-alive connection stays open (1 to 600; keep it above the idle timeout of any load balancer in front, often 60)" },
@@ -256,6 +260,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const caFile = get("smtp-ca-file");
     if (urlOk && smtpFrom) smtp = { url: smtpUrl!, from: smtpFrom, ...(caFile ? { caFile: path.resolve(caFile) } : {}) };
   }
+  const dnsHooks = new Map<string, string>();
+  for (const entry of (get("dns-hook") ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_-]{1,64})=(\/.+)$/.exec(entry);
+    if (!m) violations.push({ field: "--dns-hook", code: "invalid", message: "--dns-hook entries are name=/absolute/path.", value: entry });
+    else dnsHooks.set(m[1], m[2]);
+  }
+  const externalCaLease = intIn("external-ca-lease", 30, 86400);
   const allowParsed = parseEgressAllow(get("egress-allow") ?? "");
   const egressAllow = "entries" in allowParsed ? allowParsed.entries : [];
   if ("errors" in allowParsed) for (const e of allowParsed.errors) violations.push({ field: "--egress-allow", code: "invalid", message: `--egress-allow: ${e}.` });
@@ -302,6 +313,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       reconcile: { intervalSeconds: reconcileInterval, graceSeconds: reconcileGrace },
       alerts: { intervalSeconds: alertInterval, smtp },
       egressAllow,
+      externalCa: { dnsHooks, leaseSeconds: externalCaLease },
       acme: {
         va: { http01Port, tlsAlpn01Port, dnsServer, allowPrivateAddresses: allowPrivate === "true" },
         limits: { requestsPerMinutePerIp: acmeRpm, ordersPerHourPerAccount: acmeOph },

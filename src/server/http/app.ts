@@ -6,6 +6,7 @@ import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
 import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
+import { externalCaRoutes } from "./external-ca.routes.js";
 import { policyRoutes } from "./policies.routes.js";
 import { profileRoutes } from "./profiles.routes.js";
 import { certificateRoutes } from "./certificates.routes.js";
@@ -61,6 +62,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(authRoutes(services));
   await app.register(projectRoutes(services));
   await app.register(caRoutes(services));
+  await app.register(externalCaRoutes(services));
   await app.register(policyRoutes(services));
   await app.register(profileRoutes(services));
   await app.register(certificateRoutes(services));

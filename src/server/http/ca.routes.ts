@@ -14,7 +14,7 @@ export function caRoutes(s: Services): FastifyPluginAsyncZod {
     app.get(`${CM}/ca`, { schema: { tags, summary: "Every CA of a project, by type (Stamp has internal CAs only)", querystring: c.listCasQuery, response: { 200: z.object({ certificateAuthorities: z.array(c.caResponse) }) } } }, async (req) => ({
       certificateAuthorities: await s.cas.list(req.ctx, req.query.projectId),
     }));
-    app.get(`${CM}/ca/:type`, { schema: { tags, summary: "CAs of another type Infisical knows: Stamp runs none, so the list is empty", params: z.object({ type: z.enum(c.CA_TYPES).exclude(["internal"]) }), querystring: c.listCasQuery, response: { 200: z.array(c.caResponse) } } }, async (req) => {
+    app.get(`${CM}/ca/:type`, { schema: { tags, summary: "CAs of another type Infisical knows: Stamp runs none, so the list is empty", params: z.object({ type: z.enum(c.CA_TYPES).exclude(["internal", "acme"]) }), querystring: c.listCasQuery, response: { 200: z.array(c.caResponse) } } }, async (req) => {
       await s.projects.get(req.ctx, req.query.projectId);
       return [];
     });

@@ -34,7 +34,12 @@ export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["certificates"];
     const idOrThumb = shapes.idOrThumbprintParams;
-    app.post(BASE, { schema: { tags, summary: "Issue a certificate, from a CSR or with a server-generated key", body: c.issueBody, response: { 200: c.issueResponse } } }, (req, reply) => once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true) as Promise<z.infer<typeof c.issueResponse>>);
+    app.post(BASE, { schema: { tags, summary: "Issue a certificate, from a CSR or with a server-generated key", body: c.issueBody, response: { 200: c.issueResponse, 202: c.issueResponse } } }, async (req, reply) => {
+      const r = (await once(req, reply, "issue", req.body, () => s.certificates.issue(req.ctx, req.body), true)) as z.infer<typeof c.issueResponse>;
+      // A profile on an external CA answers at once with the request it queued (issue 11).
+      if (r.status === "pending") reply.code(202);
+      return r;
+    });
     // Infisical's deprecated, hidden G2 variants: flat bodies, read into the issue body by their
     // schemas, through the one issue path; the flat G1-style answer.
     const flatIssue = async (req: FastifyRequest & { body: z.infer<typeof c.deprecatedIssueBody> | z.infer<typeof c.deprecatedSignBody> }, reply: FastifyReply) => {
@@ -54,11 +59,16 @@ export function certificateRoutes(s: Services): FastifyPluginAsyncZod {
       const json = sub.getDefaultJsonParser("error", "error");
       sub.removeContentTypeParser("application/json");
       sub.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => (body === "" ? done(null, null) : json(req, body as string, done)));
-      sub.post(`${BASE}/:id/renew`, { schema: { tags, summary: "Renew (new key by default; reuse, or a new CSR); the body may be empty or null", params: idOrThumb, body: c.renewBody, response: { 200: c.renewResponse } } }, (req, reply) =>
-        once(req, reply, `renew ${req.params.id}`, req.body ?? {}, async () => {
-          const r = await s.certificates.renew(req.ctx, req.params.id, req.body ?? {});
-          return { ...r.certificate!, certificateRequestId: r.certificateRequestId! };
-        }, true));
+      sub.post(`${BASE}/:id/renew`, { schema: { tags, summary: "Renew (new key by default; reuse, or a new CSR); the body may be empty or null", params: idOrThumb, body: c.renewBody, response: { 200: c.renewResponse, 202: c.issueResponse } } }, async (req, reply) => {
+        const r = await once(req, reply, `renew ${req.params.id}`, req.body ?? {}, async () => {
+          const x = await s.certificates.renew(req.ctx, req.params.id, req.body ?? {});
+          // A profile on an external CA answers with the request it queued (issue 11).
+          if (!x.certificate) return { certificate: null, certificateRequestId: x.certificateRequestId!, status: "pending" as const };
+          return { ...x.certificate, certificateRequestId: x.certificateRequestId! };
+        }, true);
+        if ("status" in r && r.status === "pending") return reply.code(202).send(r);
+        return r as z.infer<typeof c.renewResponse>;
+      });
     });
     app.get(`${BASE}/:id/latest`, { schema: { tags, summary: "The newest certificate of this certificate's renewal chain", params: idOrThumb, response: { 200: z.object({ certificate: c.certificateView }) } } }, async (req) => ({ certificate: await s.certificates.latest(req.ctx, req.params.id) }));
     app.patch(`${BASE}/:id`, { schema: { tags, summary: "Replace the metadata (Infisical), or set this certificate's server-driven renewal", params: idOrThumb, body: c.autoRenewBody, response: { 200: z.object({ metadata: shapes.metadataList, certificate: c.certificateView }) } } }, async (req) => {

@@ -20,6 +20,7 @@ import type { createBackup } from "../ra/backup.js";
 import type { createReconciliation } from "../ra/reconcile.js";
 import type { createEst } from "../ra/est/service.js";
 import type { createEstSettings } from "../ra/est/settings.js";
+import type { createAcmeCas } from "../ra/external/acme-cas.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -33,6 +34,7 @@ export interface Services {
   identities: ReturnType<typeof createIdentities>;
   auditLog: ReturnType<typeof createAuditLog>;
   cas: ReturnType<typeof createCaService>;
+  acmeCas: ReturnType<typeof createAcmeCas>;
   templates: ReturnType<typeof createTemplates>;
   profiles: ReturnType<typeof createProfiles>;
   profileCertificates: ReturnType<typeof createProfileCertificates>;

@@ -12,6 +12,7 @@ import { TLS_CA_AAD, TLS_CA_SLOT } from "../ca/tls-auto.js";
 import { eabAad } from "../ra/acme/deps.js";
 import { secretAad } from "../ra/alerts/deps.js";
 import { answerAad } from "../ra/idempotency.js";
+import { secretsAad } from "../ra/external/settings.js";
 import { SEALED_COLUMNS, type SealedColumn, type SealedRow } from "../store/sealed.repo.js";
 
 /** Where sealed values are read and written in batches (store/sealed.repo.ts). */
@@ -54,6 +55,8 @@ export function aadOf(c: SealedColumn, key: string[], value: unknown, path: stri
       return at === "" ? secretAad(key[0]) : null;
     case "idempotency_keys":
       return at === "" ? answerAad(key[0], key[1], key[2]) : null;
+    case "external_cas":
+      return at === "" ? secretsAad(key[0]) : null;
   }
 }
 

@@ -15,6 +15,8 @@ export interface RequestRecord {
   metadata: { key: string; value: string }[];
   error_message: string | null;
   pending_message: string | null;
+  /** An external CA's problem document when it refused the request (0028). */
+  problem: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -35,12 +37,13 @@ export interface RequestSearch {
 
 /**
  * The requests view: rows of `certificate_requests`, and every certificate Stamp issued (its own
- * synchronous request, same id). Imported certificates were never requested.
+ * synchronous request, same id). Imported certificates were never requested; an external CA's
+ * certificate is the `certificate_id` of its own request row.
  */
 const ALL = sql`(
-  select id, project_id, profile_id, status, certificate_id, common_name, request, metadata, error_message, pending_message, created_at, updated_at from certificate_requests
+  select id, project_id, profile_id, status, certificate_id, common_name, request, metadata, error_message, pending_message, created_at, updated_at, problem from certificate_requests
   union all
-  select id, project_id, profile_id, 'issued', id, common_name, request, metadata, null, null, created_at, created_at from certificates where key_source <> 'imported'
+  select id, project_id, profile_id, 'issued', id, common_name, request, metadata, null, null, created_at, created_at, null::jsonb from certificates where key_source <> 'imported' and external_ca_id is null
 )`;
 
 /** Certificate requests (issue 15): get one, search, record a refused one. */

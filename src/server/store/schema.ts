@@ -1,10 +1,12 @@
 import type { ColumnType, Generated } from "kysely";
 import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeConfig, AcmeEabKeysTable, AcmeOrdersTable, AcmeUsedNoncesTable } from "./schema-acme.js";
 import type { Bytes, Created, Json } from "./schema-columns.js";
+import type { ExternalCasTable } from "./schema-external.js";
 
 /** Row types of Stamp's tables, as Kysely sees them (the ACME ones in schema-acme.ts). */
 
 export type { Bytes } from "./schema-columns.js";
+export type { DnsSolverConfig, ExternalAcmeConfig, ExternalCasTable } from "./schema-external.js";
 export type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeConfig, AcmeEabKeysTable, AcmeOrdersTable, AcmeUsedNoncesTable } from "./schema-acme.js";
 
 export interface ProjectsTable { id: string; name: string; created_at: Created }
@@ -165,6 +167,8 @@ export interface CertificateProfilesTable {
   api_config: Json<{ autoRenew: boolean; renewBeforeDays: number | null }>;
   acme_config: ColumnType<AcmeConfig | null, string | null | undefined, string | null>;
   est_config: ColumnType<EstConfig | null, string | null | undefined, string | null>;
+  /** The external CA that issues this profile's certificates (0028); ca_id is then null. */
+  external_ca_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Created;
   updated_at: Date;
 }
@@ -218,6 +222,8 @@ export interface CertificatesTable {
   renewal_failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** An HTTP answer carrying it not yet written (pending), or never written (unconfirmed); null once written, or when issued otherwise (0015). */
   delivery: ColumnType<"pending" | "unconfirmed" | null, "pending" | null | undefined, "pending" | "unconfirmed" | null>;
+  /** The external CA that issued it (0028): no CRL or OCSP of Stamp's answers for it. */
+  external_ca_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Created;
 }
 
@@ -328,6 +334,7 @@ export interface Database {
   alert_rules: AlertRulesTable;
   alert_deliveries: AlertDeliveriesTable;
   certificate_requests: CertificateRequestsTable;
+  external_cas: ExternalCasTable;
 }
 
 /** A certificate request that did not end in a certificate at once (0022); synchronous issuances are their certificate rows. */
@@ -344,4 +351,9 @@ export interface CertificateRequestsTable {
   pending_message: string | null;
   created_at: Created;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The external CA the request waits on (0028), its lease, attempts and the CA's problem document. */
+  external_ca_id: ColumnType<string | null, string | null | undefined, string | null>;
+  lease_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  attempts: ColumnType<number, number | undefined, number>;
+  problem: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }

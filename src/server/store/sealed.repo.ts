@@ -14,6 +14,7 @@ export const SEALED_COLUMNS = [
   { table: "acme_eab_keys", column: "hmac_sealed", key: ["key_id"] },
   { table: "alert_rules", column: "secret_sealed", key: ["id"] },
   { table: "idempotency_keys", column: "response_sealed", key: ["principal_type", "principal_id", "key"] },
+  { table: "external_cas", column: "secrets_sealed", key: ["id"] },
 ] as const satisfies readonly { table: keyof Database; column: string; key: readonly string[] }[];
 
 /** One of SEALED_COLUMNS. */

@@ -39,6 +39,7 @@ export function createCertificateRequests(deps: Pick<CertDeps, "store" | "rt">) 
       certificateId: cert?.id ?? null,
       privateKey: null,
       serialNumber: cert?.serial ?? null,
+      problem: r.problem ?? null,
       errorMessage: r.error_message,
       pendingMessage: r.pending_message,
       commonName: r.common_name,

@@ -16,6 +16,7 @@ import { templateWarnings } from "../../../policy/template-narrow.js";
 import { compileTemplate } from "./templates.js";
 import { withoutRoot } from "./view.js";
 import { toPem } from "../../../pki/pem.js";
+import type { ExternalIssuePort } from "../external/ports.js";
 
 /** What the certificate use cases need. */
 export interface CertDeps {
@@ -28,6 +29,8 @@ export interface CertDeps {
   onRevocationChange?: (caId: string) => void;
   /** Told after an issuance, renewal, failed server-driven renewal or revocation commits (alerts); must not throw. */
   onEvent?: (e: CertEvent) => Promise<void> | void;
+  /** External CAs: profiles whose CA is external queue a request instead of signing (issue 11). */
+  external?: ExternalIssuePort;
 }
 
 /** A certificate event, reported after its change committed. */
@@ -111,7 +114,13 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   // The issuer's facts for policy: a CA, or for self-signed leaves the subject key itself.
   let issuerFacts: IssuerFacts;
   let ca = null;
-  if (profile.issuer_type === "ca") {
+  const externalCa = profile.external_ca_id ? await store.external.caById(profile.external_ca_id) : undefined;
+  if (profile.external_ca_id) {
+    if (!externalCa || !deps.external) throw errors.conflict("The profile's external CA no longer exists.");
+    if (opts.preview) throw errors.conflict("The profile's CA is external: the public CA builds the certificate, so there is no preview.");
+    // The public CA decides the key and lifetime it accepts last; the template is checked here first.
+    issuerFacts = { selfSigned: false, keyAlgorithm: "EC_prime256v1", notBefore: FAR_PAST, notAfter: FAR_FUTURE };
+  } else if (profile.issuer_type === "ca") {
     ca = profile.ca_id ? await store.ca.caById(profile.ca_id) : undefined;
     if (!ca || !ca.not_before || !ca.not_after) throw errors.conflict("The profile's CA no longer exists or has no certificate.");
     if (ca.status !== "active") throw errors.conflict(`The profile's CA ${ca.name} is ${ca.status}; only an active CA issues certificates.`);
@@ -157,6 +166,23 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   }
   if (violations.length || !("request" in decided)) throw await refuse("The certificate request breaks the rules; see violations.", violations);
   const req = decided.request;
+  if (externalCa && deps.external) {
+    return deps.external.submit(ctx, {
+      profile,
+      ca: externalCa,
+      request: req,
+      // The public CA picks the lifetime; the ttl asked for is kept so a renewal asks the same (not the CA's lifetime).
+      attributes: { ...input.attributes, keyAlgorithm: req.keyAlgorithm, ttl: input.attributes.ttl ?? (profile.defaults as ProfileDefaults).ttl },
+      csrDer: csr?.der ?? null,
+      reuseKey: opts.reuseKey && { ref: opts.reuseKey.ref, keyAlgorithm: opts.reuseKey.keyAlgorithm },
+      removeRootsFromChain: input.removeRootsFromChain,
+      metadata: input.metadata ?? [],
+      renewedFrom: opts.renewedFrom,
+      keyUsages: req.keyUsage.map((k) => kuFromRfc(k) ?? k),
+      extendedKeyUsages: req.extendedKeyUsage.map((o) => ekuFromOid(o) ?? o),
+      altNames: altNamesOf(req),
+    });
+  }
   const certificateId = rt.uuid();
 
   // The subject key: from the CSR, reused on renewal, or made and sealed by the CA module.

@@ -17,7 +17,7 @@ export function profileView(p: ProfileRow, publicUrl = "") {
     projectId: p.project_id,
     slug: p.slug,
     description: p.description,
-    caId: p.ca_id,
+    caId: p.ca_id ?? p.external_ca_id,
     certificatePolicyId: p.template_id,
     templateId: p.template_id,
     // Infisical has one enrollment type per profile; a Stamp profile with ACME reads as an ACME one.

@@ -51,6 +51,12 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
   const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
   const detail = async (p: ProfileRow) => profileDetailView(p, p.ca_id ? await store.ca.caById(p.ca_id) : undefined, await store.cert.templateById(p.template_id), deps.publicUrl);
 
+  /** The external CA `caId` names in the project, if it names one (issue 11). */
+  const externalOf = async (projectId: string, caId: string | undefined) => {
+    const ext = caId ? await store.external.caById(caId) : undefined;
+    return ext && ext.project_id === projectId ? ext : undefined;
+  };
+
   /** Every rule a profile must meet against its project's template and CA. */
   async function check(projectId: string, p: ProfileInput): Promise<Violation[]> {
     const v: Violation[] = [];
@@ -58,8 +64,13 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
     if (!t || t.project_id !== projectId) v.push({ field: "templateId", code: "unknown_template", message: "No certificate template with this id in the project.", value: p.templateId });
     if (p.issuerType === "ca") {
       const ca = p.caId ? await store.ca.caById(p.caId) : undefined;
+      const ext = await externalOf(projectId, p.caId);
       if (!p.caId) v.push({ field: "caId", code: "required", message: "issuerType ca needs caId, the CA that signs this profile's certificates." });
-      else if (!ca || ca.project_id !== projectId) v.push({ field: "caId", code: "unknown_ca", message: "No CA with this id in the project.", value: p.caId });
+      else if (ext) {
+        // An external CA is reached by Stamp's API only: ACME and EST clients cannot wait on a public CA's order.
+        const others = p.enrollmentMethods.filter((m) => m !== "api");
+        if (others.length) v.push({ field: "enrollmentType", code: "not_supported_by_ca", message: "A profile on an external CA issues through the API only.", value: others.join(", ") });
+      } else if (!ca || ca.project_id !== projectId) v.push({ field: "caId", code: "unknown_ca", message: "No CA with this id in the project.", value: p.caId });
       else if (ca.status === "pending-certificate") v.push({ field: "caId", code: "ca_not_ready", message: "The CA is waiting for its certificate; import it first.", value: p.caId });
     } else if (p.caId) {
       v.push({ field: "caId", code: "not_allowed", message: "A self-signed profile has no CA; remove caId.", value: p.caId });
@@ -109,10 +120,12 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       const est = read.estConfig ? await nextEstConfig(null, read.estConfig) : undefined;
       const id = rt.uuid();
+      const ext = await externalOf(body.projectId, body.caId);
       try {
         await store.transaction(async (tx) => {
-          await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: body.caId ?? null, acmeConfig: body.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...body.acmeConfig } : null });
+          await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: ext ? null : (body.caId ?? null), acmeConfig: body.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...body.acmeConfig } : null });
           if (est) await tx.cert.setEstConfig(id, est);
+          if (ext) await tx.external.setProfileCa(id, ext.id);
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "profile.create", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: body.slug } });
         });
       } catch (e) {
@@ -141,7 +154,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
           (!term || p.slug.includes(term) || p.description.toLowerCase().includes(term)) &&
           (!q.enrollmentType || view(p).enrollmentType === q.enrollmentType) &&
           (!q.issuerType || p.issuer_type === q.issuerType) &&
-          (!q.caId || p.ca_id === q.caId),
+          (!q.caId || p.ca_id === q.caId || p.external_ca_id === q.caId),
       );
       const page = all.slice(q.offset, q.offset + q.limit);
       const now = rt.clock();
@@ -159,7 +172,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
         description: body.description ?? p.description,
         templateId: body.templateId ?? p.template_id,
         issuerType: p.issuer_type,
-        caId: body.caId ?? p.ca_id ?? undefined,
+        caId: body.caId ?? p.ca_id ?? p.external_ca_id ?? undefined,
         enrollmentMethods: body.enrollmentMethods ?? p.enrollment_methods,
         defaults: withoutNulls(mergePatch(p.defaults, body.defaults)),
         apiConfig: mergePatch(p.api_config, body.apiConfig),
@@ -168,10 +181,12 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       const v = named(await check(p.project_id, next), raw);
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       const est = read.estConfig ? await nextEstConfig(p.est_config, read.estConfig) : undefined;
+      const ext = await externalOf(p.project_id, next.caId);
       try {
         await store.transaction(async (tx) => {
-          await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: next.caId ?? null, acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
+          await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: ext ? null : (next.caId ?? null), acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
           if (est) await tx.cert.setEstConfig(id, est);
+          await tx.external.setProfileCa(id, ext?.id ?? null);
           await audit(tx, rt, ctx, { projectId: p.project_id, action: "profile.update", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { fields: Object.keys(raw) } });
         });
       } catch (e) {

@@ -6,7 +6,7 @@ import type { RequestContext } from "../context.js";
 import type { CertDeps } from "./issue.js";
 
 /** What a revocation or a lifted hold needs: the store, the clock, and who to tell afterwards. */
-export type RevokeDeps = Pick<CertDeps, "store" | "rt" | "onRevocationChange" | "onEvent">;
+export type RevokeDeps = Pick<CertDeps, "store" | "rt" | "onRevocationChange" | "onEvent" | "external">;
 
 /** A revocation as every front end (REST, ACME) asks for it. */
 export interface RevokeInput {
@@ -32,6 +32,12 @@ export async function revokeCertificate(deps: RevokeDeps, ctx: RequestContext, c
   const invalidityDate = input.invalidityDate ? new Date(input.invalidityDate) : null;
   if (invalidityDate && invalidityDate > now) {
     throw errors.validation("The invalidity date is in the future.", [{ field: "invalidityDate", code: "in_the_future", message: "The invalidity date says when the key was (or is suspected to have been) compromised; it cannot be in the future.", value: input.invalidityDate }]);
+  }
+  if (c.external_ca_id) {
+    // The external CA publishes the revocation (its CRL and OCSP); Stamp records it once the CA accepted it.
+    if (input.reason === "CERTIFICATE_HOLD") throw errors.validation("An external ACME CA cannot put a certificate on hold.", [{ field: "revocationReason", code: "not_supported_by_ca", message: "ACME revocation (RFC 8555 §7.6) is final: choose another reason.", value: input.reason }]);
+    if (!deps.external) throw errors.conflict("External CAs are not available on this server.");
+    await deps.external.revokeAtCa(c, input.reason);
   }
   await deps.store.transaction(async (tx) => {
     const seq = c.ca_id ? await tx.cert.nextRevocationSeq(c.ca_id) : null;

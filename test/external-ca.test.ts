@@ -1,0 +1,255 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { runStamp } from "./helpers/cli-run.js";
+import { openssl, verifyChain } from "./helpers/openssl.js";
+import { startPebbleBind, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
+
+// External CAs of type ACME (issue 11) against Debian's pebble as the public CA, whose DNS lookups
+// go to a BIND9 this file starts on loopback with a TSIG key and a dynamic zone. Everything talks
+// to 127.0.0.1 only, which the server reaches because the test lists it in --egress-allow.
+
+const ACME_CA = "/api/v1/cert-manager/ca/acme";
+const TPL = "/api/v1/cert-manager/certificate-templates";
+const PRO = "/api/v1/cert-manager/certificate-profiles";
+const CERTS = "/api/v1/cert-manager/certificates";
+const REQS = "/api/v1/cert-manager/certificate-requests";
+
+let env: PebbleBind;
+let s: TestServer;
+let t: string;
+let p: string;
+let pebbleRoot: string;
+
+async function ok<T = any>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
+  const res = await r;
+  if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Polls a request until it leaves pending/pending_validation (bounded). */
+async function settle(id: string, seen: Set<string> = new Set()) {
+  for (let i = 0; i < 300; i++) {
+    const r = await s.api("GET", `${REQS}/${id}`, { token: t });
+    expect(r.status).toBe(200);
+    seen.add(r.body.status);
+    if (!["pending", "pending_validation"].includes(r.body.status)) return r.body;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`request ${id} still waiting`);
+}
+
+const rfc2136 = (secret = env.tsig.secret) => ({ type: "rfc2136", server: "127.0.0.1", port: env.bindPort, zone: env.zone, keyName: env.tsig.keyName, algorithm: env.tsig.algorithm, secret });
+const createCa = (name: string, dnsSolver: unknown, extra: Record<string, unknown> = {}) =>
+  s.api("POST", ACME_CA, { token: t, body: { projectId: p, name, configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver, propagationTimeoutSeconds: 10, ...extra } } });
+async function profileOn(caId: string, slug: string) {
+  const tpl = await ok(s.api("POST", TPL, { token: t, body: { projectId: p, name: `${slug}-tpl`, preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }], validity: { max: "90d" } } }), "template");
+  return (await ok(s.api("POST", PRO, { token: t, body: { projectId: p, slug, templateId: tpl.certificateTemplate.id, caId, defaults: { ttl: "30d" } } }), "profile")).certificateProfile.id as string;
+}
+
+beforeAll(async () => {
+  env = await startPebbleBind();
+  const good = writeHook(env, "good");
+  const bad = writeHook(env, "bad", { fail: true });
+  s = await startServer({ env: { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}`, STAMP_DNS_HOOKS: `good=${good},bad=${bad}` } });
+  s.server.jobs.start();
+  t = s.adminToken;
+  p = s.defaultProjectId;
+  pebbleRoot = (await env.mgmt("/roots/0")).text;
+}, 90_000);
+afterAll(async () => {
+  await s?.close();
+  await env?.close();
+});
+
+describe("ACME external CA against pebble", () => {
+  let hookCa: string;
+  let hookProfile: string;
+
+  it("ok/creates an ACME CA with a hook solver: the account is registered, no secret is answered", async () => {
+    const r = await createCa("pebble-hook", { type: "hook", hook: "good" });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ type: "acme", status: "active", name: "pebble-hook", configuration: { directoryUrl: env.directoryUrl, dnsSolver: { type: "hook", hook: "good" } } });
+    expect(r.body.configuration.accountUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
+    hookCa = r.body.id;
+    const list = await s.api("GET", `${ACME_CA}?projectId=${p}`, { token: t });
+    expect(list.body.map((c: { id: string }) => c.id)).toContain(hookCa);
+    hookProfile = await profileOn(hookCa, "pebble-hook");
+  }, 90_000);
+
+  it("ok/issues without a CSR: 202 pending, then issued with the synchronous path's certificate, verified against pebble's root", async () => {
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: hookProfile, attributes: { commonName: `www.${env.zone}`, altNames: [{ type: "dns_name", value: `api.${env.zone}` }] } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    expect(r.body).toMatchObject({ certificate: null, status: "pending" });
+    const seen = new Set<string>();
+    const done = await settle(r.body.certificateRequestId, seen);
+    expect(done.status, done.errorMessage).toBe("issued");
+    expect(seen.has("issued")).toBe(true);
+    const cert = await ok(s.api("GET", `${CERTS}/${done.certificateId}/bundle`, { token: t }), "bundle");
+    expect(cert.privateKey).toContain("PRIVATE KEY");
+    const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
+    expect(v.ok, v.out).toBe(true);
+    const text = openssl((d) => ["x509", "-noout", "-ext", "subjectAltName", "-in", `${d}/c.pem`], { "c.pem": cert.certificate }).out;
+    expect(text).toContain(`DNS:www.${env.zone}`);
+    expect(text).toContain(`DNS:api.${env.zone}`);
+    // The records are gone again.
+    expect(env.txt(`_acme-challenge.www.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("fail/a hook that exits 1: the request ends failed with a readable message", async () => {
+    const ca = await ok(createCa("pebble-bad-hook", { type: "hook", hook: "bad" }), "ca");
+    const prof = await profileOn(ca.id, "pebble-bad-hook");
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `bad.${env.zone}` } } });
+    expect(r.status).toBe(202);
+    const done = await settle(r.body.certificateRequestId);
+    expect(done.status).toBe("failed");
+    expect(done.errorMessage).toMatch(/DNS hook bad \(present _acme-challenge\.bad\.example\.test\) exited with 1: hook refuses present/);
+    expect(env.txt(`_acme-challenge.bad.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("fail/bad configuration is refused at creation with every violation listed", async () => {
+    const r = await s.api("POST", ACME_CA, { token: t, body: { projectId: p, name: "broken", configuration: { directoryUrl: "https://127.0.0.1:1/dir", accountEmail: "ops@example.test" } } });
+    expect(r.status).toBe(422);
+    const fields = r.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`);
+    expect(fields).toEqual(expect.arrayContaining(["configuration.dnsSolver:required", "configuration.directoryUrl:unreachable"]));
+    const hook = await createCa("unknown-hook", { type: "hook", hook: "nope" }, { directoryUrl: env.eabDirectoryUrl });
+    expect(hook.status).toBe(422);
+    expect(hook.body.violations.map((v: { field: string; code: string }) => `${v.field}:${v.code}`)).toEqual(expect.arrayContaining(["configuration.dnsSolver.hook:unknown_hook", "configuration.eabKid:required"]));
+    const wrongEab = await createCa("wrong-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: Buffer.from("not the key at all, not at all").toString("base64url") });
+    expect(wrongEab.status).toBe(422);
+    expect(wrongEab.body.violations[0]).toMatchObject({ field: "configuration.eabHmacKey", code: "eab_refused" });
+    const rightEab = await createCa("right-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: env.eab.hmacKey });
+    expect(rightEab.status, JSON.stringify(rightEab.body)).toBe(200);
+  }, 90_000);
+});
+
+describe("RFC 2136 solver on BIND9", () => {
+  let ca: string;
+  let profile: string;
+  let issuedId: string;
+
+  it("ok/issues from a client CSR through a CNAME-delegated _acme-challenge, verified by openssl", async () => {
+    const r = await createCa("pebble-bind", rfc2136());
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.configuration.dnsSolver).toMatchObject({ type: "rfc2136", zone: env.zone, hasSecret: true });
+    expect(JSON.stringify(r.body)).not.toContain(env.tsig.secret);
+    ca = r.body.id;
+    profile = await profileOn(ca, "pebble-bind");
+    // _acme-challenge.deleg delegates to a name the solver writes (RFC 8555 §8.4 with a CNAME).
+    execFileSync("nsupdate", ["-y", `${env.tsig.algorithm}:${env.tsig.keyName}:${env.tsig.secret}`], { input: `server 127.0.0.1 ${env.bindPort}\nzone ${env.zone}\nupdate add _acme-challenge.deleg.${env.zone}. 60 IN CNAME target.acme.${env.zone}.\nsend\n` });
+    const key = openssl((d) => ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/k.pem`, "-subj", `/CN=deleg.${env.zone}`, "-addext", `subjectAltName=DNS:deleg.${env.zone}`], {});
+    const csr = key.out.match(/-----BEGIN CERTIFICATE REQUEST-----[\s\S]+?-----END CERTIFICATE REQUEST-----/)![0];
+    const q = await s.api("POST", CERTS, { token: t, body: { profileId: profile, csr, attributes: { commonName: `deleg.${env.zone}` } } });
+    expect(q.status, JSON.stringify(q.body)).toBe(202);
+    const done = await settle(q.body.certificateRequestId);
+    expect(done.status, done.errorMessage).toBe("issued");
+    issuedId = done.certificateId;
+    const cert = await ok(s.api("GET", `${CERTS}/${issuedId}/bundle`, { token: t }), "bundle");
+    expect(cert.privateKey).toBeNull();
+    const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
+    expect(v.ok, v.out).toBe(true);
+    expect(env.txt(`target.acme.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("ok/renews by re-ordering (202, then a new certificate linked to the old) and revokes at the CA", async () => {
+    const first = await s.api("POST", CERTS, { token: t, body: { profileId: profile, attributes: { commonName: `renew.${env.zone}` } } });
+    const a = await settle(first.body.certificateRequestId);
+    expect(a.status, a.errorMessage).toBe("issued");
+    const r = await s.api("POST", `${CERTS}/${a.certificateId}/renew`, { token: t, body: {} });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const b = await settle(r.body.certificateRequestId);
+    expect(b.status, b.errorMessage).toBe("issued");
+    expect(b.certificateId).not.toBe(a.certificateId);
+    const old = await ok(s.api("GET", `${CERTS}/${a.certificateId}`, { token: t }), "old");
+    expect(old.certificate.renewedByCertificateId).toBe(b.certificateId);
+    const renewed = await ok(s.api("GET", `${CERTS}/${b.certificateId}/bundle`, { token: t }), "bundle");
+    expect(verifyChain(pebbleRoot, renewed.certificateChain, renewed.certificate).ok).toBe(true);
+    // Revoke: forwarded to pebble (its management interface reports the certificate revoked).
+    const rv = await s.api("POST", `${CERTS}/${b.certificateId}/revoke`, { token: t, body: { revocationReason: "KEY_COMPROMISE" } });
+    expect(rv.status, JSON.stringify(rv.body)).toBe(200);
+    const serial = renewed.serialNumber.replace(/^0+/, "");
+    const status = await env.mgmt(`/cert-status-by-serial/${serial}`);
+    expect(status.text).toMatch(/"Status":\s*"Revoked"/);
+  }, 120_000);
+
+  it("fail/a wrong TSIG key: the request ends failed with nsupdate's reason and no record is left", async () => {
+    const bad = await ok(createCa("pebble-bad-tsig", rfc2136(Buffer.from("x".repeat(32)).toString("base64"))), "ca");
+    const prof = await profileOn(bad.id, "pebble-bad-tsig");
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `tsig.${env.zone}` } } });
+    const done = await settle(r.body.certificateRequestId);
+    expect(done.status).toBe("failed");
+    expect(done.errorMessage).toMatch(/RFC 2136 update of _acme-challenge\.tsig\.example\.test at 127\.0\.0\.1:\d+ failed: .*(BADSIG|NOTAUTH|tsig)/i);
+    expect(env.txt(`_acme-challenge.tsig.${env.zone}`)).toEqual([]);
+  }, 90_000);
+});
+
+describe("CLI", () => {
+  it("ok/stamp ca create --type acme (RFC 2136) and stamp cert request-status", async () => {
+    const config = join(env.dir, "cli.json");
+    const stamp = (args: string[], e: Record<string, string> = {}) => runStamp(args, { config, env: e, timeoutMs: 60_000 });
+    const login = await stamp(["login", "--server", s.url, "--email", ADMIN_EMAIL], { STAMP_PASSWORD: ADMIN_PASSWORD });
+    expect(login.code, login.stderr).toBe(0);
+    const secretFile = join(env.dir, "tsig.b64");
+    const trust = join(env.dir, "tlsca.pem");
+    writeFileSync(secretFile, `${env.tsig.secret}\n`, { mode: 0o600 });
+    const c = await stamp(["ca", "create", "--type", "acme", "--name", "cli-acme", "--directory-url", env.directoryUrl, "--email", "cli@example.test", "--rfc2136-server", `127.0.0.1:${env.bindPort}`, "--zone", env.zone, "--tsig-key-name", env.tsig.keyName, "--tsig-secret-file", secretFile, "--trust-bundle", trust, "--json"]);
+    expect(c.code, c.stderr).toBe(0);
+    const ca = JSON.parse(c.stdout);
+    expect(ca).toMatchObject({ type: "acme", name: "cli-acme", configuration: { dnsSolver: { type: "rfc2136", port: env.bindPort, hasSecret: true } } });
+    const prof = await profileOn(ca.id, "cli-acme");
+    const q = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `cli.${env.zone}` } } });
+    await settle(q.body.certificateRequestId);
+    const st = await stamp(["cert", "request-status", q.body.certificateRequestId]);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(/status:\s+issued/);
+    expect(st.stdout).toMatch(/certificate:\s+[0-9a-f-]{36}/);
+    const missing = await stamp(["ca", "create", "--type", "acme", "--name", "cli-broken", "--directory-url", "https://127.0.0.1:1/dir", "--email", "cli@example.test"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/configuration\.dnsSolver/);
+    expect(missing.stderr).toMatch(/configuration\.directoryUrl/);
+  }, 120_000);
+});
+
+describe("requests are database jobs", () => {
+  it("ok/a request queued by a server that stops before ordering completes after restart, exactly once (two servers on PostgreSQL)", async () => {
+    const db = await freshDatabase();
+    const envVars = { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}` };
+    const a = await startServer({ db, env: envVars });
+    let requestId: string;
+    try {
+      const at = a.adminToken;
+      const ap = a.defaultProjectId;
+      const ca = await ok(a.api("POST", ACME_CA, { token: at, body: { projectId: ap, name: "restart", configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver: rfc2136(), propagationTimeoutSeconds: 10 } } }), "ca");
+      const tpl = await ok(a.api("POST", TPL, { token: at, body: { projectId: ap, name: "restart-tpl", preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }] } }), "template");
+      const prof = await ok(a.api("POST", PRO, { token: at, body: { projectId: ap, slug: "restart", templateId: tpl.certificateTemplate.id, caId: ca.id, defaults: { ttl: "30d" } } }), "profile");
+      // This server's jobs never start: the request stays pending in the database when it stops.
+      const q = await a.api("POST", CERTS, { token: at, body: { profileId: prof.certificateProfile.id, attributes: { commonName: `restart.${env.zone}` } } });
+      expect(q.status).toBe(202);
+      requestId = q.body.certificateRequestId;
+    } finally {
+      await a.close();
+    }
+    const servers = [await startServer({ db, env: envVars })];
+    if (dbKind === "postgres") servers.push(await startServer({ db, env: envVars }));
+    try {
+      for (const x of servers) x.server.jobs.start();
+      const b = servers[0];
+      let done: any;
+      for (let i = 0; i < 300; i++) {
+        done = (await b.api("GET", `${REQS}/${requestId}`, { token: b.adminToken })).body;
+        if (done.status === "issued" || done.status === "failed") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(done.status, done.errorMessage).toBe("issued");
+      // Let both servers' jobs run again: still one certificate for the request.
+      await Promise.all(servers.map((x) => x.server.jobs.runNow("external-ca-requests")));
+      const list = await ok(b.api("GET", `${CERTS}?projectId=${b.defaultProjectId}&search=restart`, { token: b.adminToken }), "list");
+      expect(list.certificates.filter((c: { commonName: string }) => c.commonName === `restart.${env.zone}`)).toHaveLength(1);
+    } finally {
+      for (const x of servers) await x.close();
+      await db.drop();
+    }
+  }, 120_000);
+});
