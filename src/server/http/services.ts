@@ -18,6 +18,7 @@ import type { createAlertRules } from "../ra/alerts/rules.js";
 import type { createIdempotency } from "../ra/idempotency.js";
 import type { createBackup } from "../ra/backup.js";
 import type { createReconciliation } from "../ra/reconcile.js";
+import type { Scep } from "../ra/scep/service.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -46,4 +47,5 @@ export interface Services {
   /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
   health: { notReady(): Promise<string | null> };
   backup: ReturnType<typeof createBackup>;
+  scep: Scep;
 }

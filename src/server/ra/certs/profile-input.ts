@@ -1,5 +1,6 @@
 import { errors, type Violation } from "../../../errors.js";
 import type { AcmeConfig } from "../../store/schema.js";
+import type { ScepConfigInput } from "../scep/settings.js";
 
 /**
  * Infisical's names for profile fields, read into Stamp's model (issue 15): certificatePolicyId
@@ -14,11 +15,12 @@ import type { AcmeConfig } from "../../store/schema.js";
 export interface ProfileBody {
   templateId?: string;
   certificatePolicyId?: string;
-  enrollmentMethods?: ("api" | "acme")[];
+  enrollmentMethods?: ("api" | "acme" | "scep")[];
   enrollmentType?: "api" | "est" | "acme";
   apiConfig?: { autoRenew?: boolean; renewBeforeDays?: number | null };
   acmeConfig?: { eabRequired?: boolean; skipEabBinding?: boolean; skipDnsOwnershipVerification?: boolean; challengeTypes?: AcmeConfig["challengeTypes"]; orderLifetimeSeconds?: number; authorizationLifetimeSeconds?: number };
   estConfig?: Record<string, unknown>;
+  scepConfig?: ScepConfigInput;
   externalConfigs?: Record<string, unknown> | null;
   defaultTtlDays?: number | null;
   defaults?: Record<string, unknown>;
