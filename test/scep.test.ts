@@ -2,14 +2,19 @@
 // challenges, a reused and a wrong challenge, renewal, PKIOperation over POST and over GET
 // (through a proxy that turns the client's POST into a GET), every certificate checked by
 // openssl; and 10,000 mutated PKIOperation messages sent in-process (no 5xx, no crash).
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { createPrivateKey, randomBytes, sign, type KeyObject } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./helpers/harness.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
+import { parseCertificate } from "../src/pki/certificate-parse.js";
+import { seq, tlv } from "../src/pki/der.js";
+import type { ReplyCipher } from "../src/pki/scep-cms.js";
+import { buildEnvelope, signPkiMessage } from "../src/pki/scep-write.js";
 
 const CA = "/api/v1/cert-manager/ca/internal";
 const PROFILES = "/api/v1/cert-manager/certificate-profiles";
@@ -180,6 +185,102 @@ describe("ok/ enrollment with scepclient", () => {
     const ok = await scepclient(dir, ["-challenge", rot.body.challengePassword, "-cn", "device-5.example"]);
     expect(ok.code, ok.out).toBe(0);
     expect(verifyChain(rootPem, "", certIn(dir)).out).toContain("cert.pem: OK");
+  });
+});
+
+/** A client's key, self-signed certificate and CSR (with the challenge), made by openssl. */
+function clientMaterial(cn: string, challenge: string) {
+  const dir = newDir("material");
+  const cfg = `[req]\nprompt=no\ndistinguished_name=dn\nattributes=attrs\n[dn]\nCN=${cn}\n[attrs]\nchallengePassword=${challenge}\n`;
+  writeFileSync(path.join(dir, "req.cnf"), cfg);
+  const run = (args: string[]) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8", timeout: 30_000 });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "self.pem", "-subj", `/CN=${cn}`, "-days", "1"]);
+  run(["req", "-new", "-key", "key.pem", "-config", "req.cnf", "-outform", "DER", "-out", "csr.der"]);
+  const self = parseCertificate(readFileSync(path.join(dir, "self.pem"), "utf8")).der;
+  const key = createPrivateKey(readFileSync(path.join(dir, "key.pem")));
+  return { dir, self, key, csr: new Uint8Array(readFileSync(path.join(dir, "csr.der"))) };
+}
+
+/** Sends one pkiMessage the way a client builds it (envelope to the RA, signed by `self`); returns the CertRep DER. */
+async function pkiOperation(m: { messageType: string; transactionId: string; payload: Uint8Array; self: Uint8Array; key: KeyObject; cipher: ReplyCipher; digest: "sha1" | "sha256" | "sha384" | "sha512" }, method: "GET" | "POST" = "POST") {
+  const caDer = Buffer.from(await (await fetch(`${s.url}/scep/${profileId}?operation=GetCACert`)).arrayBuffer());
+  const raPem = openssl(() => ["pkcs7", "-inform", "DER", "-in", "p7.der", "-print_certs"], { "p7.der": caDer as unknown as string }).out;
+  const ra = parseCertificate(raPem.slice(raPem.indexOf("-----BEGIN"), raPem.indexOf("-----END CERTIFICATE-----") + 25)).der;
+  const envelope = buildEnvelope(m.payload, ra, m.cipher, randomBytes(32), randomBytes(16));
+  const msg = await signPkiMessage({ messageType: m.messageType, transactionId: m.transactionId, senderNonce: randomBytes(16), envelope, digest: m.digest, signerCert: m.self, sign: async (d) => new Uint8Array(sign(m.digest, d, m.key)) });
+  const url = `${s.url}/scep/${profileId}/pkiclient.exe?operation=PKIOperation`;
+  const r = method === "POST" ? await fetch(url, { method, headers: { "content-type": "application/x-pki-message" }, body: msg as unknown as BodyInit }) : await fetch(`${url}&message=${encodeURIComponent(Buffer.from(msg).toString("base64"))}`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toBe("application/x-pki-message");
+  return Buffer.from(await r.arrayBuffer());
+}
+
+/** openssl's reading of a CertRep: its signature checked against the root, the envelope opened with the client key. */
+function openCertRep(rep: Buffer, client: { dir: string }) {
+  const printed = openssl(() => ["cms", "-cmsout", "-inform", "DER", "-in", "r.der", "-print"], { "r.der": rep as unknown as string }).out;
+  const status = /2\.16\.840\.1\.113733\.1\.9\.3\)\s*set:\s*PRINTABLESTRING:(\d)/.exec(printed)?.[1];
+  const failInfo = /2\.16\.840\.1\.113733\.1\.9\.4\)\s*set:\s*PRINTABLESTRING:(\d)/.exec(printed)?.[1];
+  writeFileSync(path.join(client.dir, "rep.der"), rep);
+  writeFileSync(path.join(client.dir, "root.pem"), rootPem);
+  const verified = spawnSync("sh", ["-c", "openssl cms -verify -inform DER -in rep.der -CAfile root.pem -purpose any -binary -out env.der && openssl cms -decrypt -inform DER -in env.der -inkey key.pem -binary -out inner.der"], { cwd: client.dir, encoding: "utf8", timeout: 30_000 });
+  return { status, failInfo, verified: verified.status === 0 ? "ok" : verified.stderr };
+}
+
+describe("ok/ ciphers, digests, CertPoll, GetCert and GetCRL (messages built like a client's)", () => {
+  it("AES-256 with SHA-256, AES-128 with SHA-512 (over GET), 3DES with SHA-384: each enrolls, and the reply verifies and decrypts with openssl", async () => {
+    const cases = [
+      { cipher: "aes-256-cbc", digest: "sha256", method: "POST" },
+      { cipher: "aes-128-cbc", digest: "sha512", method: "GET" },
+      { cipher: "des-ede3-cbc", digest: "sha384", method: "POST" },
+    ] as const;
+    const rot = await s.api("POST", `${PROFILES}/${profileId}/scep/challenge-password`, { token: s.adminToken });
+    for (const c of cases) {
+      const m = clientMaterial(`${c.cipher}.example`, rot.body.challengePassword);
+      const rep = await pkiOperation({ messageType: "19", transactionId: `tx-${c.cipher}`, payload: m.csr, self: m.self, key: m.key, cipher: c.cipher, digest: c.digest }, c.method);
+      const o = openCertRep(rep, m);
+      expect(o.status, `${c.cipher}: ${o.failInfo}`).toBe("0");
+      expect(o.verified).toBe("ok");
+      const certs = openssl(() => ["pkcs7", "-inform", "DER", "-in", "i.der", "-print_certs"], { "i.der": readFileSync(path.join(m.dir, "inner.der")) as unknown as string }).out;
+      expect(certs).toContain(`CN = ${c.cipher}.example`);
+      const leaf = certs.slice(certs.indexOf("-----BEGIN"), certs.indexOf("-----END CERTIFICATE-----") + 25);
+      expect(verifyChain(rootPem, "", leaf).out).toContain("cert.pem: OK");
+      if (c.cipher !== "aes-256-cbc") continue;
+      // CertPoll finds the transaction's certificate; GetCert and GetCRL name it by issuer and serial.
+      const parsed = parseCertificate(leaf);
+      const poll = openCertRep(await pkiOperation({ messageType: "20", transactionId: `tx-${c.cipher}`, payload: seq(parsed.issuer, parsed.subject), self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" }), m);
+      expect([poll.status, poll.verified]).toEqual(["0", "ok"]);
+      expect(openssl(() => ["pkcs7", "-inform", "DER", "-in", "i.der", "-print_certs"], { "i.der": readFileSync(path.join(m.dir, "inner.der")) as unknown as string }).out).toContain("aes-256-cbc.example");
+      const ias = seq(parsed.issuer, tlv(0x02, Buffer.from(parsed.serialHex.length % 2 ? `0${parsed.serialHex}` : parsed.serialHex, "hex")));
+      const got = openCertRep(await pkiOperation({ messageType: "21", transactionId: "get-cert", payload: ias, self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" }), m);
+      expect([got.status, got.verified]).toEqual(["0", "ok"]);
+      const crl = openCertRep(await pkiOperation({ messageType: "22", transactionId: "get-crl", payload: ias, self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" }), m);
+      expect([crl.status, crl.verified]).toEqual(["0", "ok"]);
+      const crlText = openssl(() => ["pkcs7", "-inform", "DER", "-in", "i.der", "-print_certs", "-print"], { "i.der": readFileSync(path.join(m.dir, "inner.der")) as unknown as string }).out;
+      expect(crlText).toMatch(/crl:|Certificate Revocation List|lastUpdate/i);
+      // An unknown serial and an unknown transaction are badCertId.
+      const none = openCertRep(await pkiOperation({ messageType: "21", transactionId: "get-none", payload: seq(parsed.issuer, tlv(0x02, Buffer.from([0x01, 0x02]))), self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" }), m);
+      expect([none.status, none.failInfo]).toEqual(["2", "4"]);
+      const nopoll = openCertRep(await pkiOperation({ messageType: "20", transactionId: "tx-unknown", payload: seq(parsed.issuer, parsed.subject), self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" }), m);
+      expect([nopoll.status, nopoll.failInfo]).toEqual(["2", "4"]);
+    }
+  });
+
+  it("fail/ a CSR the template refuses gets badRequest, and the audit log keeps the reason", async () => {
+    const rot = await s.api("POST", `${PROFILES}/${profileId}/scep/challenge-password`, { token: s.adminToken });
+    // The device template allows no email SANs.
+    const m = clientMaterial("refused.example", rot.body.challengePassword);
+    const bad = spawnSync("openssl", ["req", "-new", "-key", "key.pem", "-config", "req.cnf", "-addext", "subjectAltName=email:x@example.com", "-outform", "DER", "-out", "bad.der"], { cwd: m.dir, encoding: "utf8" });
+    expect(bad.status, bad.stderr).toBe(0);
+    const rep = await pkiOperation({ messageType: "19", transactionId: "tx-refused", payload: new Uint8Array(readFileSync(path.join(m.dir, "bad.der"))), self: m.self, key: m.key, cipher: "aes-256-cbc", digest: "sha256" });
+    const o = openCertRep(rep, m);
+    expect([o.status, o.failInfo]).toEqual(["2", "2"]);
+    const log = await s.api("GET", `/api/v1/projects/${s.defaultProjectId}/audit-logs`, { token: s.adminToken });
+    const entries = JSON.stringify(log.body);
+    expect(entries).toContain("tx-refused");
+    expect(entries).toMatch(/sans\.email|email/);
   });
 });
 

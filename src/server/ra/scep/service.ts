@@ -1,5 +1,6 @@
 import { errors } from "../../../errors.js";
-import { degenerateSignedData, parsePkiMessage } from "../../../pki/scep-cms.js";
+import { parsePkiMessage } from "../../../pki/scep-cms.js";
+import { degenerateSignedData } from "../../../pki/scep-write.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import { audit } from "../audit.js";
 import type { RequestContext } from "../context.js";
