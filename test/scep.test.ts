@@ -9,7 +9,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "./helpers/harness.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startServer, type TestServer } from "./helpers/harness.js";
+import { runStamp } from "./helpers/cli-run.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
 import { parseCertificate } from "../src/pki/certificate-parse.js";
 import { seq, tlv } from "../src/pki/der.js";
@@ -281,6 +282,32 @@ describe("ok/ ciphers, digests, CertPoll, GetCert and GetCRL (messages built lik
     const entries = JSON.stringify(log.body);
     expect(entries).toContain("tx-refused");
     expect(entries).toMatch(/sans\.email|email/);
+  });
+});
+
+describe("ok/ the CLI", () => {
+  it("stamp profile create --scep prints the URL and a challenge once; the challenge enrolls; scep-challenge replaces it", async () => {
+    const config = path.join(work, "session.json");
+    const login = await runStamp(["login", "--server", s.url, "--email", ADMIN_EMAIL, "--password-stdin"], { config, stdin: `${ADMIN_PASSWORD}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    const made = await runStamp(["profile", "create", "--slug", "cli-scep", "--template", "scep-devices", "--ca", "scep-root", "--scep", "--scep-ra-days", "30", "--scep-ra-renew-before-days", "7"], { config });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/scep url:\s+http:\/\/127\.0\.0\.1:1\/scep\/[0-9a-f-]{36}\/pkiclient\.exe/);
+    const challenge = /scep challenge:\s+([0-9a-f]{40})/.exec(made.stdout)![1];
+    expect(made.stderr).toContain("shown only now");
+    const dir = newDir("cli");
+    const r = await scepclient(dir, ["-challenge", challenge, "-cn", "cli-device.example"], `${s.url}/scep/cli-scep/pkiclient.exe`);
+    expect(r.code, r.out).toBe(0);
+    const ra = await fetch(`${s.url}/scep/cli-scep?operation=GetCACert`);
+    const end = openssl(() => ["pkcs7", "-inform", "DER", "-in", "p7.der", "-print_certs", "-text"], { "p7.der": Buffer.from(await ra.arrayBuffer()) as unknown as string }).out;
+    const [nb, na] = [/Not Before: (.*)/.exec(end)![1], /Not After : (.*)/.exec(end)![1]];
+    expect(Math.round((Date.parse(na) - Date.parse(nb)) / 86_400_000)).toBe(30);
+    const rot = await runStamp(["profile", "scep-challenge", "--profile", "cli-scep"], { config });
+    expect(rot.code, rot.stderr).toBe(0);
+    expect(/scep challenge:\s+([0-9a-f]{40})/.exec(rot.stdout)![1]).not.toBe(challenge);
+    const bad = await runStamp(["profile", "create", "--slug", "x", "--template", "scep-devices", "--ca", "scep-root", "--scep-ra-days", "3"], { config });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("need --scep");
   });
 });
 

@@ -1,7 +1,7 @@
 import type { CreateProfileBody, Profile } from "../client/client.js";
 import { flag, int, need, oneOf, str, UsageError, type Command } from "./command.js";
 import { fields } from "./output.js";
-import { KEY_ALGORITHMS, resolveCa, resolveProject, resolveTemplate } from "./resolve.js";
+import { KEY_ALGORITHMS, resolveCa, resolveProfile, resolveProject, resolveTemplate } from "./resolve.js";
 
 /** `stamp profile create`: template + issuing CA + enrollment + defaults. */
 export const profileCreate: Command = {
@@ -19,6 +19,10 @@ Options:
   --key-algorithm ALG      default key algorithm for keys the server makes: ${KEY_ALGORITHMS.join(", ")}
   --auto-renew             renew certificates automatically
   --renew-before-days N    how many days before expiry to renew
+  --scep                   also serve SCEP (RFC 8894) at /scep/<profile id>/pkiclient.exe; a
+                           random static challenge password is set and printed (only this once)
+  --scep-ra-days N         lifetime of the profile's SCEP RA certificate (default 365)
+  --scep-ra-renew-before-days N  issue the next RA certificate this many days before expiry (default 30)
   --project ID|NAME        default: your only project, or "default"
   --json                   print the API response
 
@@ -26,7 +30,8 @@ Warnings (defaults the template would refuse) are printed on stderr.
 
 Examples:
   stamp profile create --slug web --template web --ca issuing --ttl 90d
-  stamp profile create --slug lab --template lab --self-signed`,
+  stamp profile create --slug lab --template lab --self-signed
+  stamp profile create --slug devices --template devices --ca issuing --scep`,
   options: {
     slug: { type: "string" },
     template: { type: "string" },
@@ -37,6 +42,9 @@ Examples:
     "key-algorithm": { type: "string" },
     "auto-renew": { type: "boolean" },
     "renew-before-days": { type: "string" },
+    scep: { type: "boolean" },
+    "scep-ra-days": { type: "string" },
+    "scep-ra-renew-before-days": { type: "string" },
     project: { type: "string" },
   },
   async run(ctx, v) {
@@ -47,6 +55,10 @@ Examples:
     if (!caRef === !selfSigned) throw new UsageError("give --ca CA or --self-signed");
     const keyAlgorithm = str(v, "key-algorithm") ? oneOf("key-algorithm", str(v, "key-algorithm")!, KEY_ALGORITHMS) : undefined;
     const renewBeforeDays = int(v, "renew-before-days", 1, 3650);
+    const scep = flag(v, "scep");
+    const raDays = int(v, "scep-ra-days", 1, 3650);
+    const raRenew = int(v, "scep-ra-renew-before-days", 1, 365);
+    if (!scep && (raDays !== undefined || raRenew !== undefined)) throw new UsageError("--scep-ra-days and --scep-ra-renew-before-days need --scep");
 
     const client = await ctx.client();
     const projectFlag = str(v, "project");
@@ -57,12 +69,15 @@ Examples:
       templateId: await resolveTemplate(client, projectFlag, templateRef),
       issuerType: selfSigned ? "self-signed" : "ca",
       caId: caRef ? await resolveCa(client, projectFlag, caRef) : undefined,
-      enrollmentMethods: ["api"],
+      enrollmentMethods: scep ? ["api", "scep"] : ["api"],
+      ...(scep ? { scepConfig: { ...(raDays ? { raCertificateLifetimeDays: raDays } : {}), ...(raRenew ? { raRenewBeforeDays: raRenew } : {}) } } : {}),
       defaults: { ...(str(v, "ttl") ? { ttl: str(v, "ttl") } : {}), ...(keyAlgorithm ? { keyAlgorithm } : {}) },
       apiConfig: { autoRenew: flag(v, "auto-renew"), renewBeforeDays: renewBeforeDays ?? null },
     };
     const res = await client.profiles.create(body);
-    if (ctx.json) return ctx.printJson(res);
+    // The static challenge is made by the server and shown once (RFC 8894 §2.3: clients put it in their CSR).
+    const challenge = scep ? (await client.profiles.rotateScepChallenge(res.certificateProfile.id)).challengePassword : undefined;
+    if (ctx.json) return ctx.printJson(challenge ? { ...res, scepChallengePassword: challenge } : res);
     const p: Profile = res.certificateProfile;
     ctx.out(
       fields([
@@ -72,7 +87,30 @@ Examples:
         ["issuer", p.issuerType === "ca" ? p.caId : "self-signed"],
         ["defaults", Object.keys(p.defaults ?? {}).length ? p.defaults : undefined],
         ["auto-renew", p.apiConfig?.autoRenew ? `yes${p.apiConfig.renewBeforeDays ? `, ${p.apiConfig.renewBeforeDays} days before expiry` : ""}` : undefined],
+        ["scep url", res.certificateProfile.scepConfig?.url],
+        ["scep challenge", challenge],
       ]),
     );
+    if (challenge) ctx.err("The SCEP challenge password is shown only now; `stamp profile scep-challenge` sets a new one.");
+  },
+};
+
+/** `stamp profile scep-challenge`: a new random static SCEP challenge password, shown once. */
+export const profileScepChallenge: Command = {
+  name: "profile scep-challenge",
+  summary: "set a new SCEP challenge password on a profile (shown once)",
+  help: `Usage: stamp profile scep-challenge --profile PROFILE [--project ID|NAME]
+
+Replaces the profile's static SCEP challenge password with a new random one and prints it (only
+this once); the old one stops working at once. One-time challenges for single enrollments come
+from POST /scep/<profile>/challenge (docs/scep.md).`,
+  options: { profile: { type: "string" }, project: { type: "string" } },
+  async run(ctx, v) {
+    const client = await ctx.client();
+    const profileId = await resolveProfile(client, str(v, "project"), need(v, "profile"));
+    const res = await client.profiles.rotateScepChallenge(profileId);
+    if (ctx.json) return ctx.printJson(res);
+    ctx.out(fields([["scep challenge", res.challengePassword]]));
+    ctx.err("The SCEP challenge password is shown only now.");
   },
 };
