@@ -36,6 +36,11 @@ const PUBLIC = new Set([
   "GET /api/docs",
   "GET /api/docs/json",
   "GET /api/docs/yaml",
+  // SCEP clients prove themselves with a challenge or their current certificate (docs/scep.md).
+  "GET /scep/{profile}/pkiclient.exe",
+  "POST /scep/{profile}/pkiclient.exe",
+  "GET /scep/{profile}",
+  "POST /scep/{profile}",
 ]);
 
 /** Real ids and values of the default project's objects. */
@@ -156,6 +161,8 @@ const MATRIX: Record<string, RouteCase> = {
   [`GET ${PRO}/{id}`]: { need: "viewer", params: id((f) => f.profileId) },
   [`PATCH ${PRO}/{id}`]: { need: "admin", params: id((f) => f.profileId), body: () => ({ description: "sneaky" }) },
   [`DELETE ${PRO}/{id}`]: { need: "admin", params: id((f) => f.spareProfileId) },
+  [`POST ${PRO}/{id}/scep/challenge-password`]: { need: "admin", params: id((f) => f.acmeProfileId) },
+  ["POST /scep/{profile}/challenge"]: { need: "member", params: (f) => ({ profile: f.acmeProfileId }) },
   [`POST ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId), body: () => ({ description: "sneaky" }) },
   [`GET ${PRO}/{id}/acme/eab-keys`]: { need: "admin", params: id((f) => f.acmeProfileId) },
   [`POST ${PRO}/{id}/acme/eab-keys/{keyId}/revoke`]: { need: "admin", params: (f) => ({ id: f.acmeProfileId, keyId: f.eabKeyId }) },
@@ -264,7 +271,7 @@ beforeAll(async () => {
   const issueFull = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate as { certificateId: string; serialNumber: string; certificate: string };
   const issue = async (cn: string) => (await issueFull(cn)).certificateId;
   const certHoldId = await issue("hold.matrix.example.com");
-  const acmeProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-acme", templateId: tpl.id, caId: root.id, enrollmentMethods: ["api", "acme"] } }), "acme profile")).certificateProfile;
+  const acmeProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-acme", templateId: tpl.id, caId: root.id, enrollmentMethods: ["api", "acme", "scep"] } }), "acme profile")).certificateProfile;
   const eabKey = (await ok(s.api("POST", `${PRO}/${acmeProfile.id}/acme/eab-keys`, { token: t, body: {} }), "eab key")).eabKey;
   await ok(s.api("POST", `${CERT}/${certHoldId}/revoke`, { token: t, body: { revocationReason: "CERTIFICATE_HOLD" } }), "hold");
   const alertRule = (await ok(s.api("POST", `/api/v1/projects/${s.defaultProjectId}/alert-rules`, { token: t, body: { name: "matrix-rule", events: ["expiration"], channel: "webhook", webhookUrl: "http://127.0.0.1:9/matrix" } }), "alert rule")).alertRule;
@@ -513,9 +520,9 @@ describe("nothing changed", () => {
     const admin = (await s.api("GET", "/api/v1/auth/me", { token: t })).body.id;
     const member = (await s.api("GET", "/api/v1/auth/me", { token: tokens.member })).body.id;
     const changes = log.body.auditLogs.filter((e: { action: string; actorId: string }) => !e.action.startsWith("auth.") && e.actorId !== admin);
-    // Only the member changed anything, and only what members may: certificates.
+    // Only the member changed anything, and only what members may: certificates (and a one-time SCEP challenge).
     expect(changes.map((e: { actorId: string; action: string }) => `${e.actorId === member ? "member" : e.actorId}:${e.action}`).sort()).toEqual(
-      ["member:certificate.auto-renew", "member:certificate.auto-renew", "member:certificate.delete", "member:certificate.import", "member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke", "member:certificate.revoke"],
+      ["member:certificate.auto-renew", "member:certificate.auto-renew", "member:certificate.delete", "member:certificate.import", "member:certificate.issue", "member:certificate.lift-hold", "member:certificate.renew", "member:certificate.revoke", "member:certificate.revoke", "member:scep.challenge.create"],
     );
   });
 });

@@ -133,8 +133,10 @@ beforeAll(async () => {
   seed.rootPem = (await ok(a.api("GET", `${CA}/${root.id}/certificate`, { token: t }))).certificate;
   seed.intPem = (await ok(a.api("GET", `${CA}/${int.id}/certificate`, { token: t }))).certificate;
   const tpl = await ok(a.api("POST", "/api/v1/cert-manager/certificate-templates", { token: t, body: { projectId: p, name: "rot-tpl", preset: "tls-server" } }));
-  const prof = await ok(a.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: p, slug: "rot", templateId: tpl.certificateTemplate.id, caId: int.id, enrollmentMethods: ["api", "acme"], acmeConfig: { eabRequired: true } } }));
+  const prof = await ok(a.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: t, body: { projectId: p, slug: "rot", templateId: tpl.certificateTemplate.id, caId: int.id, enrollmentMethods: ["api", "acme", "scep"], acmeConfig: { eabRequired: true } } }));
   seed.profileId = prof.certificateProfile.id;
+  // The SCEP RA certificate (its key sealed in scep_ra_certificates) is made on first use.
+  expect((await a.api("GET", `/scep/${seed.profileId}/pkiclient.exe?operation=GetCACert`)).status).toBe(200);
   const leaf = await issue(a, "leaf.rotate.test", { "idempotency-key": "rotate-1" });
   Object.assign(seed, { leafId: leaf.certificateId, leafPem: leaf.certificate });
   for (let i = 0; i < 2; i++) {

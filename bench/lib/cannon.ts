@@ -12,6 +12,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export interface CannonSpec {
   url: string;
   body: string;
+  /** A binary body (base64), sent instead of `body` (SCEP's DER messages). */
+  bodyBase64?: string;
   headers: Record<string, string>;
   connections: number;
   warmupSeconds: number;
@@ -53,7 +55,7 @@ async function load(spec: CannonSpec, seconds: number, what: string): Promise<Ca
     requests: [
       {
         method: "POST",
-        body: spec.body,
+        body: spec.bodyBase64 ? Buffer.from(spec.bodyBase64, "base64") : spec.body,
         headers: spec.headers,
         onResponse: (status: number, body: string) => {
           if (status >= 200 && status < 300) sample = body;

@@ -20,14 +20,14 @@ import { CliError, EXIT, reportError, UsageError } from "./errors.js";
 import { login } from "./login.js";
 import { logout } from "./logout.js";
 import { passwd } from "./passwd.js";
-import { profileCreate } from "./profile-create.js";
+import { profileCreate, profileScepChallenge } from "./profile-create.js";
 import { estEnable, estPassphrase } from "./est.js";
 import { restore } from "./restore.js";
 import { configPath, loadSession } from "./session.js";
 import { templateCreate } from "./template-create.js";
 
 /** Every sub-command, in the order `stamp --help` lists them. */
-export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, certIssue, certRenew, certRevoke, certGet, certRequestStatus, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, estEnable, estPassphrase, auditList, auditVerify, backup, restore, agentCommand];
+export const COMMANDS: Command[] = [login, logout, passwd, caCreate, caList, caGet, templateCreate, profileCreate, profileScepChallenge, certIssue, certRenew, certRevoke, certGet, certRequestStatus, certList, acmeEabCreate, acmeEabList, acmeEabRevoke, estEnable, estPassphrase, auditList, auditVerify, backup, restore, agentCommand];
 
 const GROUPS = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]))];
 

@@ -196,6 +196,8 @@ export function createClient(opts: ClientOptions) {
       latestActiveBundle: (profileId: string) => call<T.LatestActiveBundle>("GET", `${PROFILES}/${id(profileId)}/certificates/latest-active-bundle`),
       /** The profile's current unused EAB key id and HMAC key (made on first use). */
       revealEab: (profileId: string) => call<T.EabSecret>("GET", `${PROFILES}/${id(profileId)}/acme/eab-secret/reveal`),
+      /** Sets a new random static SCEP challenge password on the profile (shown this once). */
+      rotateScepChallenge: (profileId: string) => call<{ challengePassword: string }>("POST", `${PROFILES}/${id(profileId)}/scep/challenge-password`),
       /** Changes a profile. */
       update: (profileId: string, body: T.UpdateProfileBody) => call<{ certificateProfile: T.ProfileDetail }>("PATCH", `${PROFILES}/${id(profileId)}`, { body }),
       /** Deletes a profile. */

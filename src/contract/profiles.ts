@@ -35,6 +35,15 @@ export const estConfigInput = z.strictObject({
   caChain: z.string().max(256 * 1024).nullable().optional().describe("PEM bootstrap CA chain: client certificates under it may enroll (RFC 7030 §3.3.2)"),
 });
 
+/** scepConfig (RFC 8894): the static challenge (stored as an argon2id hash, never shown again), the RA certificate's life, one-time challenges. */
+export const scepConfigInput = z.strictObject({
+  challengePassword: z.string().min(8).max(255).regex(/^[\x20-\x7e]+$/, "printable ASCII").nullable().optional().describe("the static challenge password clients put in their CSR; null removes it (then only one-time challenges work)"),
+  raCertificateLifetimeDays: z.number().int().min(1).max(3650).optional().describe("lifetime of the RA certificate the profile's CA issues (default 365)"),
+  raRenewBeforeDays: z.number().int().min(1).max(365).optional().describe("a new RA certificate is issued this many days before the current one expires (default 30)"),
+  challengeLifetimeSeconds: z.number().int().min(60).max(30 * 86400).optional().describe("how long a one-time challenge from POST /scep/<profile>/challenge stays usable (default 3600)"),
+  maxPendingChallenges: z.number().int().min(1).max(100_000).optional().describe("unused one-time challenges a profile may have at once (default 1000)"),
+});
+
 /** Defaults a profile fills into requests that leave a field out; "" and [] mean "no default". */
 export const profileDefaultsInput = issuanceAttributes.omit({ notBefore: true, notAfter: true }).extend({
   ttlDays: z.number().int().min(1).max(36500).optional().describe('Infisical\'s name: ttl in days ("90" = "90d")'),
@@ -47,11 +56,12 @@ const common = {
   templateId: uuid,
   certificatePolicyId: uuid.describe("Infisical's name for templateId"),
   caId: uuid,
-  enrollmentMethods: z.array(z.enum(["api", "acme", "est"])).min(1).max(4),
+  enrollmentMethods: z.array(z.enum(["api", "acme", "est", "scep"])).min(1).max(4),
   enrollmentType: z.enum(ENROLLMENT_TYPES).describe("Infisical's single enrollment method; with its config object"),
   apiConfig: apiConfigInput,
   acmeConfig: acmeConfigInput,
   estConfig: estConfigInput,
+  scepConfig: scepConfigInput.describe("SCEP settings (with \"scep\" in enrollmentMethods)"),
   externalConfigs: z.record(z.string().max(100), z.unknown()).nullable().describe("external CA settings: Stamp has none, so only null or {} is accepted"),
   defaultTtlDays: z.number().int().min(1).max(36500).nullable().describe("Infisical's name for defaults.ttl in days"),
 };
@@ -101,6 +111,10 @@ export const profile = z.object({
 });
 /** GET …/:id and …/slug/:slug: the profile with its CA and policy. */
 export const profileDetail = profile.extend({
+  scepConfig: z
+    .object({ url: z.string(), challengePasswordSet: z.boolean(), raCertificateLifetimeDays: z.number(), raRenewBeforeDays: z.number(), challengeLifetimeSeconds: z.number(), maxPendingChallenges: z.number() })
+    .nullable()
+    .describe("SCEP settings when the profile allows SCEP; the challenge password itself is never shown"),
   certificateAuthority: z.object({ id: uuid, projectId: uuid, status: z.string(), name: z.string(), isExternal: z.boolean(), externalType: z.string().nullable() }).nullable(),
   certificatePolicy: z.object({ id: uuid, projectId: uuid, name: z.string(), description: z.string() }).nullable(),
 });
@@ -144,4 +158,6 @@ export const profileCertificate = z.object({
   renewedByCertificateId: uuid.nullable(),
 });
 export const latestActiveBundle = z.object({ certificate: z.string().nullable(), certificateChain: z.string().nullable(), privateKey: z.string().nullable(), serialNumber: z.string().nullable(), certificateId: uuid.nullable() });
+export const scepChallengePassword = z.object({ challengePassword: z.string().describe("the new static SCEP challenge password: shown this once") });
+export const scepChallenge = z.object({ challenge: z.string().describe("a one-time challenge password: put it in one CSR's challengePassword"), expiresAt: z.string() });
 export const eabSecret = z.object({ eabKid: z.string(), eabSecret: z.string(), directoryUrl: z.string() });

@@ -18,6 +18,8 @@ import { createLeafIssuer } from "./ca/leaf.js";
 import { createCrlPublisher } from "./ca/crl.js";
 import { createOcspResponder } from "./ca/ocsp.js";
 import { createOcspSigners } from "./ca/ocsp-signers.js";
+import { createScepRa } from "./ca/scep-ra.js";
+import { createScep } from "./ra/scep/service.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
 import { createNonces } from "./ra/acme/nonces.js";
@@ -149,6 +151,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       [
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
         { name: "acme-nonces", intervalMs: 600_000, run: () => store.acme.pruneNonces(rt.clock()) },
+        { name: "scep-challenges", intervalMs: 3_600_000, run: () => store.scep.pruneChallenges(new Date(rt.clock().getTime() - 86_400_000)) },
         { name: "idempotency-keys", intervalMs: 3_600_000, run: () => idempotency.prune() },
         { name: "auto-renew", intervalMs: config.renewalIntervalSeconds * 1000, run: () => autoRenewal.run() },
         { name: "alert-delivery", intervalMs: config.alerts.intervalSeconds * 1000, run: () => alerts.deliverDue() },
@@ -200,6 +203,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const certificates = createCertificates(certDeps);
+    const crls = createCrls({ store, rt, crl, revocationUrl });
+    const scepRa = createScepRa({ store, keys, software, rt, revocationUrl, signing });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       sessions: createSessions(loginDeps),
@@ -217,7 +222,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       certificateRequests: createCertificateRequests(certDeps),
       idempotency,
       reconciliation,
-      crls: createCrls({ store, rt, crl, revocationUrl }),
+      crls,
       ocsp: createOcsp({ ocsp }),
       acme: createAcme({ store, rt, certs: certDeps, va, secrets, nonces: createNonces(nonceKey, rt.random, () => rt.clock()), publicUrl: config.publicUrl, limits: config.acme.limits }),
       est: createEst({ store, rt, certs: certDeps, publicUrl: config.publicUrl }),
@@ -230,6 +235,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         },
       },
       backup: createBackup({ store, rt, dump: db.backup }),
+      scep: createScep({ certs: certDeps, ra: scepRa, crl: (caKeyId) => crls.latest(caKeyId, false), publicUrl: config.publicUrl }),
     };
     // Delivery confirmations still queued are written after the listeners close, before the database does.
     closers.splice(closers.indexOf(closeDb), 0, () => services.certificates.flushDeliveries());

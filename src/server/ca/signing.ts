@@ -22,7 +22,7 @@ import { isTransientDbError } from "../store/resilient-dialect.js";
 import { createGroupCommit } from "./group-commit.js";
 
 /** What is being signed, as the signing log names it. */
-export type SigningKind = "leaf" | "root-ca" | "intermediate-ca" | "external-ca" | "ocsp-responder" | "tls-ca" | "tls-server";
+export type SigningKind = "leaf" | "root-ca" | "intermediate-ca" | "external-ca" | "ocsp-responder" | "scep-ra" | "tls-ca" | "tls-server";
 
 /** A TBS that passed lint, bound to its signer; usable for exactly one signature. */
 export interface SigningToken {

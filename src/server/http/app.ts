@@ -19,6 +19,7 @@ import { alertRoutes } from "./alerts.routes.js";
 import { auditRoutes } from "./audit.routes.js";
 import { backupRoutes } from "./backup.routes.js";
 import { reconciliationRoutes } from "./reconciliation.routes.js";
+import { scepRoutes } from "./scep/scep.routes.js";
 import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 import type { ConnectionLimits } from "./connections.js";
@@ -76,5 +77,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(auditRoutes(services));
   await app.register(backupRoutes(services));
   await app.register(reconciliationRoutes(services));
+  await app.register(scepRoutes(services));
   return app;
 }

@@ -37,6 +37,8 @@ function profileSet(s: Services, base: string, hide: boolean): FastifyPluginAsyn
       s.profileCertificates.latestActiveBundle(req.ctx, req.params.id),
     );
 
+    app.post(`${base}/:id/scep/challenge-password`, { schema: { hide, tags: ["scep"], summary: "Set a new random static SCEP challenge password (admins; shown this once)", params: idParams, response: { 200: c.scepChallengePassword } } }, (req) => s.scep.rotateChallengePassword(req.ctx, req.params.id));
+
     const eabTags = ["acme"];
     app.get(`${base}/:id/acme/eab-secret/reveal`, { schema: { hide, tags: eabTags, summary: "The profile's current unused EAB key id and HMAC key (made on first use; admins; audited)", params: idParams, response: { 200: c.eabSecret } } }, (req) => s.acme.eab.reveal(req.ctx, req.params.id));
     app.post(`${base}/:id/acme/eab-keys`, { schema: { hide, tags: eabTags, summary: "Create an ACME External Account Binding key (the HMAC key is shown once)", params: idParams, body: createEabBody, response: { 200: z.object({ eabKey: eabKey.extend({ hmacKey: z.string(), directoryUrl: z.string() }) }) } } }, async (req) => ({

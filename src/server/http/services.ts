@@ -21,6 +21,7 @@ import type { createReconciliation } from "../ra/reconcile.js";
 import type { createEst } from "../ra/est/service.js";
 import type { createEstSettings } from "../ra/est/settings.js";
 import type { createAcmeCas } from "../ra/external/acme-cas.js";
+import type { Scep } from "../ra/scep/service.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -52,4 +53,5 @@ export interface Services {
   /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
   health: { notReady(): Promise<string | null> };
   backup: ReturnType<typeof createBackup>;
+  scep: Scep;
 }

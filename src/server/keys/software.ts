@@ -3,7 +3,7 @@
  * (envelope.ts), decrypted once into a cached KeyObject to sign (STACK.md: a KeyObject is 18×
  * faster than re-parsing PEM per signature).
  */
-import { createHash, createPrivateKey, createPublicKey, createSign, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { constants, createHash, createPrivateKey, createPublicKey, createSign, privateDecrypt, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import { errors } from "../../errors.js";
 import { generateKeyPairForAsync } from "../../keygen.js";
@@ -29,6 +29,12 @@ export interface SoftwareKeys extends KeyBackend {
   importPrivateKey(pkcs8Der: Uint8Array, alg: KeyAlgorithm, label: string): { ref: KeyRef; spki: Uint8Array };
   /** The PKCS#8 DER of a sealed key (for exporting a certificate's server-held key to its owner). */
   exportPrivateKey(ref: KeyRef, alg: KeyAlgorithm): Promise<Uint8Array>;
+  /**
+   * An RSA key's two operations a SCEP RA needs (RFC 8894 §3.5.1): a PKCS#1 v1.5 signature over
+   * a chosen hash, and the raw private-key operation whose padding the caller checks (Node 20
+   * refuses PKCS#1 v1.5 decryption; the caller unpads with implicit rejection).
+   */
+  rsaOperations(ref: KeyRef, alg: KeyAlgorithm): Promise<{ sign(hash: string, data: Uint8Array): Promise<Uint8Array>; rawDecrypt(block: Uint8Array): Promise<Uint8Array> }>;
 }
 
 /** Makes a key pair (compose.ts passes the crypto pool's, which runs RSA in a worker thread). */
@@ -100,6 +106,15 @@ export function createSoftwareKeys(deps: { rootKey: RootKeys; generateKeyPair?: 
 
     async signer(ref, alg) {
       return makeSigner(await keyObject(ref, alg), alg);
+    },
+
+    async rsaOperations(ref, alg) {
+      if (algorithmParams(alg).nodeType !== "rsa") throw errors.internal(`rsaOperations needs an RSA key, not ${alg}`);
+      const key = await keyObject(ref, alg);
+      return {
+        sign: async (hash, data) => new Uint8Array(await signAsync(hash, data, key)),
+        rawDecrypt: async (block) => new Uint8Array(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, block)),
+      };
     },
 
   };

@@ -48,6 +48,7 @@ export function aadOf(c: SealedColumn, key: string[], value: unknown, path: stri
     case "ca_keys":
     case "certificates":
     case "ocsp_signers":
+    case "scep_ra_certificates":
       return at === "sealed" && v.backend === "software" && typeof v.label === "string" ? softwareKeyAad(v.label) : null;
     case "acme_eab_keys":
       return at === "" ? eabAad(key[0]) : null;

@@ -21,12 +21,13 @@ import { certificateCompat } from "./migrations/0022-certificate-compat.js";
 import { commitLeavesFunction } from "./migrations/0024-commit-leaves-function.js";
 import { statelessAcmeNonces } from "./migrations/0025-stateless-acme-nonces.js";
 import { est } from "./migrations/0026-est.js";
+import { scep } from "./migrations/0027-scep.js";
 import { externalCa } from "./migrations/0028-external-ca.js";
 
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, in order. Append only; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache, crlParts, pendingDeliveries, caCompat, certificateCompat, commitLeavesFunction, statelessAcmeNonces, est, externalCa];
+export const MIGRATIONS: Migration[] = [initial, certificates, revocation, acme, autoRenew, alerts, crlHealth, auditChain, sessions, idempotency, reconciliation, certificateSearch, cacheInvalidation, acmeAccountCache, crlParts, pendingDeliveries, caCompat, certificateCompat, commitLeavesFunction, statelessAcmeNonces, est, scep, externalCa];
 
 // Arbitrary constant shared by every Stamp server: pg_advisory_lock key for migrations.
 const MIGRATION_LOCK = 0x5354414d; // "STAM"

@@ -23,6 +23,9 @@ export function reconcileRepo(db: Kysely<Database>) {
       if (r.kind === "ocsp-responder") {
         return !!r.subject_id && !!(await db.selectFrom("ocsp_signers").select("id").where("id", "=", r.subject_id).executeTakeFirst());
       }
+      if (r.kind === "scep-ra") {
+        return !!r.subject_id && !!(await db.selectFrom("scep_ra_certificates").select("id").where("id", "=", r.subject_id).executeTakeFirst());
+      }
       if (r.kind === "leaf") {
         let q = db.selectFrom("certificates").select("id").where("serial", "=", r.serial);
         q = r.issuer_ca_id === null ? q.where("ca_id", "is", null) : q.where("ca_id", "=", r.issuer_ca_id);

@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from "kysely";
 import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeConfig, AcmeEabKeysTable, AcmeOrdersTable, AcmeUsedNoncesTable } from "./schema-acme.js";
 import type { Bytes, Created, Json } from "./schema-columns.js";
 import type { ExternalCasTable } from "./schema-external.js";
+import type { ScepChallengesTable, ScepRaCertificatesTable, ScepSettingsTable, ScepTransactionsTable } from "./schema-scep.js";
 
 /** Row types of Stamp's tables, as Kysely sees them (the ACME ones in schema-acme.ts). */
 
@@ -335,6 +336,10 @@ export interface Database {
   alert_deliveries: AlertDeliveriesTable;
   certificate_requests: CertificateRequestsTable;
   external_cas: ExternalCasTable;
+  scep_settings: ScepSettingsTable;
+  scep_ra_certificates: ScepRaCertificatesTable;
+  scep_challenges: ScepChallengesTable;
+  scep_transactions: ScepTransactionsTable;
 }
 
 /** A certificate request that did not end in a certificate at once (0022); synchronous issuances are their certificate rows. */

@@ -11,6 +11,7 @@ export const SEALED_COLUMNS = [
   { table: "ca_keys", column: "key_ref", key: ["id"] },
   { table: "certificates", column: "key_ref", key: ["id"] },
   { table: "ocsp_signers", column: "key_ref", key: ["id"] },
+  { table: "scep_ra_certificates", column: "key_ref", key: ["id"] },
   { table: "acme_eab_keys", column: "hmac_sealed", key: ["key_id"] },
   { table: "alert_rules", column: "secret_sealed", key: ["id"] },
   { table: "idempotency_keys", column: "response_sealed", key: ["principal_type", "principal_id", "key"] },

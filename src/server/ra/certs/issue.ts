@@ -71,7 +71,7 @@ function altNamesOf(r: IssuanceRequest) {
  * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
  * and (later) ACME, EST and SCEP end here too.
  */
-export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
+export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est" | "scep"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
   const { store, rt, leaf } = deps;
   const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
   if (!profile) throw errors.notFound("Certificate profile", input.profileId);

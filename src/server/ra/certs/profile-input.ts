@@ -1,6 +1,7 @@
 import { errors, type Violation } from "../../../errors.js";
 import type { AcmeConfig } from "../../store/schema.js";
 import { checkBootstrapChain, type EstConfigInput } from "../est/settings.js";
+import type { ScepConfigInput } from "../scep/settings.js";
 
 /**
  * Infisical's names for profile fields, read into Stamp's model (issue 15): certificatePolicyId
@@ -15,11 +16,12 @@ import { checkBootstrapChain, type EstConfigInput } from "../est/settings.js";
 export interface ProfileBody {
   templateId?: string;
   certificatePolicyId?: string;
-  enrollmentMethods?: ("api" | "acme" | "est")[];
+  enrollmentMethods?: ("api" | "acme" | "est" | "scep")[];
   enrollmentType?: "api" | "est" | "acme";
   apiConfig?: { autoRenew?: boolean; renewBeforeDays?: number | null };
   acmeConfig?: { eabRequired?: boolean; skipEabBinding?: boolean; skipDnsOwnershipVerification?: boolean; challengeTypes?: AcmeConfig["challengeTypes"]; orderLifetimeSeconds?: number; authorizationLifetimeSeconds?: number };
   estConfig?: { disableBootstrapCaValidation?: boolean; passphrase?: string | null; caChain?: string | null };
+  scepConfig?: ScepConfigInput;
   externalConfigs?: Record<string, unknown> | null;
   defaultTtlDays?: number | null;
   defaults?: Record<string, unknown>;

@@ -13,6 +13,7 @@ import { parseDuration } from "../../../policy/duration.js";
 import { readProfileAliases, type ProfileBody } from "./profile-input.js";
 import { nextEstConfig } from "../est/settings.js";
 import { metricsView, profileDetailView, profileView } from "./profile-view.js";
+import { challengeHashOf, putScepSettings, scepConfigView } from "../scep/settings.js";
 
 /** A certificate counts as expiring in the profile metrics when it ends within this many days. */
 export const EXPIRING_DAYS = 30;
@@ -49,7 +50,10 @@ export const DEFAULT_ACME_CONFIG: AcmeConfig = { eabRequired: true, challengeTyp
 export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
   const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
-  const detail = async (p: ProfileRow) => profileDetailView(p, p.ca_id ? await store.ca.caById(p.ca_id) : undefined, await store.cert.templateById(p.template_id), deps.publicUrl);
+  const detail = async (p: ProfileRow) => ({
+    ...profileDetailView(p, p.ca_id ? await store.ca.caById(p.ca_id) : undefined, await store.cert.templateById(p.template_id), deps.publicUrl),
+    scepConfig: p.enrollment_methods.includes("scep") ? scepConfigView(await store.scep.settings(p.id), p.id, deps.publicUrl) : null,
+  });
 
   /** The external CA `caId` names in the project, if it names one (issue 11). */
   const externalOf = async (projectId: string, caId: string | undefined) => {
@@ -77,6 +81,8 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
     }
     // Profile defaults must satisfy the template (checked on save).
     if (t && t.project_id === projectId) v.push(...checkDefaults(compileTemplate(t), p.defaults as ProfileDefaults).map((x) => ({ ...x, field: x.field.replace(/^attributes\./, "defaults.") })));
+    // RFC 8894 §2.2: SCEP needs an RA certificate, which the profile's CA issues.
+    if (p.enrollmentMethods.includes("scep") && p.issuerType !== "ca") v.push({ field: "enrollmentMethods", code: "scep_needs_ca", message: "SCEP needs a CA-issued profile: its CA issues the SCEP RA certificate.", value: p.enrollmentMethods });
     if (p.apiConfig.autoRenew && !p.apiConfig.renewBeforeDays) v.push({ field: "apiConfig.renewBeforeDays", code: "required", message: "autoRenew needs renewBeforeDays (how many days before expiry to renew)." });
     // Auto-renewal must converge: the default lifetime and the template's longest one must outlive the window.
     const window = p.apiConfig.autoRenew ? p.apiConfig.renewBeforeDays : null;
@@ -121,11 +127,13 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       const est = read.estConfig ? await nextEstConfig(null, read.estConfig) : undefined;
       const id = rt.uuid();
       const ext = await externalOf(body.projectId, body.caId);
+      const challengeHash = await challengeHashOf(raw.scepConfig);
       try {
         await store.transaction(async (tx) => {
           await tx.cert.insertProfile({ ...body, id, description: body.description ?? "", caId: ext ? null : (body.caId ?? null), acmeConfig: body.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...body.acmeConfig } : null });
           if (est) await tx.cert.setEstConfig(id, est);
           if (ext) await tx.external.setProfileCa(id, ext.id);
+          if (body.enrollmentMethods.includes("scep")) await putScepSettings(tx, id, raw.scepConfig, challengeHash);
           await audit(tx, rt, ctx, { projectId: body.projectId, action: "profile.create", objectType: "certificate-profile", objectId: id, outcome: "success", detail: { slug: body.slug } });
         });
       } catch (e) {
@@ -182,8 +190,10 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       if (v.length) throw errors.validation("The profile breaks the rules; see violations.", v);
       const est = read.estConfig ? await nextEstConfig(p.est_config, read.estConfig) : undefined;
       const ext = await externalOf(p.project_id, next.caId);
+      const challengeHash = await challengeHashOf(raw.scepConfig);
       try {
         await store.transaction(async (tx) => {
+          if (next.enrollmentMethods.includes("scep")) await putScepSettings(tx, id, raw.scepConfig, challengeHash);
           await tx.cert.updateProfile(id, { ...next, description: next.description ?? "", caId: ext ? null : (next.caId ?? null), acmeConfig: next.enrollmentMethods.includes("acme") ? { ...DEFAULT_ACME_CONFIG, ...next.acmeConfig } : null });
           if (est) await tx.cert.setEstConfig(id, est);
           await tx.external.setProfileCa(id, ext?.id ?? null);
