@@ -10,6 +10,7 @@ import { makeKeyring, type Keyring } from "../src/server/keys/keyring.js";
 import { formatRootKey, parseKeyring } from "../src/server/keys/root-key.js";
 import { rotateRootKeyCommand } from "../src/server/root-key/command.js";
 import { aadOf } from "../src/server/root-key/rewrap.js";
+import { secretsAad } from "../src/server/ra/external/settings.js";
 import { SEALED_COLUMNS } from "../src/server/store/sealed.repo.js";
 import { AcmeClient } from "./helpers/acme-client.js";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
@@ -145,6 +146,11 @@ beforeAll(async () => {
   }
   const rule = await ok(a.api("POST", `/api/v1/projects/${p}/alert-rules`, { token: t, body: { name: "rotate", events: ["issued"], channel: "webhook", webhookUrl: hooks.url, filters: { namePattern: "hook.rotate.test" } } }));
   seed.webhookSecret = rule.webhookSecret;
+  // An external ACME CA's secrets (external_cas.secrets_sealed): written through the store with the
+  // RA's AAD, as creating one would (a real one needs a public CA; test/external-ca.test.ts has it).
+  const extId = crypto.randomUUID();
+  const secrets = seal(await readRing(), Buffer.from(JSON.stringify({ accountKey: "pem" })), secretsAad(extId));
+  await a.server.store.external.insertCa({ id: extId, projectId: p, name: "rot-public", status: "disabled", configuration: { directoryUrl: "https://acme.invalid/directory", accountEmail: "ops@rotate.test", eabKid: null, dnsSolver: { type: "hook", hook: "none" }, trustBundle: null, propagationTimeoutSeconds: 60 }, secretsSealed: secrets, accountUrl: "https://acme.invalid/acct/1", at: new Date() });
   // Every sealed kind exists before the rotation (the delegated OCSP signer is made on first use).
   await everythingWorks(a);
 }, 120_000);
