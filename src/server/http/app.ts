@@ -4,6 +4,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
+import { sessionRoutes } from "./session.routes.js";
+import { registerWebUi } from "./web-ui.js";
 import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
 import { policyRoutes } from "./policies.routes.js";
@@ -32,7 +34,7 @@ export interface AppOptions {
   limits: ConnectionLimits;
 }
 
-/** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors. */
+/** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors, the web UI. */
 export async function buildApp(services: Services, auth: Authenticator, opts: AppOptions): Promise<FastifyInstance> {
   const app = baseApp(opts);
 
@@ -58,6 +60,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   });
 
   await app.register(authRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(projectRoutes(services));
   await app.register(caRoutes(services));
   await app.register(policyRoutes(services));
@@ -71,5 +74,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(auditRoutes(services));
   await app.register(backupRoutes(services));
   await app.register(reconciliationRoutes(services));
+  registerWebUi(app);
   return app;
 }

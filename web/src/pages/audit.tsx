@@ -1,0 +1,4 @@
+/** TODO */
+export function AuditPage() {
+  return <p>AuditPage</p>;
+}

@@ -1,0 +1,4 @@
+/** TODO */
+export function CreateCaPage() {
+  return <p>CreateCaPage</p>;
+}

@@ -1,0 +1,4 @@
+/** TODO */
+export function CaPage() {
+  return <p>CaPage</p>;
+}

@@ -1,0 +1,4 @@
+/** TODO */
+export function CasPage() {
+  return <p>CasPage</p>;
+}

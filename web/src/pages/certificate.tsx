@@ -1,0 +1,4 @@
+/** TODO */
+export function CertificatePage() {
+  return <p>CertificatePage</p>;
+}

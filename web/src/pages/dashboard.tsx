@@ -1,0 +1,4 @@
+/** TODO */
+export function DashboardPage() {
+  return <p>DashboardPage</p>;
+}

@@ -1,0 +1,4 @@
+/** TODO */
+export function IssuePage() {
+  return <p>IssuePage</p>;
+}

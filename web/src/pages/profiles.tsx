@@ -1,0 +1,4 @@
+/** TODO */
+export function ProfilesPage() {
+  return <p>ProfilesPage</p>;
+}

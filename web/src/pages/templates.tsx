@@ -1,0 +1,4 @@
+/** TODO */
+export function TemplatesPage() {
+  return <p>TemplatesPage</p>;
+}
