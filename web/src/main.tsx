@@ -29,7 +29,8 @@ setUnauthenticatedHandler(() => {
   void router.navigate(`/login?next=${encodeURIComponent(returnPath())}`, { replace: true });
 });
 
-const theme = createTheme({ primaryColor: "blue", defaultRadius: "sm", focusRing: "auto" });
+// Shade 8 of blue: white text on it, and it as text on white, pass WCAG AA contrast (shade 6 does not).
+const theme = createTheme({ primaryColor: "blue", primaryShade: { light: 8, dark: 8 }, defaultRadius: "sm", focusRing: "auto" });
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

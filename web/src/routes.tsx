@@ -1,16 +1,6 @@
-import { createBrowserRouter, Navigate, useParams } from "react-router";
+import { createBrowserRouter, useParams } from "react-router";
 import { Layout, FirstProject } from "./layout.js";
 import { LoginPage } from "./pages/login.js";
-import { DashboardPage } from "./pages/dashboard.js";
-import { CertificatesPage } from "./pages/certificates.js";
-import { CertificatePage } from "./pages/certificate.js";
-import { IssuePage } from "./pages/issue.js";
-import { CasPage } from "./pages/cas.js";
-import { CaPage } from "./pages/ca.js";
-import { CreateCaPage } from "./pages/ca-create.js";
-import { TemplatesPage } from "./pages/templates.js";
-import { ProfilesPage } from "./pages/profiles.js";
-import { AuditPage } from "./pages/audit.js";
 import { NotFound } from "./components.js";
 
 /** The project the page belongs to (every page but login lives under /p/:projectId). */
@@ -18,9 +8,8 @@ export function useProjectId(): string {
   return useParams().projectId!;
 }
 
-function LegacyRedirect() {
-  return <Navigate to="/" replace />;
-}
+/** A page loaded on first visit (its own chunk: the first page stays small). */
+const page = <K extends string>(load: () => Promise<Record<K, React.ComponentType>>, name: K) => async () => ({ Component: (await load())[name] });
 
 /** Every page of the UI; the project is part of the path, so links and the return after login keep it. */
 export const router = createBrowserRouter([
@@ -29,17 +18,16 @@ export const router = createBrowserRouter([
     element: <Layout />,
     children: [
       { path: "/", element: <FirstProject /> },
-      { path: "/p/:projectId", element: <DashboardPage /> },
-      { path: "/p/:projectId/certificates", element: <CertificatesPage /> },
-      { path: "/p/:projectId/certificates/issue", element: <IssuePage /> },
-      { path: "/p/:projectId/certificates/:id", element: <CertificatePage /> },
-      { path: "/p/:projectId/cas", element: <CasPage /> },
-      { path: "/p/:projectId/cas/new", element: <CreateCaPage /> },
-      { path: "/p/:projectId/cas/:id", element: <CaPage /> },
-      { path: "/p/:projectId/templates", element: <TemplatesPage /> },
-      { path: "/p/:projectId/profiles", element: <ProfilesPage /> },
-      { path: "/p/:projectId/audit", element: <AuditPage /> },
-      { path: "/index.html", element: <LegacyRedirect /> },
+      { path: "/p/:projectId", lazy: page(() => import("./pages/dashboard.js"), "DashboardPage") },
+      { path: "/p/:projectId/certificates", lazy: page(() => import("./pages/certificates.js"), "CertificatesPage") },
+      { path: "/p/:projectId/certificates/issue", lazy: page(() => import("./pages/issue.js"), "IssuePage") },
+      { path: "/p/:projectId/certificates/:id", lazy: page(() => import("./pages/certificate.js"), "CertificatePage") },
+      { path: "/p/:projectId/cas", lazy: page(() => import("./pages/cas.js"), "CasPage") },
+      { path: "/p/:projectId/cas/new", lazy: page(() => import("./pages/ca-create.js"), "CreateCaPage") },
+      { path: "/p/:projectId/cas/:id", lazy: page(() => import("./pages/ca.js"), "CaPage") },
+      { path: "/p/:projectId/templates", lazy: page(() => import("./pages/templates.js"), "TemplatesPage") },
+      { path: "/p/:projectId/profiles", lazy: page(() => import("./pages/profiles.js"), "ProfilesPage") },
+      { path: "/p/:projectId/audit", lazy: page(() => import("./pages/audit.js"), "AuditPage") },
       { path: "*", element: <NotFound /> },
     ],
   },

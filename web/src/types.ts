@@ -69,3 +69,4 @@ export const PRESET_LABELS: Record<TemplatePresetName, string> = {
 };
 /** Pairs of [value, label] for a Select. */
 export const options = <K extends string>(labels: Record<K, string>) => (Object.keys(labels) as K[]).map((value) => ({ value, label: labels[value] }));
+export type CaCrl = z.infer<typeof cas.caCrl>;
