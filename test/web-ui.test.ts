@@ -211,6 +211,48 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await shows(page.getByRole("table", { name: "CRLs per CA" }), "Acme Issuing");
   });
 
+  it("a viewer sees no issue, renew or revoke buttons, and a direct attempt shows the server's refusal", async () => {
+    const pw = "viewer passphrase long enough";
+    expect((await s.api("POST", "/api/v1/users", { token: s.adminToken, body: { email: "ui-viewer@example.com", password: pw } })).status).toBe(200);
+    expect((await s.api("POST", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: s.adminToken, body: { email: "ui-viewer@example.com", role: "viewer" } })).status).toBe(200);
+    const viewerCtx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    try {
+      const v = await viewerCtx.newPage();
+      v.setDefaultTimeout(15_000);
+      await v.goto(`${P}/certificates`);
+      await signIn(v, "ui-viewer@example.com", pw);
+      await shows(v.getByRole("table", { name: "Certificates" }), "www.acme.com");
+      expect(await v.getByRole("main").getByRole("link", { name: "Issue a certificate" }).count()).toBe(0);
+      await v.goto(`${P}/certificates/${ids.fromCsr}`);
+      await v.getByRole("button", { name: "PEM" }).waitFor();
+      expect(await v.getByRole("button", { name: /^(Renew|Revoke)$/ }).count()).toBe(0);
+      await v.goto(`${P}/certificates/issue`);
+      await choose(v, /^Profile/, "web");
+      await v.getByLabel(/^Common name/).fill("viewer.acme.com");
+      await v.getByRole("button", { name: "Issue certificate" }).click();
+      await shows(v.getByRole("alert"), /viewer|role|permission|not allowed/i);
+    } finally {
+      await viewerCtx.close();
+    }
+  });
+
+  it("names holding HTML or script render as inert text", async () => {
+    const tpl = await s.api("POST", "/api/v1/cert-manager/certificate-templates", { token: s.adminToken, body: { projectId: s.defaultProjectId, name: "ui-open" } });
+    const cas = await s.api("GET", `/api/v1/cert-manager/ca/internal?projectId=${s.defaultProjectId}`, { token: s.adminToken });
+    const issuing = cas.body.find((c: { name: string }) => c.name === "Acme Issuing").id;
+    const prof = await s.api("POST", "/api/v1/cert-manager/certificate-profiles", { token: s.adminToken, body: { projectId: s.defaultProjectId, slug: "ui-open", templateId: tpl.body.certificateTemplate.id, caId: issuing } });
+    const evil = `<img src=x onerror="window.__xss=1">`;
+    const r = await s.api("POST", CERTS, { token: s.adminToken, body: { profileId: prof.body.certificateProfile.id, attributes: { commonName: evil, organization: "<script>window.__xss=2</script>" } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    await page.goto(`${P}/certificates/${r.body.certificate.certificateId}`);
+    await page.getByRole("heading", { name: evil }).waitFor();
+    await shows(page.locator("main"), "<script>window.__xss=2</script>");
+    await page.goto(`${P}/certificates?profileId=${prof.body.certificateProfile.id}`);
+    await shows(page.getByRole("table", { name: "Certificates" }), evil);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator("main img").count()).toBe(0);
+  });
+
   it("every main page passes axe-core with no serious or critical finding; screenshots for review", async () => {
     const pages = [["dashboard", ""], ["certificates", "/certificates"], ["certificate", `/certificates/${ids.fromCsr}`], ["issue", "/certificates/issue"], ["cas", "/cas"], ["ca", `/cas/${ids.root}`], ["templates", "/templates"], ["profiles", "/profiles"], ["audit", "/audit"]];
     const found: string[] = [];

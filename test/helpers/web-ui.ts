@@ -39,12 +39,17 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }
 
-/** Screenshots of the page at 1280×800 and 390×844, light and dark, into test-results/ui/. */
+/**
+ * Screenshots of the page into test-results/ui/: at 1280×800 light and 390×844 dark; with
+ * STAMP_UI_SCREENSHOTS=all, both sizes in both schemes (CI time: each one costs a re-render).
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync("test-results/ui", { recursive: true });
+  const all = process.env.STAMP_UI_SCREENSHOTS === "all";
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const [w, h] of [[1280, 800], [390, 844]]) {
+      if (!all && (w === 1280) !== (scheme === "light")) continue;
       await page.setViewportSize({ width: w, height: h });
       await page.screenshot({ path: `test-results/ui/${name}-${w}-${scheme}.png` });
     }

@@ -114,7 +114,7 @@ export function Facts({ rows }: { rows: [string, ReactNode][] }) {
     <Stack gap={6}>
       {rows.map(([k, v]) => (
         <Group key={k} gap="md" wrap="nowrap" align="flex-start">
-          <Text size="sm" c="dimmed" w={170} style={{ flexShrink: 0 }}>{k}</Text>
+          <Text size="sm" c="dimmed" w={{ base: 110, sm: 170 }} style={{ flexShrink: 0 }}>{k}</Text>
           <Text size="sm" component="div" style={{ wordBreak: "break-word", minWidth: 0 }}>{v}</Text>
         </Group>
       ))}
