@@ -5,7 +5,7 @@ import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
 import { sessionRoutes } from "./session.routes.js";
-import { registerWebUi } from "./web-ui.js";
+import { createWebUi } from "./web-ui.js";
 import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
 import { policyRoutes } from "./policies.routes.js";
@@ -36,7 +36,8 @@ export interface AppOptions {
 
 /** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors, the web UI. */
 export async function buildApp(services: Services, auth: Authenticator, opts: AppOptions): Promise<FastifyInstance> {
-  const app = baseApp(opts);
+  const ui = createWebUi();
+  const app = baseApp({ ...opts, notFound: ui.notFound });
 
   await app.register(swagger, {
     openapi: {
@@ -74,6 +75,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(auditRoutes(services));
   await app.register(backupRoutes(services));
   await app.register(reconciliationRoutes(services));
-  registerWebUi(app);
+  ui.register(app);
   return app;
 }

@@ -58,14 +58,22 @@ function send(req: FastifyRequest, reply: FastifyReply, a: Asset) {
   return reply.send(a.body);
 }
 
+/** The web UI's routes and its part of the not-found handler (see createWebUi). */
+export interface WebUi {
+  /** Registers the built files (`/`, `/assets/*`, the favicon). */
+  register(app: FastifyInstance): void;
+  /** index.html for a browser asking for a page the UI routes; the API's problem+json 404 otherwise. */
+  notFound(req: FastifyRequest, reply: FastifyReply): unknown;
+}
+
 /**
- * Serves the web UI on the API's origin: `/` and every path that is neither the API nor a
- * protocol endpoint get index.html when a browser asks for a page (the UI routes in the
- * browser); files under /assets/ are served with a year's caching. A request that wants
- * anything but HTML for an unknown path still gets the API's problem+json 404. The pages
- * carry the strict CSP of security-headers.ts (no inline script, frame-ancestors 'none').
+ * Serves the web UI on the API's origin: the built files as routes, and index.html for every
+ * other path that is neither the API nor a file when a browser asks for a page (the UI routes
+ * in the browser) — done in the not-found handler, so the API's own routing (its 404s and the
+ * router's 414 for an over-long id) is untouched. Files under /assets/ are cached for a year.
+ * The pages carry the strict CSP of security-headers.ts (no inline script, frame-ancestors 'none').
  */
-export function registerWebUi(app: FastifyInstance, root = WEB_DIST): void {
+export function createWebUi(root = WEB_DIST): WebUi {
   let assets: Map<string, Asset>;
   try {
     assets = loadAssets(root);
@@ -73,14 +81,21 @@ export function registerWebUi(app: FastifyInstance, root = WEB_DIST): void {
     assets = new Map();
   }
   const index = assets.get("/index.html");
-  app.get("/*", { schema: { hide: true } }, async (req, reply) => {
-    const pathname = req.url.split("?")[0];
-    const file = assets.get(pathname);
-    if (file && pathname !== "/index.html") return send(req, reply, file);
-    const wantsPage = (req.method === "GET" || req.method === "HEAD") && /\btext\/html\b/.test(String(req.headers.accept ?? ""));
-    const uiPath = !/^\/(api|acme|\.well-known|scep|est)(\/|$)/.test(pathname) && !pathname.startsWith("/assets/");
-    if (!wantsPage || !uiPath) return notFoundHandler(req, reply);
-    if (!index) return reply.code(503).type("text/plain; charset=utf-8").send("The web UI is not built: run `npm run build:web` (npm start and npm ci do it), then restart the server.\n");
-    return send(req, reply, index);
-  });
+  const page = (req: FastifyRequest, reply: FastifyReply) => {
+    if (!index) return reply.code(503).type("text/plain; charset=utf-8").send("The web UI is not built: run `npm run build:web` (npm ci and npm start do it), then restart the server.\n");
+    // From the not-found handler, whose status is 404 until set.
+    return send(req, reply.code(200), index);
+  };
+  return {
+    register(app) {
+      app.get("/", { schema: { hide: true } }, page);
+      for (const [url, file] of assets) if (url !== "/index.html") app.get(url, { schema: { hide: true } }, (req, reply) => send(req, reply, file));
+    },
+    notFound(req, reply) {
+      const pathname = req.url.split("?")[0];
+      const wantsPage = (req.method === "GET" || req.method === "HEAD") && /\btext\/html\b/.test(String(req.headers.accept ?? ""));
+      const uiPath = !/^\/(api|assets|\.well-known)(\/|$)/.test(pathname);
+      return wantsPage && uiPath ? page(req, reply) : notFoundHandler(req, reply);
+    },
+  };
 }
