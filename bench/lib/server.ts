@@ -9,8 +9,8 @@ import { parseConfig } from "../../src/server/config.js";
 
 export type StoreKind = "pglite" | "postgres";
 
-const ADMIN_EMAIL = "bench@example.com";
-const ADMIN_PASSWORD = "bench bench bench bench";
+export const ADMIN_EMAIL = "bench@example.com";
+export const ADMIN_PASSWORD = "bench bench bench bench";
 const PG_ADMIN_URL = process.env.STAMP_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** A JSON reply. */

@@ -5,6 +5,8 @@ export const loginBody = z.strictObject({ email: oneLine(z.string().trim().min(1
 export const universalAuthLoginBody = z.strictObject({ clientId: uuid, clientSecret: z.string().min(1).max(256) });
 export const tokenResponse = z.object({ accessToken: z.string(), expiresIn: z.number().int(), tokenType: z.literal("Bearer") });
 
+/** The web UI's sign-in answer: the token itself travels only in the HttpOnly session cookie. */
+export const sessionResponse = z.object({ expiresIn: z.number().int() });
 export const logoutBody = z.strictObject({ allSessions: z.boolean().optional().describe("true ends every access token of the caller, not only this one") });
 export const changePasswordBody = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: password });
 

@@ -4,6 +4,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { registerAuth, type Authenticator } from "./auth.plugin.js";
 import { authRoutes } from "./auth.routes.js";
+import { sessionRoutes } from "./session.routes.js";
+import { createWebUi } from "./web-ui.js";
 import { projectRoutes } from "./projects.routes.js";
 import { caRoutes } from "./ca.routes.js";
 import { externalCaRoutes } from "./external-ca.routes.js";
@@ -35,9 +37,10 @@ export interface AppOptions {
   limits: ConnectionLimits;
 }
 
-/** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors. */
+/** Builds the Fastify app: transport only — schemas, auth, routes, problem+json errors, the web UI. */
 export async function buildApp(services: Services, auth: Authenticator, opts: AppOptions): Promise<FastifyInstance> {
-  const app = baseApp(opts);
+  const ui = createWebUi();
+  const app = baseApp({ ...opts, notFound: ui.notFound });
 
   await app.register(swagger, {
     openapi: {
@@ -61,6 +64,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   });
 
   await app.register(authRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(projectRoutes(services));
   await app.register(caRoutes(services));
   await app.register(externalCaRoutes(services));
@@ -78,5 +82,6 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   await app.register(backupRoutes(services));
   await app.register(reconciliationRoutes(services));
   await app.register(scepRoutes(services));
+  ui.register(app);
   return app;
 }

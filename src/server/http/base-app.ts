@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { errorHandler, frameworkErrorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
 import { registerSecurityHeaders } from "./security-headers.js";
@@ -10,6 +10,8 @@ export interface BaseAppOptions {
   https?: { cert: string; key: string } | null;
   bodyLimitBytes: number;
   limits: ConnectionLimits;
+  /** What answers a request no route matches (default: the problem+json 404). */
+  notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown;
 }
 
 /**
@@ -33,7 +35,7 @@ export function baseApp(opts: BaseAppOptions) {
   app.setValidatorCompiler(zodValidatorCompiler as never);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  app.setNotFoundHandler(opts.notFound ?? notFoundHandler);
   registerSecurityHeaders(app, { tls: !!opts.https });
   limitConnectionsPerAddress(app.server, opts.limits.maxConnectionsPerAddress);
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 
 /**
- * The one Content-Security-Policy for every HTML page Stamp serves (the API docs today, the
- * web UI later): scripts and styles from this origin only (styles may be inline: Swagger UI
+ * The one Content-Security-Policy for every HTML page Stamp serves (the API docs and the
+ * web UI): scripts and styles from this origin only (styles may be inline: Swagger UI
  * and React set style attributes), no plugins, no framing, no form posts elsewhere.
  */
 export const HTML_CSP = [

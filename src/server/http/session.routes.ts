@@ -1,0 +1,28 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import * as c from "../../contract/auth.js";
+import { problem } from "../../contract/common.js";
+import { SESSION_PATH } from "./auth.plugin.js";
+import { checkCsrf, clearedSessionCookie, sessionCookie } from "./session-cookie.js";
+import type { Services } from "./services.js";
+
+/**
+ * The web UI's sign-in and sign-out: the same login as `POST /api/v1/auth/login`, but the
+ * token goes into an HttpOnly cookie instead of the answer, so no page script ever holds it.
+ */
+export function sessionRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    const tags = ["auth"];
+    app.post(SESSION_PATH, { schema: { tags, summary: "Web UI sign-in: log in with email and password; the session is an HttpOnly cookie (send 'x-stamp-csrf: 1')", body: c.loginBody, response: { 200: c.sessionResponse, 400: problem, 401: problem, 403: problem, 429: problem } } }, async (req, reply) => {
+      // Login CSRF: another site must not sign a browser in to an account of its choosing.
+      checkCsrf(req);
+      const t = await s.login.user(req.ctx, req.body.email, req.body.password);
+      reply.header("set-cookie", sessionCookie(t.accessToken, t.expiresIn));
+      return { expiresIn: t.expiresIn };
+    });
+    app.delete(SESSION_PATH, { schema: { tags, summary: "Web UI sign-out: revoke the session's token on every server and clear the cookie", response: { 204: z.null(), 401: problem, 403: problem } } }, async (req, reply) => {
+      if (req.ctx.principal) await s.sessions.logout(req.ctx, {});
+      return reply.code(204).header("set-cookie", clearedSessionCookie()).send(null);
+    });
+  };
+}

@@ -1,0 +1,59 @@
+import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { Locator, Page } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+
+/** Waits until `where` holds `text` (playwright-core has no expect of its own). */
+export async function shows(where: Locator, text: string | RegExp): Promise<void> {
+  await where.filter({ hasText: text }).first().waitFor();
+}
+
+/** Signs in on the login page the app is showing. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.waitForURL(/\/login/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** The input labelled `label` (Mantine also labels a field's dropdown list with it). */
+export function input(page: Page, label: string | RegExp): Locator {
+  return page.getByLabel(label).and(page.locator("input"));
+}
+
+/** Picks `option` in the Mantine Select (a combobox) labelled `label`. */
+export async function choose(page: Page, label: string | RegExp, option: string | RegExp): Promise<void> {
+  await input(page, label).click();
+  await page.getByRole("option", { name: option }).first().click();
+}
+
+/** Clicks `button` and returns the text of the file the browser downloads. */
+export async function downloaded(page: Page, button: Locator): Promise<string> {
+  const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), button.click()]);
+  return readFile((await dl.path())!, "utf8");
+}
+
+/** axe-core's serious and critical findings on the page as it is now (WCAG 2 A/AA rules). */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+}
+
+/**
+ * Screenshots of the page into test-results/ui/: at 1280×800 light and 390×844 dark; with
+ * STAMP_UI_SCREENSHOTS=all, both sizes in both schemes (CI time: each one costs a re-render).
+ */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync("test-results/ui", { recursive: true });
+  const all = process.env.STAMP_UI_SCREENSHOTS === "all";
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [w, h] of [[1280, 800], [390, 844]]) {
+      if (!all && (w === 1280) !== (scheme === "light")) continue;
+      await page.setViewportSize({ width: w, height: h });
+      await page.screenshot({ path: `test-results/ui/${name}-${w}-${scheme}.png` });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
