@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
 import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { seal } from "../src/server/keys/envelope.js";
+import { parseKeyring } from "../src/server/keys/root-key.js";
+import { secretsAad } from "../src/server/ra/external/settings.js";
 
 // Every route of the OpenAPI document × {no token, expired token, viewer (user and machine
 // identity), member, admin of another project}. A route that is neither public nor in MATRIX
@@ -12,6 +16,7 @@ import { dbKind, freshDatabase, startServer, type TestServer } from "./helpers/h
 // valid request, which the "no token → 401" column proves (a 400 there means the case is wrong).
 
 const CA = "/api/v1/cert-manager/ca/internal";
+const EXT = "/api/v1/cert-manager/ca/acme";
 const TPL = "/api/v1/cert-manager/certificate-templates";
 const POL = "/api/v1/cert-manager/certificate-policies";
 const PRO = "/api/v1/cert-manager/certificate-profiles";
@@ -22,6 +27,10 @@ const G1 = "/api/v1/pki/certificates";
 /** Routes anyone may call without a token (the AIA URL, login, health, the API docs). */
 const PUBLIC = new Set([
   "POST /api/v1/auth/login",
+  // The web UI's sign-in, and its sign-out, which clears the cookie even for a caller with no
+  // session (test/web-ui.test.ts covers the cookie, CSRF and revocation).
+  "POST /api/v1/auth/session",
+  "DELETE /api/v1/auth/session",
   "POST /api/v1/auth/universal-auth/login",
   "GET /api/v1/cert-manager/ca-certificates/{id}/der",
   "GET /api/v1/cert-manager/crl/{id}",
@@ -67,6 +76,9 @@ interface Fixture {
   acmeProfileId: string;
   eabKeyId: string;
   alertRuleId: string;
+  /** External ACME CAs (issue 11), written through the store: registering a real one needs a public CA. */
+  extCaId: string;
+  spareExtCaId: string;
   /** Issue 15's routes: a certificate to delete, one to revoke by serial, a leaf PEM to import. */
   certDeleteId: string;
   certSerial: string;
@@ -139,7 +151,12 @@ const MATRIX: Record<string, RouteCase> = {
   [`GET ${CA}/{id}/crls/archive`]: { need: "viewer", params: id((f) => f.rootId) },
   "GET /api/v1/cert-manager/crl/{id}/crl": { need: "viewer", params: id((f) => f.rootId) },
   "GET /api/v1/cert-manager/ca": { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
-  "GET /api/v1/cert-manager/ca/{type}": { need: "viewer", params: () => ({ type: "acme" }), query: (f) => ({ projectId: f.projectId }) },
+  "GET /api/v1/cert-manager/ca/{type}": { need: "viewer", params: () => ({ type: "digicert" }), query: (f) => ({ projectId: f.projectId }) },
+  [`POST ${EXT}`]: { need: "admin", okStatus: 422, body: (f) => ({ projectId: f.projectId, name: "sneaky-public", configuration: { directoryUrl: "https://127.0.0.1:1/directory", accountEmail: "ops@example.com" } }) },
+  [`GET ${EXT}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
+  [`GET ${EXT}/{id}`]: { need: "viewer", params: id((f) => f.extCaId) },
+  [`PATCH ${EXT}/{id}`]: { need: "admin", params: id((f) => f.extCaId), body: () => ({ status: "disabled" }) },
+  [`DELETE ${EXT}/{id}`]: { need: "admin", params: id((f) => f.spareExtCaId) },
   [`POST ${POL}`]: { need: "admin", body: (f) => ({ projectId: f.projectId, name: "sneaky policy", preset: "tls-server" }) },
   [`GET ${POL}`]: { need: "viewer", query: (f) => ({ projectId: f.projectId }) },
   [`GET ${POL}/{id}`]: { need: "viewer", params: id((f) => f.templateId) },
@@ -268,6 +285,13 @@ beforeAll(async () => {
   const spareTpl = (await ok(s.api("POST", TPL, { token: t, body: { projectId: s.defaultProjectId, name: "matrix-spare-template", preset: "tls-client" } }), "spare template")).certificateTemplate;
   const profile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-profile-yak", templateId: tpl.id, caId: root.id } }), "profile")).certificateProfile;
   const spareProfile = (await ok(s.api("POST", PRO, { token: t, body: { projectId: s.defaultProjectId, slug: "matrix-spare-profile", templateId: tpl.id, caId: root.id } }), "spare profile")).certificateProfile;
+  const ring = parseKeyring(await readFile(s.config.rootKeyFile, "utf8"), s.config.rootKeyFile);
+  const externalCa = async (name: string) => {
+    const extId = crypto.randomUUID();
+    const secretsSealed = seal(ring, Buffer.from(JSON.stringify({ accountKey: "not used by these routes" })), secretsAad(extId));
+    await s.server.store.external.insertCa({ id: extId, projectId: s.defaultProjectId, name, status: "disabled", configuration: { directoryUrl: "https://acme.invalid/directory", accountEmail: "ops@example.com", eabKid: null, dnsSolver: { type: "hook", hook: "none" }, trustBundle: null, propagationTimeoutSeconds: 60 }, secretsSealed, accountUrl: "https://acme.invalid/acct/1", at: new Date() });
+    return extId;
+  };
   const issueFull = async (cn: string) => (await ok(s.api("POST", CERT, { token: t, body: { profileId: profile.id, attributes: { commonName: cn } } }), `certificate ${cn}`)).certificate as { certificateId: string; serialNumber: string; certificate: string };
   const issue = async (cn: string) => (await issueFull(cn)).certificateId;
   const certHoldId = await issue("hold.matrix.example.com");
@@ -297,6 +321,8 @@ beforeAll(async () => {
       return { certId: kiwi.certificateId, certSerial: kiwi.serialNumber, leafPem: kiwi.certificate };
     })()),
     certDeleteId: await issue("delete.matrix.example.com"),
+    extCaId: await externalCa("matrix-public-ca"),
+    spareExtCaId: await externalCa("matrix-spare-public-ca"),
     certG1RevokeSerial: (await issueFull("g1-revoke.matrix.example.com")).serialNumber,
     certRenewId: await issue("renew.matrix.example.com"),
     certRevokeId: await issue("revoke.matrix.example.com"),
