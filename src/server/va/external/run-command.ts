@@ -6,10 +6,14 @@ export interface CommandResult {
   output: string;
 }
 
+const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** Runs `cmd args` with `stdin`, killed after `timeoutMs`; never rejects for a non-zero exit. */
 export function runCommand(cmd: string, args: string[], o: { stdin?: string; timeoutMs: number; env?: Record<string, string> }): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...o.env } });
+    // A fixed PATH, not the server's environment: hooks are registered by absolute path, and a child
+    // inherits nothing else of the server (no secrets from its environment).
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { PATH: SAFE_PATH, ...o.env } });
     let output = "";
     const keep = (b: Buffer) => {
       output = (output + b.toString("utf8")).slice(-2000);
