@@ -2,7 +2,7 @@ import { errors } from "../../errors.js";
 import type { Store } from "../store/store.js";
 import { audit } from "./audit.js";
 import { requirePrincipal, requireRole } from "./authz.js";
-import { hashClientSecret } from "./auth/passwords.js";
+import { hashRandomSecret } from "./auth/passwords.js";
 import type { RequestContext, Runtime } from "./context.js";
 import type { TokenClaims } from "./auth/tokens.js";
 
@@ -77,7 +77,7 @@ export function createIdentities(deps: { store: Store; rt: Runtime; defaultTtl: 
       const secret = rt.random(32).toString("hex");
       const expiresAt = input.ttl ? new Date(rt.clock().getTime() + input.ttl * 1000) : null;
       const row = await store.transaction(async (tx) => {
-        const s = await tx.identity.insertClientSecret({ id: rt.uuid(), identityId: i.id, secretHash: hashClientSecret(secret), prefix: secret.slice(0, 4), description: input.description ?? "", expiresAt });
+        const s = await tx.identity.insertClientSecret({ id: rt.uuid(), identityId: i.id, secretHash: hashRandomSecret(secret), prefix: secret.slice(0, 4), description: input.description ?? "", expiresAt });
         await audit(tx, rt, ctx, { projectId: i.project_id, action: "identity.client-secret.create", objectType: "identity", objectId: i.id, outcome: "success", detail: { clientSecretId: s.id } });
         return s;
       });

@@ -2,7 +2,7 @@ import { errors } from "../../../errors.js";
 import type { Repos } from "../../store/store.js";
 import { audit } from "../audit.js";
 import type { RequestContext, Runtime } from "../context.js";
-import { hashClientSecret, sameHash, verifyDummy, verifyPassword } from "./passwords.js";
+import { hashRandomSecret, sameHash, verifyDummy, verifyPassword } from "./passwords.js";
 import type { TokenService } from "./tokens.js";
 
 /**
@@ -71,7 +71,7 @@ export async function loginIdentity(deps: LoginDeps, ctx: RequestContext, client
   const identity = await deps.repos.identity.identityByClientId(clientId);
   if (!identity) throw denied();
   const now = deps.rt.clock();
-  const given = hashClientSecret(clientSecret);
+  const given = hashRandomSecret(clientSecret);
   const secrets = await deps.repos.identity.clientSecretsOf(identity.id);
   const match = secrets.find((s) => !s.revoked_at && (!s.expires_at || new Date(s.expires_at) > now) && sameHash(s.secret_hash, given));
   const actor = { ...ctx, principal: { type: "identity" as const, id: identity.id, label: identity.name, isServerAdmin: false } };

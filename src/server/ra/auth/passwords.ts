@@ -27,10 +27,11 @@ export async function verifyDummy(password: string): Promise<void> {
 }
 
 /**
- * Client secrets are 32 random bytes, so a fast hash is enough (no dictionary to guess
- * from); SHA-256 keeps machine logins cheap.
+ * SHA-256 (hex) of a secret Stamp made at random — client secrets, generated EST passphrases,
+ * one-time SCEP challenges: with no dictionary to guess from, a fast hash is enough, and it keeps
+ * machine logins and enrollments cheap. Secrets a person chooses get argon2id (hashPassword).
  */
-export function hashClientSecret(secret: string): string {
+export function hashRandomSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { hashPassword, sameHash, verifyPassword } from "../auth/passwords.js";
+import { hashPassword, hashRandomSecret, sameHash, verifyPassword } from "../auth/passwords.js";
 
 /**
  * EST passphrases (RFC 7030 §3.2.3, HTTP Basic). One Stamp makes is 24 random bytes, so a fast
@@ -10,7 +9,7 @@ import { hashPassword, sameHash, verifyPassword } from "../auth/passwords.js";
 /** A new random passphrase (base64url, 32 characters) and its stored hash. */
 export function newPassphrase(random: (n: number) => Buffer): { passphrase: string; hash: string } {
   const passphrase = random(24).toString("base64url");
-  return { passphrase, hash: `sha256:${createHash("sha256").update(passphrase).digest("hex")}` };
+  return { passphrase, hash: `sha256:${hashRandomSecret(passphrase)}` };
 }
 
 /** The stored hash of a passphrase an admin chose (argon2id). */
@@ -20,6 +19,6 @@ export function hashChosenPassphrase(passphrase: string): Promise<string> {
 
 /** True when `given` is the passphrase whose hash is `stored`. */
 export async function passphraseMatches(stored: string, given: string): Promise<boolean> {
-  if (stored.startsWith("sha256:")) return sameHash(stored.slice(7), createHash("sha256").update(given).digest("hex"));
+  if (stored.startsWith("sha256:")) return sameHash(stored.slice(7), hashRandomSecret(given));
   return verifyPassword(stored, given);
 }

@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import type { ScepSettingsRow } from "../../store/scep.repo.js";
 import type { Repos } from "../../store/store.js";
-import { hashPassword } from "../auth/passwords.js";
+import { hashPassword, hashRandomSecret } from "../auth/passwords.js";
 
 /** scepConfig as the profile API takes it (contract/profiles.ts). */
 export interface ScepConfigInput {
@@ -53,5 +52,5 @@ export function newChallengePassword(random: (n: number) => Buffer): string {
 
 /** SHA-256 of a one-time challenge (160 random bits: no dictionary to guess from, so a fast hash is enough). */
 export function dynamicChallengeHash(challenge: string): string {
-  return createHash("sha256").update(challenge).digest("hex");
+  return hashRandomSecret(challenge);
 }
