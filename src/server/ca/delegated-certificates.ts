@@ -37,25 +37,6 @@ export interface OcspResponderKey {
   notAfter: Date;
 }
 
-/** One RA certificate with the key operations it is used for; the key itself stays in this module. */
-export interface ScepRaKey {
-  id: string;
-  certificate: Uint8Array;
-  notAfter: Date;
-  /** The raw RSA private-key operation (the caller unpads with implicit rejection); never throws on bad input. */
-  rawDecrypt(block: Uint8Array): Promise<Uint8Array>;
-  /** A PKCS#1 v1.5 signature over `hash`. */
-  sign(hash: string, data: Uint8Array): Promise<Uint8Array>;
-}
-
-/** The RA of one profile: the current RA key, every still-valid one (for decryption), and the CA chain above it. */
-export interface ScepRa {
-  current: ScepRaKey;
-  valid: ScepRaKey[];
-  /** The issuing CA certificate and those above it, DER, issuer first. */
-  caChain: Uint8Array[];
-}
-
 type CaRow = NonNullable<Awaited<ReturnType<Store["ca"]["caById"]>>>;
 type CaKeyRow = NonNullable<Awaited<ReturnType<Store["ca"]["keyById"]>>>;
 type CaCertRow = NonNullable<Awaited<ReturnType<Store["ca"]["certificateById"]>>>;
@@ -194,21 +175,26 @@ export function createDelegatedCertificates(deps: { store: DelegatedStore; keys:
 
   // ---- SCEP RAs (RFC 8894 §2.2): digitalSignature and keyEncipherment, replaced renewBeforeDays before expiry ----
 
-  const raOps = new Map<string, ScepRaKey>();
-  const ras = new Map<string, { ra: ScepRa; loadedAt: number }>();
-
-  async function raKeyOf(row: ScepRaRow): Promise<ScepRaKey> {
-    const hit = raOps.get(row.id);
-    if (hit) return hit;
+  // The RA's shapes are the SCEP use cases' port (ra/scep/ports.ts: ScepRaPort), declared there once.
+  /** One RA certificate with the key operations it is used for; the key itself stays in this module. */
+  async function openRaKey(row: ScepRaRow) {
     const o = await software.rsaOperations(row.key_ref as KeyRef, row.key_algorithm as KeyAlgorithm);
-    const k: ScepRaKey = {
+    return {
       id: row.id,
       certificate: new Uint8Array(row.certificate),
       notAfter: new Date(row.not_after),
       // A block of the wrong size or value is answered like a bad padding: with a block that unpads to nothing.
-      rawDecrypt: (b) => o.rawDecrypt(b).catch(() => new Uint8Array(256)),
+      rawDecrypt: (b: Uint8Array) => o.rawDecrypt(b).catch(() => new Uint8Array(256)),
       sign: o.sign,
     };
+  }
+  type ScepRaKey = Awaited<ReturnType<typeof openRaKey>>;
+  const raOps = new Map<string, ScepRaKey>();
+
+  async function raKeyOf(row: ScepRaRow): Promise<ScepRaKey> {
+    const hit = raOps.get(row.id);
+    if (hit) return hit;
+    const k = await openRaKey(row);
     if (raOps.size >= 1000) raOps.clear();
     raOps.set(row.id, k);
     return k;
@@ -222,7 +208,8 @@ export function createDelegatedCertificates(deps: { store: DelegatedStore; keys:
     return { ca, key, cert };
   }
 
-  async function loadRa(profile: { id: string; slug: string; caId: string }, settings: { raLifetimeDays: number; raRenewBeforeDays: number }): Promise<ScepRa> {
+  /** The RA of one profile: the current RA key, every still-valid one (for decryption), and the CA chain above it (DER, issuer first). */
+  async function loadRa(profile: { id: string; slug: string; caId: string }, settings: { raLifetimeDays: number; raRenewBeforeDays: number }) {
     const now = rt.clock().getTime();
     const row = await current(now, {
       lock: `scep-ra:${profile.id}`,
@@ -249,6 +236,9 @@ export function createDelegatedCertificates(deps: { store: DelegatedStore; keys:
     const caChain = caCert ? [new Uint8Array(caCert.certificate), ...pemBlocks(caCert.chain_pem).map((b) => b.der)] : [];
     return { current: await raKeyOf(row), valid: await Promise.all(validRows.map(raKeyOf)), caChain };
   }
+
+  type ScepRa = Awaited<ReturnType<typeof loadRa>>;
+  const ras = new Map<string, { ra: ScepRa; loadedAt: number }>();
 
   const scep = {
     /**
