@@ -1,4 +1,4 @@
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 
 /**
  * TLS 1.2 suites: ECDHE (forward secrecy) with an AEAD cipher only — no CBC, no RSA key
@@ -74,7 +74,7 @@ export function limitConnectionsPerAddress(server: Server, max: number): void {
  * the raw TCP socket, unencrypted, as the client expects.
  */
 export function answerPlainHttpOnTls(server: Server, publicUrl: () => string): void {
-  server.on("tlsClientError", (err: NodeJS.ErrnoException, tlsSocket: { _parent?: import("node:net").Socket | null }) => {
+  server.on("tlsClientError", (err: NodeJS.ErrnoException, tlsSocket: { _parent?: Socket | null }) => {
     const raw = tlsSocket._parent;
     if (err.code !== "ERR_SSL_HTTP_REQUEST" || !raw || raw.destroyed || !raw.writable) return;
     const body = `This port speaks HTTPS, not plain HTTP. Use ${publicUrl()} (for curl: https://, with --cacert <data dir>/tls-ca.pem for the auto TLS certificate).\n`;
