@@ -35,6 +35,9 @@ const NAV = [
   { to: "/templates", label: "Templates" },
   { to: "/profiles", label: "Profiles" },
   { to: "/audit", label: "Audit log" },
+  { to: "/access", label: "Access" },
+  { to: "/alerts", label: "Alerts" },
+  { to: "/account", label: "Account" },
 ];
 
 /** Sends `/` to the first project's dashboard. */

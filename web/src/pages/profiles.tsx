@@ -63,7 +63,7 @@ function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetri
   const est = useMutation({ mutationFn: () => api<EstPassphraseReply>("POST", `${PROFILES_PATH}/${p.id}/est/passphrase`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profiles", projectId] }) });
   const scepPw = useMutation({ mutationFn: () => api<{ challengePassword: string }>("POST", `${PROFILES_PATH}/${p.id}/scep/challenge-password`), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profile", p.id] }) });
   return (
-    <Card withBorder>
+    <Card withBorder data-testid={`profile-${p.slug}`}>
       <Group justify="space-between" wrap="wrap">
         <div>
           <Text fw={700}>{p.slug}</Text>
