@@ -17,7 +17,7 @@ type Saved = { name: string; warnings: Warning[]; brokenProfiles?: Broken[] };
 /** A template's rules in one line each, as text. */
 function summary(t: Partial<Template>): string[] {
   const lists = (r: { type: string; allowed?: string[]; required?: string[]; denied?: string[] }) =>
-    [r.allowed?.length ? `allowed ${r.allowed.join(", ")}` : "", r.required?.length ? `required ${r.required.join(", ")}` : "", r.denied?.length ? `denied ${r.denied.join(", ")}` : ""].filter(Boolean).join("; ");
+    [r.allowed?.length ? `allowed ${r.allowed.join(", ")}` : "", r.required?.length ? `required ${r.required.join(", ")}` : "", r.denied?.length ? `denied ${r.denied.join(", ")}` : ""].filter(Boolean).join("; ") || "forbidden";
   return [
     ...(t.subject ?? []).map((r) => `subject ${r.type}: ${lists(r)}`),
     ...(t.sans ?? []).map((r) => `SAN ${r.type}: ${lists(r)}`),
