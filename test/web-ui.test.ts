@@ -46,6 +46,20 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
   const ids: { root?: string; generated?: string; fromCsr?: string } = {};
   const pageErrors: string[] = [];
 
+  /** Runs `fn` on a page of a second browser context signed in as `email` at `path`; the context is closed after. */
+  async function asUser(email: string, password: string, path: string, fn: (p: Page) => Promise<void>): Promise<void> {
+    const other = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await other.newPage();
+      p.setDefaultTimeout(15_000);
+      await p.goto(P + path);
+      await signIn(p, email, password);
+      await fn(p);
+    } finally {
+      await other.close();
+    }
+  }
+
   beforeAll(async () => {
     buildWebUi();
     dir = mkdtempSync(path.join(os.tmpdir(), "webui-test-"));
@@ -233,12 +247,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     const pw = "viewer passphrase long enough";
     expect((await s.api("POST", "/api/v1/users", { token: s.adminToken, body: { email: "ui-viewer@example.com", password: pw } })).status).toBe(200);
     expect((await s.api("POST", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: s.adminToken, body: { email: "ui-viewer@example.com", role: "viewer" } })).status).toBe(200);
-    const viewerCtx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-    try {
-      const v = await viewerCtx.newPage();
-      v.setDefaultTimeout(15_000);
-      await v.goto(`${P}/certificates`);
-      await signIn(v, "ui-viewer@example.com", pw);
+    await asUser("ui-viewer@example.com", pw, "/certificates", async (v) => {
       await shows(v.getByRole("table", { name: "Certificates" }), "www.acme.com");
       expect(await v.getByRole("main").getByRole("link", { name: "Issue a certificate" }).count()).toBe(0);
       await v.goto(`${P}/certificates/${ids.fromCsr}`);
@@ -249,9 +258,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
       await v.getByLabel(/^Common name/).fill("viewer.acme.com");
       await v.getByRole("button", { name: "Issue certificate" }).click();
       await shows(v.getByRole("alert"), /viewer|role|permission|not allowed/i);
-    } finally {
-      await viewerCtx.close();
-    }
+    });
   });
 
   it("names holding HTML or script render as inert text", async () => {
@@ -422,12 +429,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     expect((await s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } })).status).toBe(401);
 
     // The new member sees only their profile, then changes their password: other sessions end, this one goes on.
-    const opsCtx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-    try {
-      const o = await opsCtx.newPage();
-      o.setDefaultTimeout(15_000);
-      await o.goto(`${P}/profiles`);
-      await signIn(o, "ops@example.com", pw);
+    await asUser("ops@example.com", pw, "/profiles", async (o) => {
       await o.getByTestId("profile-web").waitFor();
       expect(await o.locator("[data-testid^=profile-]").count()).toBe(1);
       const other = (await s.api("POST", "/api/v1/auth/login", { body: { email: "ops@example.com", password: pw } })).body.accessToken;
@@ -440,9 +442,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
       expect((await s.api("GET", "/api/v1/auth/me", { token: other })).status).toBe(401);
       expect(await o.evaluate(async () => (await fetch("/api/v1/auth/me")).status)).toBe(200);
       expect((await s.api("POST", "/api/v1/auth/login", { body: { email: "ops@example.com", password: "second password of the ops user" } })).status).toBe(200);
-    } finally {
-      await opsCtx.close();
-    }
+    });
   });
 
   it("alerts: create a webhook rule (a refused URL shown beside its field), send a test and read its delivery log; disable it", async () => {
