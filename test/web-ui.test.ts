@@ -296,6 +296,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await pick(page, /^Allowed key algorithms/, "ECDSA P-256");
     await page.getByLabel(/^Maximum lifetime/).fill("90d");
     expect(await accessibilityProblems(page), "the template form").toEqual([]);
+    await screenshots(page, "template-form");
     await dialog.getByRole("button", { name: "Create template" }).click();
     await shows(page.getByRole("table", { name: "Templates" }), "lifetime at most 90d");
     const list = await s.api("GET", `/api/v1/cert-manager/certificate-templates?projectId=${s.defaultProjectId}&search=client-strict`, { token: s.adminToken });
@@ -332,6 +333,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await dialog.getByRole("switch", { name: /Renew certificates/ }).check({ force: true });
     await page.getByLabel("Days before expiry").fill("20");
     expect(await accessibilityProblems(page), "the profile form").toEqual([]);
+    await screenshots(page, "profile-form");
     await dialog.getByRole("button", { name: "Create profile" }).click();
     const card = page.getByTestId("profile-devices");
     await shows(card, "ACME directory");
@@ -432,6 +434,8 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await asUser("ops@example.com", pw, "/profiles", async (o) => {
       await o.getByTestId("profile-web").waitFor();
       expect(await o.locator("[data-testid^=profile-]").count()).toBe(1);
+      await o.getByRole("link", { name: "Alerts" }).click();
+      await o.getByText("Only the project's admins").waitFor();
       const other = (await s.api("POST", "/api/v1/auth/login", { body: { email: "ops@example.com", password: pw } })).body.accessToken;
       await o.getByRole("link", { name: "Account" }).click();
       await o.getByLabel("Current password").fill(pw);

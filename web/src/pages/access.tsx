@@ -4,7 +4,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, get } from "../api.js";
 import { useProfiles } from "../data.js";
-import { Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
+import { AdminsOnly, Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
 import { useProjectId } from "../routes.js";
 import { useMe, useRole } from "../layout.js";
 import type { AddMemberBody, ClientSecretData, CreateIdentityBody, Identity, Membership } from "../types.js";
@@ -15,7 +15,14 @@ type Role = "admin" | "member" | "viewer";
 /** Access: the project's members (people and machine identities) with their roles and profile narrowing; identities and their client secrets; users for server admins. */
 export function AccessPage() {
   const projectId = useProjectId();
-  const isAdmin = useRole(projectId) === "admin";
+  const role = useRole(projectId);
+  if (!role) return <Loading />;
+  if (role !== "admin") return <AdminsOnly what="Access" />;
+  return <AccessAdmin projectId={projectId} />;
+}
+
+function AccessAdmin({ projectId }: { projectId: string }) {
+  const isAdmin = true;
   const me = useMe();
   const base = `/api/v1/projects/${projectId}`;
   const members = useQuery({ queryKey: ["members", projectId], queryFn: () => get<{ memberships: Membership[] }>(`${base}/memberships`).then((r) => r.memberships) });
@@ -27,7 +34,6 @@ export function AccessPage() {
   return (
     <Stack>
       <PageTitle actions={isAdmin && <Button onClick={() => setEditing("new")}>Add a member</Button>}>Access</PageTitle>
-      {!isAdmin && <Text size="sm" c="dimmed">Only project admins change access; you see who has it.</Text>}
       <ProblemAlert error={members.error ?? remove.error} />
       {members.isPending ? (
         <Loading label="Loading members" />

@@ -4,7 +4,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, get } from "../api.js";
 import { useCas, useProfiles } from "../data.js";
-import { Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
+import { AdminsOnly, Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
 import { useProjectId } from "../routes.js";
 import { useRole } from "../layout.js";
 import { ALERT_EVENT_LABELS, options, type AlertDelivery, type AlertEvent, type AlertRule, type CreateAlertRuleBody } from "../types.js";
@@ -14,7 +14,14 @@ const DELIVERY_COLOR: Record<AlertDelivery["status"], string> = { pending: "yell
 /** Alerts: rules (webhook or email) with their filters; create, change, enable or disable, delete, test send, and each rule's delivery log. */
 export function AlertsPage() {
   const projectId = useProjectId();
-  const isAdmin = useRole(projectId) === "admin";
+  const role = useRole(projectId);
+  if (!role) return <Loading />;
+  if (role !== "admin") return <AdminsOnly what="Alerts" />;
+  return <AlertsAdmin projectId={projectId} />;
+}
+
+function AlertsAdmin({ projectId }: { projectId: string }) {
+  const isAdmin = true;
   const base = `/api/v1/projects/${projectId}/alert-rules`;
   const rules = useQuery({ queryKey: ["alert-rules", projectId], queryFn: () => get<{ alertRules: AlertRule[] }>(base).then((r) => r.alertRules) });
   const [editing, setEditing] = useState<AlertRule | "new" | null>(null);

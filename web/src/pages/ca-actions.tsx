@@ -83,8 +83,8 @@ export function OutsideSigning({ ca }: { ca: Ca }) {
     <Stack maw={760}>
       <Text>This intermediate waits for its certificate: have another CA sign its CSR, then import the result.</Text>
       <Group><Button variant="default" onClick={() => csr.mutate()} loading={csr.isPending}>Download the CSR</Button></Group>
-      <Textarea label="Signed certificate (PEM)" autosize minRows={4} className="pem" value={certificate} onChange={(e) => setCertificate(e.currentTarget.value)} error={fieldError(imp.error, "certificate")} />
-      <Textarea label="Chain up to the root (PEM)" autosize minRows={4} className="pem" value={chain} onChange={(e) => setChain(e.currentTarget.value)} error={fieldError(imp.error, "certificateChain")} />
+      <Textarea label="Signed certificate (PEM)" autosize minRows={4} classNames={{ input: "pem" }} value={certificate} onChange={(e) => setCertificate(e.currentTarget.value)} error={fieldError(imp.error, "certificate")} />
+      <Textarea label="Chain up to the root (PEM)" autosize minRows={4} classNames={{ input: "pem" }} value={chain} onChange={(e) => setChain(e.currentTarget.value)} error={fieldError(imp.error, "certificateChain")} />
       <ProblemAlert error={csr.error ?? imp.error} />
       <Group><Button onClick={() => imp.mutate()} loading={imp.isPending}>Import certificate</Button></Group>
     </Stack>
@@ -116,7 +116,7 @@ export function SignIntermediateAction({ ca }: { ca: Ca }) {
           </Stack>
         ) : (
           <Stack>
-            <Textarea label="CSR of the subordinate CA (PEM)" autosize minRows={6} maxRows={14} className="pem" value={csr} onChange={(e) => setCsr(e.currentTarget.value)} error={fieldError(sign.error, "csr")} data-autofocus />
+            <Textarea label="CSR of the subordinate CA (PEM)" autosize minRows={6} maxRows={14} classNames={{ input: "pem" }} value={csr} onChange={(e) => setCsr(e.currentTarget.value)} error={fieldError(sign.error, "csr")} data-autofocus />
             <TextInput label="Valid until" description="a date (YYYY-MM-DD) or date-time; no later than this CA" value={notAfter} onChange={(e) => setNotAfter(e.currentTarget.value)} error={fieldError(sign.error, "notAfter")} />
             <NumberInput label="Path length" description="-1: no limit; 0: it may issue leaf certificates only" min={-1} max={32} value={maxPathLength} onChange={setMaxPathLength} error={fieldError(sign.error, "maxPathLength")} />
             <ProblemAlert error={sign.error} title="The CSR was not signed" />

@@ -99,7 +99,7 @@ export function ProfileForm({ projectId, profile, onDone }: { projectId: string;
           <Fieldset legend="EST">
             <Stack gap="xs">
               <PasswordInput label="EST passphrase" description={profile?.estConfig?.passphraseSet ? "one is set; type a new one to replace it, or leave empty to keep it" : "HTTP Basic password clients send; or make a random one from the profile card"} value={estPassphrase} onChange={(e) => setEstPassphrase(e.currentTarget.value)} error={fieldError(err, "estConfig.passphrase")} autoComplete="new-password" />
-              <Textarea label="Bootstrap CA chain (PEM)" description="client certificates under it may enroll" autosize minRows={2} maxRows={8} className="pem" value={estChain} onChange={(e) => setEstChain(e.currentTarget.value)} error={fieldError(err, "estConfig.caChain")} />
+              <Textarea label="Bootstrap CA chain (PEM)" description="client certificates under it may enroll" autosize minRows={2} maxRows={8} classNames={{ input: "pem" }} value={estChain} onChange={(e) => setEstChain(e.currentTarget.value)} error={fieldError(err, "estConfig.caChain")} />
             </Stack>
           </Fieldset>
         )}

@@ -100,7 +100,7 @@ function NameRules({ title, prefix, labels, rows, onChange, error }: { title: st
           <Card withBorder p="xs" key={i}>
             <Group justify="space-between" align="flex-end">
               <Select label={`${title} ${i + 1} type`} allowDeselect={false} data={options(labels)} value={r.type} onChange={(v) => v && set(i, { type: v })} error={fieldError(error, `${prefix}[${i}].type`)} w={240} />
-              <Button size="compact-xs" variant="subtle" color="red" onClick={() => onChange(rows.filter((_, j) => j !== i))} aria-label={`Remove ${title.toLowerCase()} ${i + 1}`}>Remove</Button>
+              <Button size="compact-xs" variant="subtle" color="red" onClick={() => onChange(rows.filter((_, j) => j !== i))} aria-label={`Remove ${title} ${i + 1}`}>Remove</Button>
             </Group>
             <SimpleGrid cols={{ base: 1, sm: 3 }} mt={4}>
               {LISTS.map((l) => (
@@ -111,7 +111,7 @@ function NameRules({ title, prefix, labels, rows, onChange, error }: { title: st
           </Card>
         ))}
         <Group>
-          <Button size="xs" variant="default" disabled={!unused} onClick={() => unused && onChange([...rows, { type: unused, allowed: [], required: [], denied: [] }])}>Add a {title.toLowerCase()}</Button>
+          <Button size="xs" variant="default" disabled={!unused} onClick={() => unused && onChange([...rows, { type: unused, allowed: [], required: [], denied: [] }])}>{`Add a ${title.startsWith("SAN") ? title : title.toLowerCase()}`}</Button>
         </Group>
         {fieldError(error, prefix) && !rows.length && <Text size="sm" c="red">{fieldError(error, prefix)}</Text>}
       </Stack>
