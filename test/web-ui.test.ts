@@ -296,7 +296,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await pick(page, /^Allowed key algorithms/, "ECDSA P-256");
     await page.getByLabel(/^Maximum lifetime/).fill("90d");
     expect(await accessibilityProblems(page), "the template form").toEqual([]);
-    await screenshots(page, "template-form");
+    if (process.env.STAMP_UI_SCREENSHOTS) await screenshots(page, "template-form"); // dialogs: on request (CI time)
     await dialog.getByRole("button", { name: "Create template" }).click();
     await shows(page.getByRole("table", { name: "Templates" }), "lifetime at most 90d");
     const list = await s.api("GET", `/api/v1/cert-manager/certificate-templates?projectId=${s.defaultProjectId}&search=client-strict`, { token: s.adminToken });
@@ -333,7 +333,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await dialog.getByRole("switch", { name: /Renew certificates/ }).check({ force: true });
     await page.getByLabel("Days before expiry").fill("20");
     expect(await accessibilityProblems(page), "the profile form").toEqual([]);
-    await screenshots(page, "profile-form");
+    if (process.env.STAMP_UI_SCREENSHOTS) await screenshots(page, "profile-form");
     await dialog.getByRole("button", { name: "Create profile" }).click();
     const card = page.getByTestId("profile-devices");
     await shows(card, "ACME directory");
