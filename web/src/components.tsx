@@ -122,12 +122,3 @@ export function Facts({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-/** What a page only project admins can use (the API refuses everyone else) says to everyone else. */
-export function AdminsOnly({ what }: { what: string }) {
-  return (
-    <Stack>
-      <PageTitle>{what}</PageTitle>
-      <Text>Only the project's admins see and change this page; ask one of them if you need a change.</Text>
-    </Stack>
-  );
-}

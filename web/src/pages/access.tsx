@@ -4,9 +4,9 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, get } from "../api.js";
 import { useProfiles } from "../data.js";
-import { AdminsOnly, Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
+import { Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
 import { useProjectId } from "../routes.js";
-import { useMe, useRole } from "../layout.js";
+import { AdminGate, useMe } from "../layout.js";
 import type { AddMemberBody, ClientSecretData, CreateIdentityBody, Identity, Membership } from "../types.js";
 
 const ROLES = [{ value: "admin", label: "Admin" }, { value: "member", label: "Member" }, { value: "viewer", label: "Viewer" }];
@@ -15,10 +15,7 @@ type Role = "admin" | "member" | "viewer";
 /** Access: the project's members (people and machine identities) with their roles and profile narrowing; identities and their client secrets; users for server admins. */
 export function AccessPage() {
   const projectId = useProjectId();
-  const role = useRole(projectId);
-  if (!role) return <Loading />;
-  if (role !== "admin") return <AdminsOnly what="Access" />;
-  return <AccessAdmin projectId={projectId} />;
+  return <AdminGate projectId={projectId} what="Access"><AccessAdmin projectId={projectId} /></AdminGate>;
 }
 
 function AccessAdmin({ projectId }: { projectId: string }) {

@@ -4,9 +4,9 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, get } from "../api.js";
 import { useCas, useProfiles } from "../data.js";
-import { AdminsOnly, Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
+import { Empty, fieldError, Loading, PageTitle, ProblemAlert, when } from "../components.js";
 import { useProjectId } from "../routes.js";
-import { useRole } from "../layout.js";
+import { AdminGate } from "../layout.js";
 import { ALERT_EVENT_LABELS, options, type AlertDelivery, type AlertEvent, type AlertRule, type CreateAlertRuleBody } from "../types.js";
 
 const DELIVERY_COLOR: Record<AlertDelivery["status"], string> = { pending: "yellow", delivered: "green", failed: "red" };
@@ -14,10 +14,7 @@ const DELIVERY_COLOR: Record<AlertDelivery["status"], string> = { pending: "yell
 /** Alerts: rules (webhook or email) with their filters; create, change, enable or disable, delete, test send, and each rule's delivery log. */
 export function AlertsPage() {
   const projectId = useProjectId();
-  const role = useRole(projectId);
-  if (!role) return <Loading />;
-  if (role !== "admin") return <AdminsOnly what="Alerts" />;
-  return <AlertsAdmin projectId={projectId} />;
+  return <AdminGate projectId={projectId} what="Alerts"><AlertsAdmin projectId={projectId} /></AdminGate>;
 }
 
 function AlertsAdmin({ projectId }: { projectId: string }) {
