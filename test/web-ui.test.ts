@@ -318,6 +318,15 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     expect(acme.validity.max).toBe("30d");
     expect(acme.subject).toEqual([{ type: "common_name", allowed: ["*.acme.com"] }]);
     expect((await s.api("PATCH", `/api/v1/cert-manager/certificate-templates/${acme.id}`, { token: s.adminToken, body: { validity: { max: "1y" } } })).status).toBe(200);
+
+    // Dropping a list from a rule object: PATCH merges members, so the UI removes the rule and writes it whole.
+    await page.getByRole("button", { name: "Edit client-strict" }).click();
+    await dialog.locator(".mantine-MultiSelect-root").filter({ hasText: /^Key usages required/ }).locator(".mantine-MultiSelect-pill button").click();
+    await dialog.getByRole("button", { name: "Save template" }).click();
+    await shows(page.getByTestId("template-saved"), "Saved client-strict");
+    const strict = (await s.api("GET", `/api/v1/cert-manager/certificate-templates/${t.id}`, { token: s.adminToken })).body.certificateTemplate;
+    expect(strict.keyUsages).toEqual({ allowed: t.keyUsages.allowed });
+    expect(strict.validity.max).toBe("90d");
   });
 
   it("profiles: create with ACME, EST and SCEP and renewal defaults; EAB key, EST passphrase and SCEP password shown once; edit", async () => {
