@@ -42,6 +42,8 @@ const PUBLIC = new Set([
   "GET /api/v1/cert-manager/ocsp/{caId}/{*}",
   "GET /healthz",
   "GET /readyz",
+  // Prometheus scrapers send --metrics-token, not an access token (test/metrics.test.ts).
+  "GET /metrics",
   "GET /api/docs",
   "GET /api/docs/json",
   "GET /api/docs/yaml",

@@ -58,6 +58,8 @@ import { createExternalRequests } from "./ra/external/requests.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
 import type { ReadinessCheck } from "./http/services.js";
+import { createMetrics } from "./metrics/metrics.js";
+import type { CertEvent } from "./ra/certs/issue.js";
 
 
 /** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets, external CA secrets. */
@@ -147,6 +149,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const ca = createCa({ store, keys, rt, revocationUrl, signing });
     const leaf = createLeafIssuer({ store, keys, software, crypto: cryptoPool, rt, revocationUrl, signing });
     const crl = createCrlPublisher({ store, keys, rt, revocationUrl, onFailure: (f) => crlFailed(f) });
+    const metrics = createMetrics({ readings: store.metrics, pool: () => db.poolStats(), clock: rt.clock });
     const jobs = createScheduler(
       [
         { name: "crl", intervalMs: config.crlIntervalSeconds * 1000, run: () => crl.publishAll() },
@@ -158,7 +161,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         { name: "alert-expiry", intervalMs: config.alerts.intervalSeconds * 10_000, run: () => alerts.scanExpiring() },
         { name: "reconcile", intervalMs: config.reconcile.intervalSeconds * 1000, run: () => reconcileOnce() },
         { name: "external-ca-requests", intervalMs: 5000, run: () => externalRequests.run() },
-      ],
+      ].map((j) => ({ ...j, run: () => metrics.timeJob(j.name, j.run) })),
       (msg, err) => opts.onJobError?.(msg, err),
     );
     closers.unshift(() => jobs.stop());
@@ -198,8 +201,13 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     // External CAs (issue 11): the VA's ACME client through the egress policy; requests are database jobs.
     const externalAcme = createExternalAcme({ egress, resolver: config.acme.va.dnsServer ?? null, hooks: config.externalCa.dnsHooks });
     const externalDeps = { store, rt, acme: externalAcme, secrets, newAccountKey: externalAcme.newAccountKey, leaseSeconds: config.externalCa.leaseSeconds };
-    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: alerts.onEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e) });
-    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent, external: externalRequests };
+    // Certificate events feed the metrics, then the alerts.
+    const onCertEvent = (e: CertEvent) => {
+      metrics.certificateEvent(e.type, e.profileId);
+      return alerts.onEvent(e);
+    };
+    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: onCertEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e) });
+    const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: onCertEvent, external: externalRequests };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
@@ -228,6 +236,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       est: createEst({ store, rt, certs: certDeps, publicUrl: config.publicUrl }),
       estSettings: createEstSettings({ store, rt, publicUrl: config.publicUrl }),
       alerts: alerts.rules,
+      metrics,
       health: {
         async checks() {
           const up = await store.ping();
@@ -258,7 +267,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     }
 
     const auth = { verify: tokens.verify, user: users.principal, identity: identities.principal };
-    const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, limits: httpLimits(config) });
+    const app = await buildApp(services, auth, { logger: opts.logger, https, bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, metricsToken: config.metricsToken, limits: httpLimits(config) });
     closers.unshift(() => app.close());
     const httpApp = config.http ? await buildRevocationApp(services, { logger: opts.logger, limits: httpLimits(config) }) : null;
     if (httpApp) closers.unshift(() => httpApp.close());

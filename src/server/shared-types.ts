@@ -19,3 +19,11 @@ export interface CrlFailure {
   /** True when the newest CRL is past its nextUpdate (or there is none): relying parties now fail. */
   stale: boolean;
 }
+
+/** An OCSP answer, how long an HTTP cache may keep it, its response status (RFC 6960 §4.2.1) and whether it came from the responder's cache (metrics). */
+export interface OcspAnswer {
+  der: Uint8Array;
+  maxAgeSeconds: number;
+  status: "successful" | "malformedRequest" | "unauthorized" | "tryLater" | "internalError";
+  cached: boolean;
+}

@@ -4,15 +4,9 @@ import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleOcspResponse, buildResponseData, encodeSingleResponse, issuerHashes, ocspErrorResponse, OCSP_HASHES, parseOcspRequest, responderKeyHash, type OcspCertId, type OcspRequest, type OcspStatus } from "../../pki/ocsp.js";
 import { reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { Runtime } from "../shared-types.js";
+import type { OcspAnswer, Runtime } from "../shared-types.js";
 import type { Store } from "../store/store.js";
 import type { OcspSigners } from "./delegated-certificates.js";
-
-/** An OCSP answer and how long an HTTP cache may keep it. */
-export interface OcspAnswer {
-  der: Uint8Array;
-  maxAgeSeconds: number;
-}
 
 interface IssuerKey {
   keyId: string;
@@ -131,18 +125,18 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
         const now = Date.now();
         // A failing sequence read falls through to the full path, which maps it to an OCSP status.
         const seq = now - known.loadedAt < INDEX_TTL_MS && now < early.refreshAt ? await currentSeq(caId).catch(() => null) : null;
-        if (seq !== null && early.seq === seq) return { der: early.der, maxAgeSeconds: Math.max(0, Math.floor((early.expiresAt - now) / 1000)) };
+        if (seq !== null && early.seq === seq) return { der: early.der, maxAgeSeconds: Math.max(0, Math.floor((early.expiresAt - now) / 1000)), status: "successful", cached: true };
       }
       let req: OcspRequest;
       try {
         req = parseOcspRequest(der);
       } catch (e) {
-        if (isStampError(e)) return { der: ocspErrorResponse("malformedRequest"), maxAgeSeconds: 0 };
+        if (isStampError(e)) return { der: ocspErrorResponse("malformedRequest"), maxAgeSeconds: 0, status: "malformedRequest", cached: false };
         throw e;
       }
       try {
         const ca = /^[0-9a-f-]{36}$/i.test(caId) ? await caIndex(caId) : null;
-        if (!ca) return { der: ocspErrorResponse("unauthorized"), maxAgeSeconds: 0 };
+        if (!ca) return { der: ocspErrorResponse("unauthorized"), maxAgeSeconds: 0, status: "unauthorized", cached: false };
         const seq = await currentSeq(caId);
         const cacheable = !req.nonce;
         const now = Date.now();
@@ -151,7 +145,7 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
         for (const id of req.certIds) {
           const tag = `${id.hashOid}:${hex(id.issuerNameHash)}:${hex(id.issuerKeyHash)}`;
           const k = ca.keys.find((x) => x.ids.has(tag));
-          if (!k) return { der: ocspErrorResponse("unauthorized"), maxAgeSeconds: 0 };
+          if (!k) return { der: ocspErrorResponse("unauthorized"), maxAgeSeconds: 0, status: "unauthorized", cached: false };
           matches.push(k);
         }
         const signed = await sign(ca, caId, req, matches);
@@ -160,11 +154,11 @@ export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtim
           if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
           cache.set(cacheKey, { der: signed.der, seq, refreshAt: now + ((expiresAt - now) / 2), expiresAt });
         }
-        return { der: signed.der, maxAgeSeconds: cacheable ? Math.floor((expiresAt - now) / 2000) : 0 };
+        return { der: signed.der, maxAgeSeconds: cacheable ? Math.floor((expiresAt - now) / 2000) : 0, status: "successful", cached: false };
       } catch (e) {
-        if (isStampError(e, "unavailable")) return { der: ocspErrorResponse("tryLater"), maxAgeSeconds: 0 };
+        if (isStampError(e, "unavailable")) return { der: ocspErrorResponse("tryLater"), maxAgeSeconds: 0, status: "tryLater", cached: false };
         deps.onError?.(e);
-        return { der: ocspErrorResponse("internalError"), maxAgeSeconds: 0 };
+        return { der: ocspErrorResponse("internalError"), maxAgeSeconds: 0, status: "internalError", cached: false };
       }
     },
     /** Forgets what is known about a CA's revocations (after a revocation on this server). */

@@ -26,6 +26,7 @@ import { registerRefusalAudit } from "./refusal-audit.js";
 import type { Services } from "./services.js";
 import type { ConnectionLimits } from "./connections.js";
 import { baseApp } from "./base-app.js";
+import { registerMetrics } from "./metrics.routes.js";
 
 /** Options for the HTTP front end. */
 export interface AppOptions {
@@ -33,6 +34,8 @@ export interface AppOptions {
   https?: { cert: string; key: string } | null;
   bodyLimitBytes: number;
   publicUrl: string;
+  /** The bearer token /metrics asks for; null: /metrics answers 404. */
+  metricsToken: string | null;
   /** Header/request/keep-alive timeouts and connections per address (defaults: config.ts). */
   limits: ConnectionLimits;
 }
@@ -58,6 +61,7 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
   registerRefusalAudit(app, services);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  registerMetrics(app, services.metrics, opts.metricsToken);
   app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
     // Every dependency by name; `reason` joins what is failing (kept for existing probes).
     const checks = await services.health.checks();

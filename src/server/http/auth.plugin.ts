@@ -37,6 +37,8 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator) {
     const header = req.headers.authorization;
     // EST clients authenticate with HTTP Basic and the profile's passphrase (RFC 7030 §3.2.3; http/est/).
     if (req.url.startsWith("/.well-known/est/")) return;
+    // Prometheus scrapers send the metrics token, not an access token (metrics.routes.ts checks it).
+    if (req.url === "/metrics") return;
     let token: string;
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);

@@ -24,8 +24,14 @@ export function ocspRoutes(s: Services): FastifyPluginAsync {
     const schema = { tags: ["revocation"], security: [], summary: "OCSP responder (RFC 6960)" };
     app.post<{ Params: { caId: string } }>(`${BASE}/:caId`, { schema }, async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      return send(reply, await s.ocsp.respond(req.params.caId, body), false);
+      const answer = await s.ocsp.respond(req.params.caId, body);
+      s.metrics.ocspAnswer(answer.status, answer.cached);
+      return send(reply, answer, false);
     });
-    app.get<{ Params: { caId: string; "*": string } }>(`${BASE}/:caId/*`, { schema }, async (req, reply) => send(reply, await s.ocsp.respondToGet(req.params.caId, req.params["*"]), true));
+    app.get<{ Params: { caId: string; "*": string } }>(`${BASE}/:caId/*`, { schema }, async (req, reply) => {
+      const answer = await s.ocsp.respondToGet(req.params.caId, req.params["*"]);
+      s.metrics.ocspAnswer(answer.status, answer.cached);
+      return send(reply, answer, true);
+    });
   };
 }

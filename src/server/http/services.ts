@@ -22,6 +22,7 @@ import type { createEst } from "../ra/est/service.js";
 import type { createEstSettings } from "../ra/est/settings.js";
 import type { createAcmeCas } from "../ra/external/acme-cas.js";
 import type { Scep } from "../ra/scep/service.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 /** The use cases the HTTP layer calls; compose.ts builds them. */
 export interface Services {
@@ -52,6 +53,8 @@ export interface Services {
   alerts: ReturnType<typeof createAlertRules>;
   /** Readiness, one check per dependency (the database; the embedded store's disk). */
   health: { checks(): Promise<ReadinessCheck[]> };
+  /** Prometheus metrics (docs/operations.md, "Metrics"). */
+  metrics: Metrics;
   backup: ReturnType<typeof createBackup>;
   scep: Scep;
 }

@@ -33,6 +33,8 @@ export interface Db {
   onQuery(fn: (sql: string) => void): () => void;
   /** Starts hearing migration 0017's cache notifications (docs/adr/0007-caches.md). */
   listen(h: ListenHandlers): Promise<Listener>;
+  /** The PostgreSQL pool's connections (metrics); null on the embedded store. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
 }
 
 /** A Kysely log hook that fans each statement out to the observers. */
@@ -81,6 +83,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
         notices,
         backup: () => dumpEmbedded(db, lite),
         onQuery: obs.onQuery,
+        poolStats: () => null,
         // LISTEN while holding the one session, so it cannot land inside another caller's transaction.
         async listen(h) {
           const l = await db.connection().execute(() => listenPglite(lite, h));
@@ -109,7 +112,16 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   pool.on("error", () => {});
   const obs = observers();
   const db = new Kysely<Database>({ dialect: resilientDialect(new PostgresDialect({ pool })), log: obs.log });
-  return { db, kind: "postgres", notices: [], backup: null, close: () => db.destroy(), onQuery: obs.onQuery, listen: (h) => listenPostgres(cfg.url, h) };
+  return {
+    db,
+    kind: "postgres",
+    notices: [],
+    backup: null,
+    close: () => db.destroy(),
+    onQuery: obs.onQuery,
+    listen: (h) => listenPostgres(cfg.url, h),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  };
 }
 
 /** True when `e` is a PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */

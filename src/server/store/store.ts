@@ -16,6 +16,7 @@ import { certRequestsRepo } from "./cert-requests.repo.js";
 import { certInventoryRepo } from "./cert-inventory.repo.js";
 import { externalCaRepo } from "./external-ca.repo.js";
 import { scepRepo } from "./scep.repo.js";
+import { metricsRepo } from "./metrics.repo.js";
 
 /** Every repository, bound to one executor (the pool or an open transaction). */
 export interface Repos {
@@ -34,6 +35,7 @@ export interface Repos {
   certInventory: ReturnType<typeof certInventoryRepo>;
   external: ReturnType<typeof externalCaRepo>;
   scep: ReturnType<typeof scepRepo>;
+  metrics: ReturnType<typeof metricsRepo>;
 }
 
 /** The store: repositories plus short transactions (house rule 3: no signing inside). */
@@ -54,7 +56,7 @@ export interface Store extends Repos {
 }
 
 function repos(db: Kysely<Database>, kind: "pglite" | "postgres"): Repos {
-  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db, kind), profileStats: profileStatsRepo(db), certRequests: certRequestsRepo(db), certInventory: certInventoryRepo(db), external: externalCaRepo(db), scep: scepRepo(db) };
+  return { identity: identityRepo(db), misc: miscRepo(db), ca: caRepo(db), cert: certRepo(db), revocation: revocationRepo(db), acme: acmeRepo(db), alert: alertRepo(db), idempotency: idempotencyRepo(db), reconcile: reconcileRepo(db), issuance: issuanceRepo(db, kind), profileStats: profileStatsRepo(db), certRequests: certRequestsRepo(db), certInventory: certInventoryRepo(db), external: externalCaRepo(db), scep: scepRepo(db), metrics: metricsRepo(db) };
 }
 
 /** Builds the store over an open Kysely handle. */

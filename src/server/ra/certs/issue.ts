@@ -41,6 +41,8 @@ export interface CertEvent {
   projectId?: string;
   /** Why a renewal failed. */
   reason?: string;
+  /** The certificate's profile, when the reporter knows it (metrics count by it). */
+  profileId?: string | null;
 }
 
 /** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
@@ -253,7 +255,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
       detail: { profile: profile.slug, serial: prepared.serial, commonName: req.subject.commonName, altNames: altNames.slice(0, 20), keySource: csr ? "csr" : "server", renewedFrom: opts.renewedFrom?.id ?? null },
     }),
   }));
-  await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId, projectId: profile.project_id });
+  await deps.onEvent?.({ type: opts.renewedFrom ? "renewed" : "issued", certificateId, projectId: profile.project_id, profileId: profile.id });
   const certificatePem = toPem(der, "CERTIFICATE");
   const selfSignedPem = prepared.issuerCaId ? prepared.issuingCaPem : certificatePem;
   return {

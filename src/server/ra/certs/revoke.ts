@@ -45,7 +45,7 @@ export async function revokeCertificate(deps: RevokeDeps, ctx: RequestContext, c
     await audit(tx, deps.rt, ctx, { projectId: c.project_id, action: "certificate.revoke", objectType: "certificate", objectId: c.id, outcome: "success", detail: { reason: input.reason, reasonCode: reasonCode(input.reason), serial: c.serial, ...input.detail } });
   });
   if (c.ca_id) deps.onRevocationChange?.(c.ca_id);
-  await deps.onEvent?.({ type: "revoked", certificateId: c.id, projectId: c.project_id, reason: input.reason });
+  await deps.onEvent?.({ type: "revoked", certificateId: c.id, projectId: c.project_id, reason: input.reason, profileId: c.profile_id });
   return (await deps.store.cert.certificateById(c.id))!;
 }
 

@@ -1,7 +1,10 @@
+import type { OcspAnswer } from "../../shared-types.js";
+
 /** The OCSP responder as the RA sees it (declared here; compose.ts wires server/ca's). */
 export interface OcspPort {
-  respond(caId: string, der: Uint8Array): Promise<{ der: Uint8Array; maxAgeSeconds: number }>;
+  respond(caId: string, der: Uint8Array): Promise<OcspAnswer>;
 }
+
 
 /** OCSP: public by design (RFC 6960); the responder decides what it is authoritative for. */
 export function createOcsp(deps: { ocsp: OcspPort }) {
