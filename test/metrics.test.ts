@@ -33,7 +33,7 @@ const value = (m: Map<string, Family>, name: string, labels: Record<string, stri
 
 describe("Prometheus /metrics", () => {
   it("fail/ without the token, or with another, 401 problem+json; the body says what to send", async () => {
-    for (const headers of [{}, { authorization: "Bearer not-the-metrics-token" }, { authorization: `Bearer ${s.adminToken}` }]) {
+    for (const headers of [{}, { authorization: "Bearer not-the-metrics-token" }, { authorization: `Bearer ${s.adminToken}` }] as Record<string, string>[]) {
       const r = await fetch(`${s.url}/metrics`, { headers, signal: AbortSignal.timeout(10_000) });
       expect(r.status).toBe(401);
       expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
