@@ -15,7 +15,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/**/*.db.test.ts", "node_modules/**"] } },
       // The CLI talks to the server over HTTP only: its walk runs once, on PostgreSQL (the faster store).
-      { extends: true, test: { name: "pglite", include: dbTests, exclude: ["test/cli.test.ts", "node_modules/**"], env: { STAMP_TEST_DB: "pglite" } } },
+      // So do the external-CA tests (ACME protocol against pebble + BIND; two servers on one database).
+      { extends: true, test: { name: "pglite", include: dbTests, exclude: ["test/cli.test.ts", "test/external-ca.test.ts", "node_modules/**"], env: { STAMP_TEST_DB: "pglite" } } },
       { extends: true, test: { name: "postgres", include: dbTests, env: { STAMP_TEST_DB: "postgres" } } },
     ],
   },

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, dbKind, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { runStamp } from "./helpers/cli-run.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
 import { startPebbleBind, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
+import { call, spawnServer } from "./helpers/spawned-server.js";
 
 // External CAs of type ACME (issue 11) against Debian's pebble as the public CA, whose DNS lookups
 // go to a BIND9 this file starts on loopback with a TSIG key and a dynamic zone. Everything talks
@@ -67,6 +68,7 @@ afterAll(async () => {
 describe("ACME external CA against pebble", () => {
   let hookCa: string;
   let hookProfile: string;
+  let eabCa: string;
 
   it("ok/creates an ACME CA with a hook solver: the account is registered, no secret is answered", async () => {
     const r = await createCa("pebble-hook", { type: "hook", hook: "good" });
@@ -122,6 +124,24 @@ describe("ACME external CA against pebble", () => {
     expect(wrongEab.body.violations[0]).toMatchObject({ field: "configuration.eabHmacKey", code: "eab_refused" });
     const rightEab = await createCa("right-eab", { type: "hook", hook: "good" }, { directoryUrl: env.eabDirectoryUrl, eabKid: env.eab.kid, eabHmacKey: env.eab.hmacKey });
     expect(rightEab.status, JSON.stringify(rightEab.body)).toBe(200);
+    eabCa = rightEab.body.id;
+  }, 90_000);
+
+  it("fail/the CA refuses the challenge (its DNS sees another value): failed with the CA's problem document, no record left", async () => {
+    // The EAB pebble resolves through pebble-challtestsrv, which answers a wrong TXT value, while
+    // Stamp's hook puts the right one on the BIND and sees it there (a split-horizon mistake).
+    const prof = await profileOn(eabCa, "pebble-split");
+    await env.eabDnsTxt(`_acme-challenge.split.${env.zone}`, "not-the-key-authorization");
+    const r = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `split.${env.zone}` } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const seen = new Set<string>();
+    const done = await settle(r.body.certificateRequestId, seen);
+    expect(done.status).toBe("failed");
+    expect(seen.has("pending_validation")).toBe(true);
+    expect(done.errorMessage).toMatch(/^The CA could not validate split\.example\.test: Correct value not found for DNS challenge/);
+    expect(done.problem).toMatchObject({ type: "urn:ietf:params:acme:error:unauthorized", detail: expect.stringContaining("Correct value not found") });
+    expect(done.certificateId).toBeNull();
+    expect(env.txt(`_acme-challenge.split.${env.zone}`)).toEqual([]);
   }, 90_000);
 });
 
@@ -213,41 +233,72 @@ describe("CLI", () => {
 });
 
 describe("requests are database jobs", () => {
-  it("ok/a request queued by a server that stops before ordering completes after restart, exactly once (two servers on PostgreSQL)", async () => {
+  it("ok/kill -9 while a request is pending: after restart it completes exactly once, with two servers taking it over in turn (lease + attempt fence)", async () => {
     const db = await freshDatabase();
-    const envVars = { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}` };
-    const a = await startServer({ db, env: envVars });
-    let requestId: string;
+    const gate = { file: join(env.dir, "gate"), log: join(env.dir, "gate.log") };
+    const hook = writeHook(env, "gate", { gate });
+    const envVars = { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}`, STAMP_DNS_HOOKS: `gate=${hook}` };
+    const presents = () => (existsSync(gate.log) ? readFileSync(gate.log, "utf8").split("\n").filter(Boolean) : []);
+    const waitPresents = async (n: number) => {
+      for (let i = 0; i < 200 && presents().length < n; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(presents()).toHaveLength(n);
+    };
+    const cn = `killed.${env.zone}`;
+    writeFileSync(gate.file, "");
+    // Server A, a real process: it claims the request and hangs in the DNS hook until killed.
+    const a = await spawnServer(["--database-url", db.databaseUrl!, "--data-dir", db.dataDir, "--external-ca-lease", "30"], { env: { ...envVars, STAMP_BOOTSTRAP_EMAIL: ADMIN_EMAIL, STAMP_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD } });
+    const servers: TestServer[] = [];
     try {
-      const at = a.adminToken;
-      const ap = a.defaultProjectId;
-      const ca = await ok(a.api("POST", ACME_CA, { token: at, body: { projectId: ap, name: "restart", configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver: rfc2136(), propagationTimeoutSeconds: 10 } } }), "ca");
-      const tpl = await ok(a.api("POST", TPL, { token: at, body: { projectId: ap, name: "restart-tpl", preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }] } }), "template");
-      const prof = await ok(a.api("POST", PRO, { token: at, body: { projectId: ap, slug: "restart", templateId: tpl.certificateTemplate.id, caId: ca.id, defaults: { ttl: "30d" } } }), "profile");
-      // This server's jobs never start: the request stays pending in the database when it stops.
-      const q = await a.api("POST", CERTS, { token: at, body: { profileId: prof.certificateProfile.id, attributes: { commonName: `restart.${env.zone}` } } });
-      expect(q.status).toBe(202);
-      requestId = q.body.certificateRequestId;
-    } finally {
-      await a.close();
-    }
-    const servers = [await startServer({ db, env: envVars })];
-    if (dbKind === "postgres") servers.push(await startServer({ db, env: envVars }));
-    try {
-      for (const x of servers) x.server.jobs.start();
-      const b = servers[0];
+      const at = (await call(a.url, "POST", "/api/v1/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })).body.accessToken as string;
+      const ap = (await call(a.url, "GET", "/api/v1/projects", { token: at })).body.projects[0].id as string;
+      const ca = (await call(a.url, "POST", ACME_CA, { token: at, body: { projectId: ap, name: "killed", configuration: { directoryUrl: env.directoryUrl, accountEmail: "ops@example.test", trustBundle: env.pebbleTlsCa, dnsSolver: { type: "hook", hook: "gate" }, propagationTimeoutSeconds: 10 } } })).body;
+      expect(ca.id, JSON.stringify(ca)).toBeTruthy();
+      const tpl = (await call(a.url, "POST", TPL, { token: at, body: { projectId: ap, name: "killed-tpl", preset: "tls-server", sans: [{ type: "dns_name", allowed: [`*.${env.zone}`] }], subject: [{ type: "common_name", allowed: [`*.${env.zone}`] }] } })).body;
+      const prof = (await call(a.url, "POST", PRO, { token: at, body: { projectId: ap, slug: "killed", templateId: tpl.certificateTemplate.id, caId: ca.id, defaults: { ttl: "30d" } } })).body;
+      const q = await call(a.url, "POST", CERTS, { token: at, body: { profileId: prof.certificateProfile.id, attributes: { commonName: cn } } });
+      expect(q.status, JSON.stringify(q.body)).toBe(202);
+      const requestId = q.body.certificateRequestId as string;
+      await waitPresents(1);
+      a.child.kill("SIGKILL");
+      await new Promise((r) => (a.alive() ? a.child.once("exit", r) : r(null)));
+
+      // B restarts on the same database; its clock is 40 s ahead, so A's 30 s lease has run out and
+      // B takes the request over (attempt 2), then hangs in the hook too. C, 80 s ahead, sees B's
+      // lease run out and takes it over again (attempt 3). Only attempt 3 may record an outcome.
+      const skewed = (s: number) => ({ clock: () => new Date(Date.now() + s * 1000) });
+      const opts = { db, env: envVars, args: ["--external-ca-lease", "30"] };
+      servers.push(await startServer({ ...opts, rt: skewed(40) }));
+      servers[0].server.jobs.start();
+      await waitPresents(2);
+      servers.push(await startServer({ ...opts, rt: skewed(80) }));
+      servers[1].server.jobs.start();
+      await waitPresents(3);
+      const pids = presents().map((l) => l.split(" ")[2]);
+      expect(new Set(pids).size).toBe(2); // A's process, then B and C (both this test process)
+      rmSync(gate.file);
+
+      const [b, c] = servers;
       let done: any;
       for (let i = 0; i < 300; i++) {
-        done = (await b.api("GET", `${REQS}/${requestId}`, { token: b.adminToken })).body;
+        done = (await c.api("GET", `${REQS}/${requestId}`, { token: c.adminToken })).body;
         if (done.status === "issued" || done.status === "failed") break;
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(done.status, done.errorMessage).toBe("issued");
-      // Let both servers' jobs run again: still one certificate for the request.
+      // Both servers' jobs run again: still one certificate for the request, the one it names.
       await Promise.all(servers.map((x) => x.server.jobs.runNow("external-ca-requests")));
-      const list = await ok(b.api("GET", `${CERTS}?projectId=${b.defaultProjectId}&search=restart`, { token: b.adminToken }), "list");
-      expect(list.certificates.filter((c: { commonName: string }) => c.commonName === `restart.${env.zone}`)).toHaveLength(1);
+      const list = await ok(b.api("GET", `${CERTS}?projectId=${b.defaultProjectId}&search=killed`, { token: b.adminToken }), "list");
+      const mine = list.certificates.filter((x: { commonName: string }) => x.commonName === cn);
+      expect(mine.map((x: { id: string }) => x.id)).toEqual([done.certificateId]);
+      const cert = await ok(c.api("GET", `${CERTS}/${done.certificateId}/bundle`, { token: c.adminToken }), "bundle");
+      const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
+      expect(v.ok, v.out).toBe(true);
+      // Every record is gone: B's and C's cleaned up, and A's abandoned hook never wrote one.
+      for (let i = 0; i < 50 && env.txt(`_acme-challenge.${cn}`).length; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(env.txt(`_acme-challenge.${cn}`)).toEqual([]);
     } finally {
+      if (existsSync(gate.file)) rmSync(gate.file);
+      if (a.alive()) a.child.kill("SIGKILL");
       for (const x of servers) await x.close();
       await db.drop();
     }

@@ -63,11 +63,15 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
     if (ca.status !== "active") return fail(row, `The external CA ${ca.name} is disabled.`, null);
     const settings = settingsOf(ca.configuration, openSecrets(deps, ca), ca.account_url);
     let issued: { certificatePem: string; chainPem: string };
+    const claimLost = new Error("claim lost");
     try {
       issued = await deps.acme.order(settings, q.names, q.csr, async () => {
-        await store.external.updateClaimed(row.id, row.attempts, { status: "pending_validation", at: rt.clock(), pendingMessage: `${ca.name} is validating the DNS-01 challenges.` });
+        // Another server took the request over (this one's lease ran out): stop before the CA
+        // validates and issues, so a public CA is not asked for the same certificate twice.
+        if (!(await store.external.updateClaimed(row.id, row.attempts, { status: "pending_validation", at: rt.clock(), pendingMessage: `${ca.name} is validating the DNS-01 challenges.` }))) throw claimLost;
       });
     } catch (e) {
+      if (e === claimLost) return deps.log?.(`external CA request ${row.id}: another server took it over; this one stopped ordering`);
       return fail(row, (e as Error).message, (e as { problem?: Record<string, unknown> | null }).problem ?? null);
     }
     const cert = parseCertificate(issued.certificatePem);
