@@ -78,8 +78,21 @@ describe("ACME external CA against pebble", () => {
     hookCa = r.body.id;
     const list = await s.api("GET", `${ACME_CA}?projectId=${p}`, { token: t });
     expect(list.body.map((c: { id: string }) => c.id)).toContain(hookCa);
+    // Infisical's list of every CA of a project names it too, with its type.
+    const all = await ok(s.api("GET", `/api/v1/cert-manager/ca?projectId=${p}`, { token: t }), "all CAs");
+    expect(all.certificateAuthorities.find((c: { id: string }) => c.id === hookCa)).toMatchObject({ type: "acme", name: "pebble-hook", configuration: { directoryUrl: env.directoryUrl } });
     hookProfile = await profileOn(hookCa, "pebble-hook");
   }, 90_000);
+
+  it("fail/a profile on an external CA takes API enrollment only: ACME, EST and SCEP are refused at create and update, every violation listed", async () => {
+    const tplId = (await ok(s.api("GET", `${PRO}/${hookProfile}`, { token: t }), "profile")).certificateProfile.templateId;
+    const made = await s.api("POST", PRO, { token: t, body: { projectId: p, slug: "ext-acme", templateId: tplId, caId: hookCa, enrollmentMethods: ["api", "acme", "est"] } });
+    expect(made.status, JSON.stringify(made.body)).toBe(422);
+    expect(made.body.violations).toEqual(expect.arrayContaining([expect.objectContaining({ code: "not_supported_by_ca", value: "acme, est" })]));
+    const patched = await s.api("PATCH", `${PRO}/${hookProfile}`, { token: t, body: { enrollmentMethods: ["api", "scep"] } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(422);
+    expect(patched.body.violations).toEqual(expect.arrayContaining([expect.objectContaining({ code: "not_supported_by_ca", value: "scep" })]));
+  });
 
   it("ok/issues without a CSR: 202 pending, then issued with the synchronous path's certificate, verified against pebble's root", async () => {
     const r = await s.api("POST", CERTS, { token: t, body: { profileId: hookProfile, attributes: { commonName: `www.${env.zone}`, altNames: [{ type: "dns_name", value: `api.${env.zone}` }] } } });
@@ -218,6 +231,9 @@ describe("CLI", () => {
     expect(c.code, c.stderr).toBe(0);
     const ca = JSON.parse(c.stdout);
     expect(ca).toMatchObject({ type: "acme", name: "cli-acme", configuration: { dnsSolver: { type: "rfc2136", port: env.bindPort, hasSecret: true } } });
+    const listed = await stamp(["ca", "list"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${ca.id}\\s+cli-acme\\s+acme\\s+active\\s+.*${env.directoryUrl.replace(/[.]/g, "\\.")}`));
     const prof = await profileOn(ca.id, "cli-acme");
     const q = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `cli.${env.zone}` } } });
     await settle(q.body.certificateRequestId);

@@ -146,6 +146,8 @@ export function createClient(opts: ClientOptions) {
       create: (body: T.CreateCaBody) => call<T.Ca>("POST", CA, { body }),
       /** A project's CAs. */
       list: (projectId: string) => call<T.Ca[]>("GET", CA, { query: { projectId } }),
+      /** Every CA of a project: internal ones, then external ACME ones. */
+      listAll: (projectId: string) => call<{ certificateAuthorities: (T.Ca | T.AcmeCa)[] }>("GET", "/api/v1/cert-manager/ca", { query: { projectId } }),
       /** Creates an ACME external CA (registers the account). */
       createAcme: (body: T.CreateAcmeCaBody) => call<T.AcmeCa>("POST", "/api/v1/cert-manager/ca/acme", { body }),
       /** One CA. */
