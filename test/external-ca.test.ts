@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { runStamp } from "./helpers/cli-run.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
-import { startPebbleBind, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
+import { startPebbleBind, VALIDITY_DAYS, writeHook, type PebbleBind } from "./helpers/pebble-bind.js";
 import { call, spawnServer } from "./helpers/spawned-server.js";
 
 // External CAs of type ACME (issue 11) against Debian's pebble as the public CA, whose DNS lookups
@@ -23,6 +23,8 @@ let s: TestServer;
 let t: string;
 let p: string;
 let pebbleRoot: string;
+/** How far the shared server's clock runs ahead (renewal windows and expiry alerts without waiting days). */
+let skewMs = 0;
 
 async function ok<T = any>(r: Promise<{ status: number; body: T }>, what: string): Promise<T> {
   const res = await r;
@@ -54,12 +56,15 @@ beforeAll(async () => {
   env = await startPebbleBind();
   const good = writeHook(env, "good");
   const bad = writeHook(env, "bad", { fail: true });
-  s = await startServer({ env: { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}`, STAMP_DNS_HOOKS: `good=${good},bad=${bad}` } });
+  s = await startServer({ rt: { clock: () => new Date(Date.now() + skewMs) }, env: { STAMP_EGRESS_ALLOW: "127.0.0.1", STAMP_ACME_DNS_RESOLVER: `127.0.0.1:${env.bindPort}`, STAMP_DNS_HOOKS: `good=${good},bad=${bad}` } });
   s.server.jobs.start();
   t = s.adminToken;
   p = s.defaultProjectId;
   pebbleRoot = (await env.mgmt("/roots/0")).text;
 }, 90_000);
+afterEach(() => {
+  skewMs = 0;
+});
 afterAll(async () => {
   await s?.close();
   await env?.close();
@@ -69,6 +74,7 @@ describe("ACME external CA against pebble", () => {
   let hookCa: string;
   let hookProfile: string;
   let eabCa: string;
+  let firstCert: string;
 
   it("ok/creates an ACME CA with a hook solver: the account is registered, no secret is answered", async () => {
     const r = await createCa("pebble-hook", { type: "hook", hook: "good" });
@@ -102,6 +108,7 @@ describe("ACME external CA against pebble", () => {
     const done = await settle(r.body.certificateRequestId, seen);
     expect(done.status, done.errorMessage).toBe("issued");
     expect(seen.has("issued")).toBe(true);
+    firstCert = done.certificateId;
     const cert = await ok(s.api("GET", `${CERTS}/${done.certificateId}/bundle`, { token: t }), "bundle");
     expect(cert.privateKey).toContain("PRIVATE KEY");
     const v = verifyChain(pebbleRoot, cert.certificateChain, cert.certificate);
@@ -111,6 +118,39 @@ describe("ACME external CA against pebble", () => {
     expect(text).toContain(`DNS:api.${env.zone}`);
     // The records are gone again.
     expect(env.txt(`_acme-challenge.www.${env.zone}`)).toEqual([]);
+  }, 90_000);
+
+  it("ok/server-driven renewal re-orders an external certificate once; expiry and renewal alerts name it", async () => {
+    // The server's clock runs 10 days ahead: the 20-day certificate issued above is half-way through its life.
+    skewMs = 10 * 86_400_000;
+    const t = (await ok(s.api("POST", "/api/v1/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }), "login")).accessToken as string;
+    const rules = `/api/v1/projects/${p}/alert-rules`;
+    const rule = (await ok(s.api("POST", rules, { token: t, body: { name: "external", events: ["expiration", "renewed"], expirationDays: [VALIDITY_DAYS], filters: { caIds: [hookCa] }, channel: "webhook", webhookUrl: "http://127.0.0.1:9/hook" } }), "rule")).alertRule;
+    await s.server.jobs.runNow("alert-expiry");
+    const deliveries = async () => (await ok(s.api("GET", `${rules}/${rule.id}/deliveries`, { token: t }), "deliveries")).deliveries as { eventType: string; certificateId: string }[];
+    expect(await deliveries()).toEqual(expect.arrayContaining([expect.objectContaining({ eventType: expect.stringMatching(/expiring/), certificateId: firstCert })]));
+    // 15 days before expiry: due now (10 days are left), shorter than the lifetime (so the renewed one is not).
+    const patched = await s.api("PATCH", `${CERTS}/${firstCert}`, { token: t, body: { autoRenew: true, renewBeforeDays: 15 } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await s.server.jobs.runNow("auto-renew");
+    // The renewal waits on the CA: a manual renewal meanwhile is refused (or, once done, the certificate is renewed).
+    const again = await s.api("POST", `${CERTS}/${firstCert}/renew`, { token: t, body: {} });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/already waiting on its external CA|already renewed/);
+    let renewedBy: string | null = null;
+    for (let i = 0; i < 300 && !renewedBy; i++) {
+      renewedBy = (await ok(s.api("GET", `${CERTS}/${firstCert}`, { token: t }), "old")).certificate.renewedByCertificateId;
+      if (!renewedBy) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(renewedBy).toBeTruthy();
+    const renewed = await ok(s.api("GET", `${CERTS}/${renewedBy}/bundle`, { token: t }), "bundle");
+    expect(renewed.privateKey).toContain("PRIVATE KEY");
+    const v = verifyChain(pebbleRoot, renewed.certificateChain, renewed.certificate);
+    expect(v.ok, v.out).toBe(true);
+    await s.server.jobs.runNow("auto-renew");
+    const list = await ok(s.api("GET", `${CERTS}?projectId=${p}&search=www.${env.zone}`, { token: t }), "list");
+    expect(list.certificates.filter((c: { commonName: string }) => c.commonName === `www.${env.zone}`)).toHaveLength(2);
+    expect(await deliveries()).toEqual(expect.arrayContaining([expect.objectContaining({ eventType: expect.stringMatching(/renewed/), certificateId: renewedBy })]));
   }, 90_000);
 
   it("fail/a hook that exits 1: the request ends failed with a readable message", async () => {

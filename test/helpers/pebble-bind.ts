@@ -31,6 +31,9 @@ export interface PebbleBind {
   close(): Promise<void>;
 }
 
+/** How long pebble's certificates live (so renewal windows and expiry alerts reach them at once). */
+export const VALIDITY_DAYS = 20;
+
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -78,7 +81,7 @@ zone "${zone}" { type primary; file "${dir}/${zone}.zone"; allow-update { key "$
   await waitFor(() => challtestLog.includes("Starting management server"), `pebble-challtestsrv (${challtestLog.slice(-500)})`);
   const startPebble = async (name: string, eabOn: boolean, dnsPort: number) => {
     const [acmePort, mgmtPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const cfg = { pebble: { listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`, certificate: join(dir, "tls.pem"), privateKey: join(dir, "tls.key"), httpPort, tlsPort, ocspResponderURL: "", externalAccountBindingRequired: eabOn, ...(eabOn ? { externalAccountMACKeys: { [eab.kid]: eab.hmacKey } } : {}) } };
+    const cfg = { pebble: { listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`, certificate: join(dir, "tls.pem"), privateKey: join(dir, "tls.key"), httpPort, tlsPort, ocspResponderURL: "", certificateValidityPeriod: VALIDITY_DAYS * 86400, externalAccountBindingRequired: eabOn, ...(eabOn ? { externalAccountMACKeys: { [eab.kid]: eab.hmacKey } } : {}) } };
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(cfg));
     const p = spawn("pebble", ["-config", join(dir, `${name}.json`), "-dnsserver", `127.0.0.1:${dnsPort}`], { env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" }, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
