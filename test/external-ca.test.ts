@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, freshDatabase, startServer, type TestServer } from "./helpers/harness.js";
 import { runStamp } from "./helpers/cli-run.js";
@@ -214,6 +214,11 @@ describe("RFC 2136 solver on BIND9", () => {
     execFileSync("nsupdate", ["-y", `${env.tsig.algorithm}:${env.tsig.keyName}:${env.tsig.secret}`], { input: `server 127.0.0.1 ${env.bindPort}\nzone ${env.zone}\nupdate add _acme-challenge.deleg.${env.zone}. 60 IN CNAME target.acme.${env.zone}.\nsend\n` });
     const key = openssl((d) => ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/k.pem`, "-subj", `/CN=deleg.${env.zone}`, "-addext", `subjectAltName=DNS:deleg.${env.zone}`], {});
     const csr = key.out.match(/-----BEGIN CERTIFICATE REQUEST-----[\s\S]+?-----END CERTIFICATE REQUEST-----/)![0];
+    // A CSR without the names as subjectAltName cannot go to an ACME CA (RFC 8555 §7.4): refused before any order.
+    const bare = openssl((d) => ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/k.pem`, "-subj", `/CN=deleg.${env.zone}`], {}).out.match(/-----BEGIN CERTIFICATE REQUEST-----[\s\S]+?-----END CERTIFICATE REQUEST-----/)![0];
+    const refused = await s.api("POST", CERTS, { token: t, body: { profileId: profile, csr: bare, attributes: { commonName: `deleg.${env.zone}` } } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body.violations).toEqual([expect.objectContaining({ field: "csr", code: "names_mismatch", value: "(none)" })]);
     const q = await s.api("POST", CERTS, { token: t, body: { profileId: profile, csr, attributes: { commonName: `deleg.${env.zone}` } } });
     expect(q.status, JSON.stringify(q.body)).toBe(202);
     const done = await settle(q.body.certificateRequestId);
@@ -281,6 +286,20 @@ describe("CLI", () => {
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/status:\s+issued/);
     expect(st.stdout).toMatch(/certificate:\s+[0-9a-f-]{36}/);
+    // The host agent on the same profile waits on the 202 request, then writes the files.
+    const ident = await ok(s.api("POST", "/api/v1/identities", { token: t, body: { projectId: p, name: "ext-agent", role: "member" } }), "identity");
+    const sec = await ok(s.api("POST", `/api/v1/identities/${ident.identity.id}/universal-auth/client-secrets`, { token: t, body: { description: "agent" } }), "secret");
+    const agentDir = mkdtempSync(join(env.dir, "agent-"));
+    writeFileSync(join(agentDir, "secret"), `${sec.clientSecret}\n`, { mode: 0o600 });
+    const files = { certificate: join(agentDir, "ext.pem"), chain: join(agentDir, "chain.pem"), privateKey: join(agentDir, "ext.key") };
+    writeFileSync(join(agentDir, "agent.yaml"), JSON.stringify({ server: s.url, auth: { clientId: ident.identity.clientId, clientSecretFile: join(agentDir, "secret") }, interval: "5m", certificates: [{ name: "ext", profile: "cli-acme", commonName: `agent.${env.zone}`, altNames: [`dns:agent.${env.zone}`], files }] }));
+    const run = await runStamp(["agent", "--config", join(agentDir, "agent.yaml"), "--once"], { config: join(agentDir, "session.json"), timeoutMs: 60_000 });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/pending[\s\S]*issued/);
+    const v = verifyChain(pebbleRoot, readFileSync(files.chain, "utf8"), readFileSync(files.certificate, "utf8"));
+    expect(v.ok, v.out).toBe(true);
+    const pub = (f: string, kind: "x509" | "pkey") => openssl((d) => (kind === "x509" ? ["x509", "-noout", "-pubkey", "-in", `${d}/f`] : ["pkey", "-pubout", "-in", `${d}/f`]), { f: readFileSync(f, "utf8") }).out;
+    expect(pub(files.privateKey, "pkey")).toBe(pub(files.certificate, "x509"));
     const missing = await stamp(["ca", "create", "--type", "acme", "--name", "cli-broken", "--directory-url", "https://127.0.0.1:1/dir", "--email", "cli@example.test"]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/configuration\.dnsSolver/);

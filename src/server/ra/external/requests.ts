@@ -1,5 +1,6 @@
 import { errors, type Violation } from "../../../errors.js";
 import { parseCertificate } from "../../../pki/certificate-parse.js";
+import { parseCsr } from "../../../pki/csr.js";
 import { toPem } from "../../../pki/pem.js";
 import { reasonCode } from "../../../pki/revocation-reasons.js";
 import type { IssuanceRequest } from "../../../policy/issuance.js";
@@ -124,6 +125,11 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
     async submit(ctx: RequestContext, s: ExternalSubmission) {
       if (s.ca.status !== "active") throw errors.conflict(`The profile's CA ${s.ca.name} is disabled; only an active CA issues certificates.`);
       const { names, violations } = namesOf(s.request);
+      // RFC 8555 §7.4: the CSR names exactly the order's identifiers; Stamp cannot add names to a client's CSR.
+      const csrNames = s.csrDer ? [...new Set((parseCsr(s.csrDer).requestedExtensions.sans?.dns ?? []).map((x) => x.toLowerCase()))].sort() : null;
+      if (csrNames && !violations.length && csrNames.join(",") !== [...names].sort().join(",")) {
+        violations.push({ field: "csr", code: "names_mismatch", message: `An ACME CA issues exactly the CSR's subjectAltName DNS names, which must be the request's names (the common name and DNS altNames): ${names.join(", ")}.`, value: csrNames.join(", ") || "(none)" });
+      }
       if (violations.length) throw errors.validation("The certificate request cannot go to an ACME CA; see violations.", violations);
       const id = rt.uuid();
       let csr: string;
