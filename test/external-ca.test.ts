@@ -75,6 +75,8 @@ describe("ACME external CA against pebble", () => {
   let hookProfile: string;
   let eabCa: string;
   let firstCert: string;
+  let renewedCert: string;
+  let alertRule: string;
 
   it("ok/creates an ACME CA with a hook solver: the account is registered, no secret is answered", async () => {
     const r = await createCa("pebble-hook", { type: "hook", hook: "good" });
@@ -125,7 +127,7 @@ describe("ACME external CA against pebble", () => {
     skewMs = 10 * 86_400_000;
     const t = (await ok(s.api("POST", "/api/v1/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }), "login")).accessToken as string;
     const rules = `/api/v1/projects/${p}/alert-rules`;
-    const rule = (await ok(s.api("POST", rules, { token: t, body: { name: "external", events: ["expiration", "renewed"], expirationDays: [VALIDITY_DAYS], filters: { caIds: [hookCa] }, channel: "webhook", webhookUrl: "http://127.0.0.1:9/hook" } }), "rule")).alertRule;
+    const rule = (await ok(s.api("POST", rules, { token: t, body: { name: "external", events: ["expiration", "renewed", "renewal_failed"], expirationDays: [VALIDITY_DAYS], filters: { caIds: [hookCa] }, channel: "webhook", webhookUrl: "http://127.0.0.1:9/hook" } }), "rule")).alertRule;
     await s.server.jobs.runNow("alert-expiry");
     const deliveries = async () => (await ok(s.api("GET", `${rules}/${rule.id}/deliveries`, { token: t }), "deliveries")).deliveries as { eventType: string; certificateId: string }[];
     expect(await deliveries()).toEqual(expect.arrayContaining([expect.objectContaining({ eventType: expect.stringMatching(/expiring/), certificateId: firstCert })]));
@@ -151,6 +153,26 @@ describe("ACME external CA against pebble", () => {
     const list = await ok(s.api("GET", `${CERTS}?projectId=${p}&search=www.${env.zone}`, { token: t }), "list");
     expect(list.certificates.filter((c: { commonName: string }) => c.commonName === `www.${env.zone}`)).toHaveLength(2);
     expect(await deliveries()).toEqual(expect.arrayContaining([expect.objectContaining({ eventType: expect.stringMatching(/renewed/), certificateId: renewedBy })]));
+    renewedCert = renewedBy!;
+    alertRule = rule.id;
+  }, 90_000);
+
+  it("fail/a renewal the CA cannot validate ends failed and is recorded on the certificate it was to replace, with a renewal_failed alert", async () => {
+    const bad = await s.api("PATCH", `${ACME_CA}/${hookCa}`, { token: t, body: { configuration: { dnsSolver: { type: "hook", hook: "bad" } } } });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(200);
+    try {
+      const r = await s.api("POST", `${CERTS}/${renewedCert}/renew`, { token: t, body: {} });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+      const done = await settle(r.body.certificateRequestId);
+      expect(done.status).toBe("failed");
+      const old = (await ok(s.api("GET", `${CERTS}/${renewedCert}`, { token: t }), "old")).certificate;
+      expect(old.renewalFailedAt).not.toBeNull();
+      expect(old.renewedByCertificateId).toBeNull();
+      const log = (await ok(s.api("GET", `/api/v1/projects/${p}/alert-rules/${alertRule}/deliveries`, { token: t }), "deliveries")).deliveries;
+      expect(log).toEqual(expect.arrayContaining([expect.objectContaining({ eventType: expect.stringMatching(/renewal_failed/), certificateId: renewedCert })]));
+    } finally {
+      await s.api("PATCH", `${ACME_CA}/${hookCa}`, { token: t, body: { configuration: { dnsSolver: { type: "hook", hook: "good" } } } });
+    }
   }, 90_000);
 
   it("fail/a hook that exits 1: the request ends failed with a readable message", async () => {
