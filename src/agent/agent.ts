@@ -90,7 +90,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
    * pauses, then reads what it issued. On failure or timeout it throws; a timed-out request is
    * cancelled so that no certificate is issued later for a key this agent no longer holds.
    */
-  async function awaitRequest(c: StampClient, cert: CertificateConfig, requestId: string): Promise<{ certificate: string; chain: string; privateKey: string | null; certificateId: string; serialNumber: string }> {
+  async function awaitRequest(c: StampClient, cert: CertificateConfig, requestId: string, needKey: boolean): Promise<{ certificate: string; chain: string; privateKey: string | null; certificateId: string; serialNumber: string }> {
     const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const deadline = deps.now().getTime() + PENDING_WAIT_MS;
     log("info", "pending", { cert: cert.name, certificateRequestId: requestId });
@@ -98,6 +98,8 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
       const r = await c.certificateRequest(requestId);
       if (r.status === "issued" && r.certificateId) {
         const b = await c.certificates.bundle(r.certificateId);
+        // The key Stamp made is read after issuance here, which takes the right to read keys.
+        if (needKey && !b.privateKey) throw new Error(`certificate ${r.certificateId} was issued, but this identity may not read the key the server made: give its membership canReadPrivateKeys, or use keyMode: local`);
         return { certificate: b.certificate, chain: b.certificateChain, privateKey: b.privateKey, certificateId: r.certificateId, serialNumber: b.serialNumber };
       }
       if (r.status !== "pending" && r.status !== "pending_validation") throw new Error(`certificate request ${requestId} ${r.status}: ${r.errorMessage ?? "no reason given"}`);
@@ -116,7 +118,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     if (action === "renew" && st.certificateId) {
       try {
         const res = await c.certificates.renew(st.certificateId, local ? { renewalKeySource: "csr", csr: local.csrPem } : { renewalKeySource: "new" });
-        const r = res.certificate === null ? await awaitRequest(c, cert, (res as PendingResponse).certificateRequestId) : { ...(res as RenewResponse), chain: (res as RenewResponse).certificateChain };
+        const r = res.certificate === null ? await awaitRequest(c, cert, (res as PendingResponse).certificateRequestId, !local) : { ...(res as RenewResponse), chain: (res as RenewResponse).certificateChain };
         const key = local?.privateKeyPem ?? r.privateKey;
         if (!key) throw new Error("the server did not return the private key of the renewed certificate");
         return { certificate: r.certificate, chain: r.chain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: true };
@@ -130,7 +132,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     const pid = await profileId(c, cert, index);
     const attributes = { commonName: cert.commonName, altNames: cert.altNames.length ? cert.altNames : undefined, ttl: cert.ttl, ...(local ? {} : { keyAlgorithm: cert.keyAlgorithm }) };
     const res = await c.certificates.issue({ profileId: pid, csr: local?.csrPem, attributes });
-    const r = res.certificate === null ? await awaitRequest(c, cert, res.certificateRequestId) : { ...res.certificate, chain: res.certificate.certificateChain };
+    const r = res.certificate === null ? await awaitRequest(c, cert, res.certificateRequestId, !local) : { ...res.certificate, chain: res.certificate.certificateChain };
     const key = local?.privateKeyPem ?? r.privateKey;
     if (!key) throw new Error("the server did not return the private key");
     return { certificate: r.certificate, chain: r.chain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: false };
