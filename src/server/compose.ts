@@ -17,8 +17,7 @@ import { createTlsAuto } from "./ca/tls-auto.js";
 import { createLeafIssuer } from "./ca/leaf.js";
 import { createCrlPublisher } from "./ca/crl.js";
 import { createOcspResponder } from "./ca/ocsp.js";
-import { createOcspSigners } from "./ca/ocsp-signers.js";
-import { createScepRa } from "./ca/scep-ra.js";
+import { createDelegatedCertificates } from "./ca/delegated-certificates.js";
 import { createScep } from "./ra/scep/service.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
@@ -172,7 +171,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       if (line) opts.onNotice?.(line);
       if (p?.more) jobs.poke("reconcile", 1000);
     };
-    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl, signing });
+    const delegated = createDelegatedCertificates({ store, keys, software, rt, ocspLifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl, signing });
+    const signers = delegated.ocsp;
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
     // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
     const onRevocationChange = (caId: string) => {
@@ -204,7 +204,6 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const certificates = createCertificates(certDeps);
     const crls = createCrls({ store, rt, crl, revocationUrl });
-    const scepRa = createScepRa({ store, keys, software, rt, revocationUrl, signing });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       sessions: createSessions(loginDeps),
@@ -235,7 +234,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
         },
       },
       backup: createBackup({ store, rt, dump: db.backup }),
-      scep: createScep({ certs: certDeps, ra: scepRa, crl: (caKeyId) => crls.latest(caKeyId, false), publicUrl: config.publicUrl }),
+      scep: createScep({ certs: certDeps, ra: delegated.scep, crl: (caKeyId) => crls.latest(caKeyId, false), publicUrl: config.publicUrl }),
     };
     // Delivery confirmations still queued are written after the listeners close, before the database does.
     closers.splice(closers.indexOf(closeDb), 0, () => services.certificates.flushDeliveries());
