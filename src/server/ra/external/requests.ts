@@ -52,13 +52,15 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
   }
 
   async function fail(row: WaitingRequestRow, message: string, problem: Record<string, unknown> | null) {
-    const ok = await store.external.updateClaimed(row.id, row.attempts, { status: "failed", at: rt.clock(), errorMessage: message, problem });
     const renewing = (row.request as unknown as QueuedRequest).renewedFromId;
-    if (ok && renewing) {
-      // A failed renewal shows on the certificate it was to replace (server-driven renewal retries it an hour later) and alerts.
-      await store.cert.recordRenewalFailure(renewing, `Certificate request ${row.id}: ${message}`, rt.clock());
-      await deps.onEvent?.({ type: "renewal_failed", certificateId: renewing, projectId: row.project_id, reason: message });
-    }
+    // A failed renewal shows on the certificate it was to replace (server-driven renewal retries it
+    // an hour later), in the same transaction, so whoever sees the request failed sees that too.
+    const ok = await store.transaction(async (tx) => {
+      const claimed = await tx.external.updateClaimed(row.id, row.attempts, { status: "failed", at: rt.clock(), errorMessage: message, problem });
+      if (claimed && renewing) await tx.cert.recordRenewalFailure(renewing, `Certificate request ${row.id}: ${message}`, rt.clock());
+      return claimed;
+    });
+    if (ok && renewing) await deps.onEvent?.({ type: "renewal_failed", certificateId: renewing, projectId: row.project_id, reason: message });
     if (ok) await audit(store, rt, { principal: null, actor: { type: "system", id: "external-ca" }, sourceIp: null }, { projectId: row.project_id, action: "certificate.external-request", objectType: "certificate-request", objectId: row.id, outcome: "failure", detail: { error: message.slice(0, 500), problemType: problem?.type ?? null } });
   }
 
