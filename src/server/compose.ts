@@ -197,7 +197,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     // External CAs (issue 11): the VA's ACME client through the egress policy; requests are database jobs.
     const externalAcme = createExternalAcme({ egress, resolver: config.acme.va.dnsServer ?? null, hooks: config.externalCa.dnsHooks });
     const externalDeps = { store, rt, acme: externalAcme, secrets, newAccountKey: externalAcme.newAccountKey, leaseSeconds: config.externalCa.leaseSeconds };
-    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: alerts.onEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e) });
+    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: alerts.onEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e), notice: (m) => opts.onNotice?.(m) });
     const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: alerts.onEvent, external: externalRequests };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;

@@ -34,6 +34,8 @@ export interface ExternalRequestDeps extends ExternalDeps {
   subjectCsr(privateKeyPem: string, names: string[]): Promise<string>;
   onEvent?: (e: CertEvent) => Promise<void> | void;
   log?: (msg: string, err?: unknown) => void;
+  /** What an operator may want to know that is no error (a request another server took over). */
+  notice?: (msg: string) => void;
 }
 
 const PER_RUN = 20;
@@ -80,7 +82,7 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
         if (!(await store.external.updateClaimed(row.id, row.attempts, { status: "pending_validation", at: rt.clock(), pendingMessage: `${ca.name} is validating the DNS-01 challenges.` }))) throw claimLost;
       });
     } catch (e) {
-      if (e === claimLost) return deps.log?.(`external CA request ${row.id}: another server took it over; this one stopped ordering`);
+      if (e === claimLost) return deps.notice?.(`external CA request ${row.id}: another server took it over after this one's lease ran out; this one stopped ordering`);
       return fail(row, (e as Error).message, (e as { problem?: Record<string, unknown> | null }).problem ?? null);
     }
     const cert = parseCertificate(issued.certificatePem);
