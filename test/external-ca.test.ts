@@ -310,6 +310,10 @@ describe("CLI", () => {
     const prof = await profileOn(ca.id, "cli-acme");
     const q = await s.api("POST", CERTS, { token: t, body: { profileId: prof, attributes: { commonName: `cli.${env.zone}` } } });
     await settle(q.body.certificateRequestId);
+    const viaCli = await stamp(["cert", "issue", "--profile", "cli-acme", "--cn", `cli2.${env.zone}`, "--san", `dns:cli2.${env.zone}`, "--key-out", join(env.dir, "cli2.key")]);
+    expect(viaCli.code, viaCli.stderr).toBe(0);
+    expect(viaCli.stdout).toMatch(/certificate request [0-9a-f-]{36} is pending on the external CA; no file was written\. Follow it with: stamp cert request-status/);
+    expect(existsSync(join(env.dir, "cli2.key"))).toBe(false);
     const st = await stamp(["cert", "request-status", q.body.certificateRequestId]);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/status:\s+issued/);

@@ -34,7 +34,10 @@ export async function deliverIssued(ctx: Ctx, res: { certificate: IssuedCertific
   if (res.certificate === null) {
     // A profile on an external CA: the certificate comes once the CA has validated (docs/external-ca.md).
     if (ctx.json) return ctx.printJson(res);
-    return ctx.out(`certificate request ${res.certificateRequestId} is pending on the external CA; follow it with: stamp cert request-status ${res.certificateRequestId}`);
+    return ctx.out(
+      `certificate request ${res.certificateRequestId} is pending on the external CA; no file was written. Follow it with: stamp cert request-status ${res.certificateRequestId}\n` +
+        "Once issued: stamp cert get CERTIFICATE_ID --pem (a key the server made: GET /api/v1/cert-manager/certificates/CERTIFICATE_ID/private-key)",
+    );
   }
   const c = res.certificate;
   const written: string[] = [];
