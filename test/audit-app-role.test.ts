@@ -26,7 +26,7 @@ async function asOwner(statements: string[]) {
 
 describe.skipIf(dbKind !== "postgres")("a server role that does not own the tables", () => {
   beforeAll(async () => {
-    db = await freshDatabase();
+    db = await freshDatabase({ blank: true });
     const u = new URL(db.databaseUrl!);
     const dbName = u.pathname.slice(1);
     // The grants of docs/security.md, word for word (the owner here is the test's superuser).

@@ -61,7 +61,7 @@ type Row = { id: string; action: string; detail: unknown };
 const rows = async (h: Db): Promise<Row[]> => (await sql<Row>`select id::text as id, action, detail from audit_log order by id`.execute(h.db)).rows;
 
 beforeAll(async () => {
-  db = await freshDatabase();
+  db = await freshDatabase({ blank: true });
   cliDir = await mkdtemp(path.join(os.tmpdir(), "stamp-audit-cli-"));
   // A database as the previous release left it: migrations up to 0006 and a few entries, with
   // a gap in the ids (a rolled-back insert) and details jsonb reorders.

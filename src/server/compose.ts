@@ -57,6 +57,7 @@ import { createAcmeCas } from "./ra/external/acme-cas.js";
 import { createExternalRequests } from "./ra/external/requests.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
+import type { ReadinessCheck } from "./http/services.js";
 
 
 /** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets, external CA secrets. */
@@ -228,9 +229,14 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       estSettings: createEstSettings({ store, rt, publicUrl: config.publicUrl }),
       alerts: alerts.rules,
       health: {
-        async notReady() {
-          if (!(await store.ping())) return "the database does not answer";
-          return db.kind === "pglite" ? diskNearlyFull(`${config.dataDir}/db`) : null;
+        async checks() {
+          const up = await store.ping();
+          const checks: ReadinessCheck[] = [{ name: "database", ok: up, detail: up ? `${db.kind === "pglite" ? "the embedded database (PGlite)" : "PostgreSQL"} answers` : "the database does not answer" }];
+          if (db.kind === "pglite") {
+            const full = await diskNearlyFull(`${config.dataDir}/db`);
+            checks.push({ name: "disk", ok: !full, detail: full ?? "enough free space for the embedded database" });
+          }
+          return checks;
         },
       },
       backup: createBackup({ store, rt, dump: db.backup }),
