@@ -262,6 +262,7 @@ export const VIOLATION_CODES = {
   account_refused: { group: "external", means: "The external CA refused to create the ACME account." },
   eab_refused: { group: "external", means: "The external CA refused the external account binding (RFC 8555 §7.3.4)." },
   egress_refused: { group: "external", means: "The egress policy does not allow connections to this address (docs/egress.md)." },
+  names_mismatch: { group: "external", means: "An ACME CA issues exactly the CSR's subjectAltName DNS names (RFC 8555 §7.4); they must be the request's names." },
   not_acme: { group: "external", means: "The URL does not serve an ACME directory." },
   tls_untrusted: { group: "external", means: "The server's TLS certificate is not trusted; add its root to the trust bundle." },
   unknown_hook: { group: "external", means: "No DNS hook of this name is registered on the server (--dns-hook)." },

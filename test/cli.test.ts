@@ -350,10 +350,10 @@ describe("the typed client beyond what the CLI uses", () => {
     const preview = await c.certificates.preview({ profileId: web.id, attributes: { commonName: "p.acme.com", altNames: [{ type: "dns_name", value: "p.acme.com" }] } });
     expect(preview.preview.tbsCertificate.length).toBeGreaterThan(100);
     const issued = await c.certificates.issue({ profileId: web.id, attributes: { commonName: "q.acme.com", altNames: [{ type: "dns_name", value: "q.acme.com" }] } });
-    const certId = issued.certificate.certificateId;
-    expect((await c.certificates.pem(certId)).trim()).toBe(issued.certificate.certificate.trim());
-    expect((await c.certificates.bundle(certId)).certificateChain).toBe(issued.certificate.certificateChain);
-    expect((await c.certificates.privateKey(certId)).privateKey).toBe(issued.certificate.privateKey);
+    const certId = issued.certificate!.certificateId;
+    expect((await c.certificates.pem(certId)).trim()).toBe(issued.certificate!.certificate.trim());
+    expect((await c.certificates.bundle(certId)).certificateChain).toBe(issued.certificate!.certificateChain);
+    expect((await c.certificates.privateKey(certId)).privateKey).toBe(issued.certificate!.privateKey);
     const p12 = await c.certificates.pkcs12(certId, "p12 password");
     const p12File = path.join(dir, "q.p12");
     await writeFile(p12File, p12);

@@ -130,7 +130,7 @@ describe("Idempotency-Key on issue, renew and revoke", () => {
     const r = await client.certificates.issue(body("h.idem.test"));
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
-    expect(r.certificate.certificateId).toBeTruthy();
+    expect(r.certificate!.certificateId).toBeTruthy();
     expect(await count()).toBe(before + 1);
   });
 });

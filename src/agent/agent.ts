@@ -3,7 +3,7 @@
  * write files → hooks. One `check()` looks at every configured certificate once.
  */
 import { randomBytes } from "node:crypto";
-import { createClient, StampApiError, StampConnectionError, type StampClient } from "../client/client.js";
+import { createClient, StampApiError, StampConnectionError, type PendingResponse, type RenewResponse, type StampClient } from "../client/client.js";
 import { ConfigError, type AgentConfig, type CertificateConfig } from "./config.js";
 import { backoffMs, decide, type CertState, type ServerView } from "./decide.js";
 import { installPair, localKeyAndCsr, readDisk, type Material } from "./files.js";
@@ -20,6 +20,8 @@ export interface AgentDeps {
   random: () => number;
   /** The environment hooks inherit (PATH, HOME …). */
   hookEnv: Record<string, string | undefined>;
+  /** Waits between polls of a pending certificate request (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The outcome for one certificate in one check. */
@@ -39,6 +41,9 @@ export interface CheckResult {
   unreachable: boolean;
   nextCheck: Date;
 }
+
+/** How long one check waits on a request pending on an external CA before giving up (and cancelling it). */
+const PENDING_WAIT_MS = 10 * 60_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -80,15 +85,43 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     return p.id;
   }
 
+  /**
+   * Waits (bounded) on a request a profile on an external CA queued (202), polling it with growing
+   * pauses, then reads what it issued. On failure or timeout it throws; a timed-out request is
+   * cancelled so that no certificate is issued later for a key this agent no longer holds.
+   */
+  async function awaitRequest(c: StampClient, cert: CertificateConfig, requestId: string, needKey: boolean): Promise<{ certificate: string; chain: string; privateKey: string | null; certificateId: string; serialNumber: string }> {
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const deadline = deps.now().getTime() + PENDING_WAIT_MS;
+    log("info", "pending", { cert: cert.name, certificateRequestId: requestId });
+    for (let pause = 1000; ; pause = Math.min(pause * 2, 15_000)) {
+      const r = await c.certificateRequest(requestId);
+      if (r.status === "issued" && r.certificateId) {
+        const b = await c.certificates.bundle(r.certificateId);
+        // The key Stamp made is read after issuance here, which takes the right to read keys.
+        if (needKey && !b.privateKey) throw new Error(`certificate ${r.certificateId} was issued, but this identity may not read the key the server made: give its membership canReadPrivateKeys, or use keyMode: local`);
+        return { certificate: b.certificate, chain: b.certificateChain, privateKey: b.privateKey, certificateId: r.certificateId, serialNumber: b.serialNumber };
+      }
+      if (r.status !== "pending" && r.status !== "pending_validation") throw new Error(`certificate request ${requestId} ${r.status}: ${r.errorMessage ?? "no reason given"}`);
+      if (deps.now().getTime() + pause > deadline) {
+        await c.cancelCertificateRequest(requestId).catch(() => undefined);
+        throw new Error(`certificate request ${requestId} was still ${r.status} after ${PENDING_WAIT_MS / 1000} s; cancelled, the next check orders again`);
+      }
+      await sleep(pause);
+    }
+  }
+
   /** Issues (or renews) and returns what to write, and the server's id of the new certificate. */
   async function obtain(c: StampClient, cert: CertificateConfig, index: number, action: "issue" | "renew", st: CertState): Promise<Material & { certificateId: string; serialNumber: string; renewed: boolean }> {
-    const local = cert.keyMode === "local" ? localKeyAndCsr(cert.keyAlgorithm, cert.commonName) : undefined;
+    // The CSR names the DNS altNames too: an external ACME CA issues exactly the CSR's names (RFC 8555 §7.4).
+    const local = cert.keyMode === "local" ? localKeyAndCsr(cert.keyAlgorithm, cert.commonName, cert.altNames.filter((a) => a.type === "dns_name").map((a) => a.value)) : undefined;
     if (action === "renew" && st.certificateId) {
       try {
-        const r = await c.certificates.renew(st.certificateId, local ? { renewalKeySource: "csr", csr: local.csrPem } : { renewalKeySource: "new" });
+        const res = await c.certificates.renew(st.certificateId, local ? { renewalKeySource: "csr", csr: local.csrPem } : { renewalKeySource: "new" });
+        const r = res.certificate === null ? await awaitRequest(c, cert, (res as PendingResponse).certificateRequestId, !local) : { ...(res as RenewResponse), chain: (res as RenewResponse).certificateChain };
         const key = local?.privateKeyPem ?? r.privateKey;
         if (!key) throw new Error("the server did not return the private key of the renewed certificate");
-        return { certificate: r.certificate, chain: r.certificateChain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: true };
+        return { certificate: r.certificate, chain: r.chain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: true };
       } catch (e) {
         // Renewal is refused for a certificate that is revoked, already renewed, or issued
         // the other way (CSR vs server key): fall back to a fresh issuance.
@@ -98,10 +131,11 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps) {
     }
     const pid = await profileId(c, cert, index);
     const attributes = { commonName: cert.commonName, altNames: cert.altNames.length ? cert.altNames : undefined, ttl: cert.ttl, ...(local ? {} : { keyAlgorithm: cert.keyAlgorithm }) };
-    const r = (await c.certificates.issue({ profileId: pid, csr: local?.csrPem, attributes })).certificate;
+    const res = await c.certificates.issue({ profileId: pid, csr: local?.csrPem, attributes });
+    const r = res.certificate === null ? await awaitRequest(c, cert, res.certificateRequestId, !local) : { ...res.certificate, chain: res.certificate.certificateChain };
     const key = local?.privateKeyPem ?? r.privateKey;
     if (!key) throw new Error("the server did not return the private key");
-    return { certificate: r.certificate, chain: r.certificateChain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: false };
+    return { certificate: r.certificate, chain: r.chain, privateKey: key, certificateId: r.certificateId, serialNumber: r.serialNumber, renewed: false };
   }
 
   /** Runs a hook and logs how it went. */

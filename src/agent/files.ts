@@ -124,12 +124,12 @@ export async function readDisk(c: CertificateConfig): Promise<DiskView> {
   return { kind: "present", serialHex: cert.serialHex, notBefore: cert.notBefore, notAfter: cert.notAfter, keyMatches, namesMismatch: namesMismatch(c, cert) };
 }
 
-/** Makes a key pair on this host and a CSR for it (subject CN only; the names go in the request's attributes). */
-export function localKeyAndCsr(alg: KeyAlgorithm, commonName: string): { privateKeyPem: string; csrPem: string } {
+/** Makes a key pair on this host and a CSR for it: the CN, and `dnsNames` as subjectAltName (the request's attributes carry the names too). */
+export function localKeyAndCsr(alg: KeyAlgorithm, commonName: string, dnsNames: readonly string[] = []): { privateKeyPem: string; csrPem: string } {
   const p = algorithmParams(alg);
   const { privateKey, publicKey } = generateKeyPairFor(alg);
   const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
-  const info = buildCsrInfo(encodeName({ commonName }), spki);
+  const info = buildCsrInfo(encodeName({ commonName }), spki, dnsNames);
   const signature = new Uint8Array(sign(p.hash, info, privateKey as KeyObject));
   return {
     privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import type { IssuedCertificate } from "../client/client.js";
+import type { IssuedCertificate, PendingResponse } from "../client/client.js";
 import type { Ctx } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
 import { writeFileAtomic } from "../atomic-write.js";
@@ -30,7 +30,15 @@ export async function checkWritable(files: OutFiles): Promise<void> {
  * (without the private key when it went to --key-out); with --out a summary; otherwise the
  * certificate PEM on stdout and the summary on stderr.
  */
-export async function deliverIssued(ctx: Ctx, res: { certificate: IssuedCertificate }, files: OutFiles, verb: string): Promise<void> {
+export async function deliverIssued(ctx: Ctx, res: { certificate: IssuedCertificate } | PendingResponse, files: OutFiles, verb: string): Promise<void> {
+  if (res.certificate === null) {
+    // A profile on an external CA: the certificate comes once the CA has validated (docs/external-ca.md).
+    if (ctx.json) return ctx.printJson(res);
+    return ctx.out(
+      `certificate request ${res.certificateRequestId} is pending on the external CA; no file was written. Follow it with: stamp cert request-status ${res.certificateRequestId}\n` +
+        "Once issued: stamp cert get CERTIFICATE_ID --pem (a key the server made: GET /api/v1/cert-manager/certificates/CERTIFICATE_ID/private-key)",
+    );
+  }
   const c = res.certificate;
   const written: string[] = [];
   const write = async (file: string, data: string, mode: number, what: string) => {

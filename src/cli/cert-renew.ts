@@ -1,4 +1,5 @@
 import { flag, str, UsageError, type Command } from "./command.js";
+import type { PendingResponse, RenewResponse } from "../client/client.js";
 import { checkWritable, deliverIssued } from "./cert-output.js";
 import { readFlagFile } from "./files.js";
 
@@ -40,6 +41,6 @@ Examples:
     await checkWritable(files);
     const client = await ctx.client();
     const res = await client.certificates.renew(id, csr ? { renewalKeySource: "csr", csr } : { renewalKeySource: reuse ? "reuse" : "new" });
-    await deliverIssued(ctx, { certificate: res }, files, "renewed");
+    await deliverIssued(ctx, res.certificate === null ? (res as PendingResponse) : { certificate: res as RenewResponse }, files, "renewed");
   },
 };

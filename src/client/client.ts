@@ -146,6 +146,8 @@ export function createClient(opts: ClientOptions) {
       create: (body: T.CreateCaBody) => call<T.Ca>("POST", CA, { body }),
       /** A project's CAs. */
       list: (projectId: string) => call<T.Ca[]>("GET", CA, { query: { projectId } }),
+      /** Every CA of a project: internal ones, then external ACME ones. */
+      listAll: (projectId: string) => call<{ certificateAuthorities: (T.Ca | T.AcmeCa)[] }>("GET", "/api/v1/cert-manager/ca", { query: { projectId } }),
       /** Creates an ACME external CA (registers the account). */
       createAcme: (body: T.CreateAcmeCaBody) => call<T.AcmeCa>("POST", "/api/v1/cert-manager/ca/acme", { body }),
       /** One CA. */
@@ -213,9 +215,11 @@ export function createClient(opts: ClientOptions) {
     },
     /** One certificate request (a synchronous issuance's id is its certificate's). */
     certificateRequest: (requestId: string) => call<T.CertificateRequest>("GET", `/api/v1/cert-manager/certificate-requests/${id(requestId)}`),
+    /** Cancels a request still waiting on an external CA. */
+    cancelCertificateRequest: (requestId: string) => call<{ status: string; cancelled: boolean; errorMessage: string | null }>("POST", `/api/v1/cert-manager/certificate-requests/${id(requestId)}/cancel`),
     certificates: {
       /** Issues a certificate from a profile, for a CSR or with a key the server makes. */
-      issue: (body: T.IssueBody) => call<T.IssueResponse>("POST", CERTS, { body, idempotent: true }),
+      issue: (body: T.IssueBody) => call<T.IssueResponse | T.PendingResponse>("POST", CERTS, { body, idempotent: true }),
       /** What `issue` would sign, without signing. */
       preview: (body: T.IssueBody) => call<{ preview: T.PreviewResponse }>("POST", `${CERTS}/preview`, { body }),
       /** A page of a project's certificates; pass `nextCursor` back as `cursor`. */
@@ -223,7 +227,7 @@ export function createClient(opts: ClientOptions) {
       /** One certificate's record. */
       get: (certId: string) => call<{ certificate: T.CertificateView }>("GET", `${CERTS}/${id(certId)}`),
       /** Renews with a new key (default), the same key, or a new CSR. */
-      renew: (certId: string, body: T.RenewBody = {}) => call<T.RenewResponse>("POST", `${CERTS}/${id(certId)}/renew`, { body, idempotent: true }),
+      renew: (certId: string, body: T.RenewBody = {}) => call<T.RenewResponse | T.PendingResponse>("POST", `${CERTS}/${id(certId)}/renew`, { body, idempotent: true }),
       /** Revokes a certificate. */
       revoke: (certId: string, body: T.RevokeBody) => call<T.RevokeResponse>("POST", `${CERTS}/${id(certId)}/revoke`, { body, idempotent: true }),
       /** Releases a CERTIFICATE_HOLD. */

@@ -53,6 +53,12 @@ export type IssuedCertificate = z.infer<typeof certs.issuedCertificate>;
 export type IssueResponse = Omit<z.infer<typeof certs.issueResponse>, "certificate"> & { certificate: IssuedCertificate };
 /** POST /certificates/:id/renew: the renewed certificate, flat, with its request id. */
 export type RenewResponse = z.infer<typeof certs.renewResponse>;
+/** The 202 answer of issue and renew on a profile whose CA is external: poll the request (certificateRequest). */
+export interface PendingResponse {
+  certificate: null;
+  certificateRequestId: string;
+  status: "pending";
+}
 /** POST /certificates/:id/revoke. */
 export interface RevokeResponse {
   message: string;

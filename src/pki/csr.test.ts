@@ -71,6 +71,17 @@ describe("parseCsr", () => {
     // Claims ECDSA but the key is RSA: not valid.
     expect(parseCsr(assembleCsr(info, "EC_prime256v1", signWith(key, info))).signatureValid).toBe(false);
   });
+
+  it("ok/ our own CSR with subjectAltName dNSNames: parsed back, and OpenSSL verifies it and reads the names", async () => {
+    const key = await makeKey("EC_prime256v1");
+    const info = buildCsrInfo(encodeName({ commonName: "a.example" }), key.spki, ["a.example", "b.example"]);
+    const der = assembleCsr(info, "EC_prime256v1", signWith(key, info));
+    const c = parseCsr(der);
+    expect(c.signatureValid).toBe(true);
+    expect(c.requestedExtensions.sans?.dns).toEqual(["a.example", "b.example"]);
+    const text = execFileSync("openssl", ["req", "-verify", "-noout", "-text"], { input: toPem(der, "CERTIFICATE REQUEST"), stdio: ["pipe", "pipe", "pipe"] }).toString();
+    expect(text).toContain("DNS:a.example, DNS:b.example");
+  });
 });
 
 /** `openssl req` with a new key in the test dir; returns the CSR PEM. */

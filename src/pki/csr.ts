@@ -2,9 +2,9 @@
 import type { KeyObject } from "node:crypto";
 import { errors, isStampError } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
-import { DerError, TAG, children, childrenOf, content, derBitString, derSmallInt, raw, readOctetAlignedBits, readOid, readRoot, readSmallInt, seq, tlv, type Tlv } from "./der.js";
+import { DerError, TAG, children, childrenOf, content, derBitString, derOid, derSmallInt, raw, readOctetAlignedBits, readOid, readRoot, readSmallInt, seq, setOf, tlv, type Tlv } from "./der.js";
 import {
-  EXT, decodeBasicConstraints, decodeExtKeyUsage, decodeGeneralNames, decodeKeyUsage, readExtensions, type SubjectAltNames,
+  EXT, decodeBasicConstraints, decodeExtKeyUsage, decodeGeneralNames, decodeKeyUsage, encodeExtension, readExtensions, type SubjectAltNames,
 } from "./extensions.js";
 import { decodeName, type DnFields } from "./name.js";
 import { derFromPemOrDer } from "./pem.js";
@@ -57,9 +57,14 @@ export interface ParsedCsr {
   challengePassword?: string;
 }
 
-/** Builds a CertificationRequestInfo (RFC 2986 §4.1): version 0, subject, key, empty attributes. */
-export function buildCsrInfo(subject: Uint8Array, spki: Uint8Array): Uint8Array {
-  return seq(derSmallInt(0), subject, spki, tlv(0xa0, new Uint8Array(0)));
+/**
+ * Builds a CertificationRequestInfo (RFC 2986 §4.1): version 0, subject, key, and no attributes,
+ * or with `dnsNames` an extensionRequest (RFC 2985 §5.4.2) for a subjectAltName of those dNSNames
+ * ([2] IA5String, RFC 5280 §4.2.1.6): an ACME CA issues exactly the CSR's names (RFC 8555 §7.4).
+ */
+export function buildCsrInfo(subject: Uint8Array, spki: Uint8Array, dnsNames: readonly string[] = []): Uint8Array {
+  const san = dnsNames.length ? seq(derOid(EXTENSION_REQUEST), setOf(seq(encodeExtension(EXT.subjectAltName, false, seq(...dnsNames.map((n) => tlv(0x82, new TextEncoder().encode(n)))))))) : null;
+  return seq(derSmallInt(0), subject, spki, san ? tlv(0xa0, san) : tlv(0xa0, new Uint8Array(0)));
 }
 
 /** Assembles a CertificationRequest (RFC 2986 §4.2) from the info and its signature by the subject key. */

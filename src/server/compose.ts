@@ -206,7 +206,7 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       metrics.certificateEvent(e.type, e.profileId);
       return alerts.onEvent(e);
     };
-    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: onCertEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e) });
+    const externalRequests = createExternalRequests({ ...externalDeps, leaf, subjectCsr, onEvent: onCertEvent, poke: () => jobs.poke("external-ca-requests", 50), log: (m, e) => opts.onJobError?.(m, e), notice: (m) => opts.onNotice?.(m) });
     const certDeps = { store, rt, leaf, backdateSeconds: config.backdateSeconds, onRevocationChange, onEvent: onCertEvent, external: externalRequests };
     const autoRenewal = createAutoRenewal(certDeps);
     const dnsServer = config.acme.va.dnsServer;

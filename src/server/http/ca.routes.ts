@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import * as c from "../../contract/ca.js";
 import { idParams, uuid } from "../../contract/common.js";
+import { acmeCaResponse } from "../../contract/external-ca.js";
 import type { Services } from "./services.js";
 
 const CM = "/api/v1/cert-manager";
@@ -11,8 +12,8 @@ const BASE = `${CM}/ca/internal`;
 export function caRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["certificate authorities"];
-    app.get(`${CM}/ca`, { schema: { tags, summary: "Every CA of a project, by type (Stamp has internal CAs only)", querystring: c.listCasQuery, response: { 200: z.object({ certificateAuthorities: z.array(c.caResponse) }) } } }, async (req) => ({
-      certificateAuthorities: await s.cas.list(req.ctx, req.query.projectId),
+    app.get(`${CM}/ca`, { schema: { tags, summary: "Every CA of a project: internal ones, then external ACME ones (type acme)", querystring: c.listCasQuery, response: { 200: z.object({ certificateAuthorities: z.array(z.discriminatedUnion("type", [c.caResponse, acmeCaResponse])) }) } } }, async (req) => ({
+      certificateAuthorities: [...(await s.cas.list(req.ctx, req.query.projectId)), ...(await s.acmeCas.list(req.ctx, req.query.projectId))],
     }));
     app.get(`${CM}/ca/:type`, { schema: { tags, summary: "CAs of another type Infisical knows: Stamp runs none, so the list is empty", params: z.object({ type: z.enum(c.CA_TYPES).exclude(["internal", "acme"]) }), querystring: c.listCasQuery, response: { 200: z.array(c.caResponse) } } }, async (req) => {
       await s.projects.get(req.ctx, req.query.projectId);

@@ -103,7 +103,7 @@ export function alertRepo(db: Kysely<Database>) {
       const f = rule.filters;
       const maxDays = Math.max(...days);
       const profileFilter = f.profileIds.length ? sql`and c.profile_id::text in (select jsonb_array_elements_text(${JSON.stringify(f.profileIds)}::jsonb))` : sql``;
-      const caFilter = f.caIds.length ? sql`and c.ca_id::text in (select jsonb_array_elements_text(${JSON.stringify(f.caIds)}::jsonb))` : sql``;
+      const caFilter = f.caIds.length ? sql`and coalesce(c.ca_id, c.external_ca_id)::text in (select jsonb_array_elements_text(${JSON.stringify(f.caIds)}::jsonb))` : sql``;
       const nameFilter = f.namePattern ? sql`and c.search_text ~ ${`(^| )${globToRegex(f.namePattern)}( |$)`}` : sql``;
       const r = await sql<{ id: string; days: number }>`
         select c.id, w.days from certificates c

@@ -99,6 +99,16 @@ export function externalCaRepo(db: Kysely<Database>) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
+    /** The request still waiting to renew `certificateId`, if any (the partial index on waiting requests keeps this cheap). */
+    async waitingRenewalOf(certificateId: string): Promise<string | undefined> {
+      const r = await db
+        .selectFrom("certificate_requests")
+        .select("id")
+        .where("status", "in", ["pending", "pending_validation"])
+        .where(sql<string>`request->>'renewedFromId'`, "=", certificateId)
+        .executeTakeFirst();
+      return r?.id;
+    },
     /** A request's row (with its job columns). */
     requestById: (id: string) => db.selectFrom("certificate_requests").selectAll().where("id", "=", id).executeTakeFirst(),
   };

@@ -24,7 +24,7 @@ export function certificateData(c: CertificateRow, now: Date) {
     notBefore: new Date(c.not_before).toISOString(),
     notAfter: new Date(c.not_after).toISOString(),
     profileId: c.profile_id,
-    caId: c.ca_id,
+    caId: c.ca_id ?? c.external_ca_id,
     ...statusView(c, now),
     revocationReason: c.revocation_reason,
     renewedFromCertificateId: c.renewed_from_id,

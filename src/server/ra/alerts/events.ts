@@ -34,7 +34,7 @@ export function createAlertEvents(deps: AlertDeps) {
         if (!c) return;
         let queued = 0;
         for (const rule of known ?? (await store.alert.enabledRulesFor(c.project_id, e.type))) {
-          if (!matchesFilters(rule.filters, { profileId: c.profile_id, caId: c.ca_id, commonName: c.common_name, altNames: c.alt_names })) continue;
+          if (!matchesFilters(rule.filters, { profileId: c.profile_id, caId: c.ca_id ?? c.external_ca_id, commonName: c.common_name, altNames: c.alt_names })) continue;
           // A certificate is issued, renewed or revoked once; a failing renewal is retried hourly, so it alerts once a day.
           const extra = e.reason ? { reason: e.reason.slice(0, 1000) } : {};
           const key = e.type === "renewal_failed" ? `${rule.id}:${e.type}:${c.id}:${rt.clock().toISOString().slice(0, 10)}` : `${rule.id}:${e.type}:${c.id}`;

@@ -79,7 +79,8 @@ export function createAlertRules(deps: AlertDeps & { delivery: ReturnType<typeof
       if (!p || p.project_id !== projectId) v.push({ field: `filters.profileIds.${i}`, code: "unknown_profile", message: "No profile with this id in the project.", value: id });
     }
     for (const [i, id] of f.caIds.entries()) {
-      const c = await store.ca.caById(id);
+      // An internal CA, or an external one (issue 11): its certificates carry external_ca_id.
+      const c = (await store.ca.caById(id)) ?? (await store.external.caById(id));
       if (!c || c.project_id !== projectId) v.push({ field: `filters.caIds.${i}`, code: "unknown_ca", message: "No CA with this id in the project.", value: id });
     }
     if (channel === "webhook" && !x.webhookUrl) v.push({ field: "webhookUrl", code: "required", message: "A webhook rule needs webhookUrl (http or https)." });

@@ -17,20 +17,25 @@ export function createAutoRenewal(deps: CertDeps) {
   const { store, rt } = deps;
   const actor = { type: "system", id: "auto-renew" };
   return {
-    /** One pass: returns what was renewed and what failed. */
+    /** One pass: returns what was renewed, the requests queued on external CAs, and what failed. */
     async run() {
       const now = rt.clock();
       const renewed: string[] = [];
+      const queued: string[] = [];
       const failed: { id: string; reason: string }[] = [];
       for (const id of await store.cert.dueForRenewal(now, BATCH)) {
         if (!(await store.cert.claimRenewal(id, now, LEASE_SECONDS))) continue;
         const c = await store.cert.certificateById(id);
         if (!c || c.renewed_by_id) continue;
+        // An external CA's renewal already waiting (queued by an earlier run whose claim ran out).
+        if (c.external_ca_id && (await store.external.waitingRenewalOf(c.id))) continue;
         const profile = c.profile_id ? await store.cert.profileById(c.profile_id) : undefined;
         const ctx = { principal: null, sourceIp: null, actor };
         try {
           const r = await renewCertificate(deps, ctx, c, profile, { renewalKeySource: "new" }, { method: "api", actor });
+          // On an external CA the renewal is a request the external-ca-requests job finishes (or fails, recorded on this certificate).
           if (r.certificate) renewed.push(r.certificate.certificateId);
+          else if ("certificateRequestId" in r && r.certificateRequestId) queued.push(r.certificateRequestId);
         } catch (e) {
           const reason = isStampError(e)
             ? [e.message, ...e.violations.map((v) => `${v.field}: ${v.message}`)].join(" ")
@@ -41,7 +46,7 @@ export function createAutoRenewal(deps: CertDeps) {
           failed.push({ id, reason });
         }
       }
-      return { renewed, failed };
+      return { renewed, queued, failed };
     },
   };
 }

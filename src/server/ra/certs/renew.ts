@@ -22,6 +22,9 @@ export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: C
   if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
   if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
   if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);
+  // An external CA's renewal waits on the CA: a second order while one waits would issue twice.
+  const waiting = c.external_ca_id ? await deps.store.external.waitingRenewalOf(c.id) : undefined;
+  if (waiting) throw errors.conflict(`A renewal of this certificate is already waiting on its external CA: certificate request ${waiting}.`);
   const req = c.request as { attributes: IssuanceAttributes; removeRootsFromChain?: boolean };
   // The new certificate keeps the request's names and lifetime, not its fixed dates.
   const { notBefore: _nb, notAfter: _na, ...attributes } = req.attributes;

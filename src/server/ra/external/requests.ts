@@ -1,5 +1,6 @@
 import { errors, type Violation } from "../../../errors.js";
 import { parseCertificate } from "../../../pki/certificate-parse.js";
+import { parseCsr } from "../../../pki/csr.js";
 import { toPem } from "../../../pki/pem.js";
 import { reasonCode } from "../../../pki/revocation-reasons.js";
 import type { IssuanceRequest } from "../../../policy/issuance.js";
@@ -33,6 +34,8 @@ export interface ExternalRequestDeps extends ExternalDeps {
   subjectCsr(privateKeyPem: string, names: string[]): Promise<string>;
   onEvent?: (e: CertEvent) => Promise<void> | void;
   log?: (msg: string, err?: unknown) => void;
+  /** What an operator may want to know that is no error (a request another server took over). */
+  notice?: (msg: string) => void;
 }
 
 const PER_RUN = 20;
@@ -51,7 +54,15 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
   }
 
   async function fail(row: WaitingRequestRow, message: string, problem: Record<string, unknown> | null) {
-    const ok = await store.external.updateClaimed(row.id, row.attempts, { status: "failed", at: rt.clock(), errorMessage: message, problem });
+    const renewing = (row.request as unknown as QueuedRequest).renewedFromId;
+    // A failed renewal shows on the certificate it was to replace (server-driven renewal retries it
+    // an hour later), in the same transaction, so whoever sees the request failed sees that too.
+    const ok = await store.transaction(async (tx) => {
+      const claimed = await tx.external.updateClaimed(row.id, row.attempts, { status: "failed", at: rt.clock(), errorMessage: message, problem });
+      if (claimed && renewing) await tx.cert.recordRenewalFailure(renewing, `Certificate request ${row.id}: ${message}`, rt.clock());
+      return claimed;
+    });
+    if (ok && renewing) await deps.onEvent?.({ type: "renewal_failed", certificateId: renewing, projectId: row.project_id, reason: message });
     if (ok) await audit(store, rt, { principal: null, actor: { type: "system", id: "external-ca" }, sourceIp: null }, { projectId: row.project_id, action: "certificate.external-request", objectType: "certificate-request", objectId: row.id, outcome: "failure", detail: { error: message.slice(0, 500), problemType: problem?.type ?? null } });
   }
 
@@ -63,11 +74,15 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
     if (ca.status !== "active") return fail(row, `The external CA ${ca.name} is disabled.`, null);
     const settings = settingsOf(ca.configuration, openSecrets(deps, ca), ca.account_url);
     let issued: { certificatePem: string; chainPem: string };
+    const claimLost = new Error("claim lost");
     try {
       issued = await deps.acme.order(settings, q.names, q.csr, async () => {
-        await store.external.updateClaimed(row.id, row.attempts, { status: "pending_validation", at: rt.clock(), pendingMessage: `${ca.name} is validating the DNS-01 challenges.` });
+        // Another server took the request over (this one's lease ran out): stop before the CA
+        // validates and issues, so a public CA is not asked for the same certificate twice.
+        if (!(await store.external.updateClaimed(row.id, row.attempts, { status: "pending_validation", at: rt.clock(), pendingMessage: `${ca.name} is validating the DNS-01 challenges.` }))) throw claimLost;
       });
     } catch (e) {
+      if (e === claimLost) return deps.notice?.(`external CA request ${row.id}: another server took it over after this one's lease ran out; this one stopped ordering`);
       return fail(row, (e as Error).message, (e as { problem?: Record<string, unknown> | null }).problem ?? null);
     }
     const cert = parseCertificate(issued.certificatePem);
@@ -114,6 +129,11 @@ export function createExternalRequests(deps: ExternalRequestDeps) {
     async submit(ctx: RequestContext, s: ExternalSubmission) {
       if (s.ca.status !== "active") throw errors.conflict(`The profile's CA ${s.ca.name} is disabled; only an active CA issues certificates.`);
       const { names, violations } = namesOf(s.request);
+      // RFC 8555 §7.4: the CSR names exactly the order's identifiers; Stamp cannot add names to a client's CSR.
+      const csrNames = s.csrDer ? [...new Set((parseCsr(s.csrDer).requestedExtensions.sans?.dns ?? []).map((x) => x.toLowerCase()))].sort() : null;
+      if (csrNames && !violations.length && csrNames.join(",") !== [...names].sort().join(",")) {
+        violations.push({ field: "csr", code: "names_mismatch", message: `An ACME CA issues exactly the CSR's subjectAltName DNS names, which must be the request's names (the common name and DNS altNames): ${names.join(", ")}.`, value: csrNames.join(", ") || "(none)" });
+      }
       if (violations.length) throw errors.validation("The certificate request cannot go to an ACME CA; see violations.", violations);
       const id = rt.uuid();
       let csr: string;
