@@ -10,7 +10,7 @@ import type { Store } from "../../store/store.js";
 import { audit, auditEntry } from "../audit.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { requireProfileAccess } from "./access.js";
-import type { LeafPort, LeafSigner } from "./ports.js";
+import type { IssueStore, LeafPort, LeafSigner } from "./ports.js";
 import type { TemplateInput } from "../../../policy/template.js";
 import { templateWarnings } from "../../../policy/template-narrow.js";
 import { compileTemplate } from "./templates.js";
@@ -43,6 +43,9 @@ export interface CertEvent {
   reason?: string;
 }
 
+/** What the issue path needs: the certificate use cases' dependencies, with only the store it reads and writes. */
+export type IssueDeps = Omit<CertDeps, "store"> & { store: IssueStore };
+
 /** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
 export interface IssueInput {
   profileId: string;
@@ -71,7 +74,7 @@ function altNamesOf(r: IssuanceRequest) {
  * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
  * and (later) ACME, EST and SCEP end here too.
  */
-export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est" | "scep"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
+export async function issueCertificate(deps: IssueDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est" | "scep"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
   const { store, rt, leaf } = deps;
   const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
   if (!profile) throw errors.notFound("Certificate profile", input.profileId);
@@ -272,7 +275,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
 }
 
 /** Keeps a refused request as a `failed` certificate request (the failure path only); returns its id. */
-async function recordFailedRequest(deps: CertDeps, profile: ProfileRow, input: IssueInput, v: Violation[]): Promise<string> {
+async function recordFailedRequest(deps: IssueDeps, profile: ProfileRow, input: IssueInput, v: Violation[]): Promise<string> {
   const id = deps.rt.uuid();
   const errorMessage = v.map((x) => `${x.field}: ${x.message}`).join("; ").slice(0, 2000) || "refused";
   await deps.store.certRequests.insert({ id, projectId: profile.project_id, profileId: profile.id, status: "failed", commonName: input.attributes.commonName ?? "", request: { attributes: input.attributes, csr: input.csr ?? null, removeRootsFromChain: input.removeRootsFromChain }, metadata: input.metadata ?? [], errorMessage, at: deps.rt.clock() });
