@@ -12,7 +12,7 @@ import { createSigning } from "../ca/signing.js";
 import { createCa as createCaUseCase, type CreateCaInput } from "../ra/cas/create-ca.js";
 import type { CaDeps } from "../ra/cas/deps.js";
 import type { CaPort } from "../ra/cas/ports.js";
-import type { CertEvent, IssueDeps } from "../ra/certs/issue.js";
+import { issueCertificate, type CertEvent, type IssueDeps } from "../ra/certs/issue.js";
 import type { LeafPort } from "../ra/certs/ports.js";
 import type { RevokeDeps } from "../ra/certs/revoke.js";
 import type { RequestContext } from "../ra/context.js";
@@ -133,4 +133,19 @@ export function addProfile(w: World, p: { templateId: string; caId: string | nul
     updated_at: w.rt.clock(),
   });
   return id;
+}
+
+/** A CA, an open template and a profile on it (self-signed when asked); returns their ids. */
+export async function caAndProfile(w: World, opts: { selfSigned?: boolean } = {}): Promise<{ caId: string; profileId: string }> {
+  const caId = await addCa(w);
+  return { caId, profileId: addProfile(w, { templateId: addTemplate(w), caId: opts.selfSigned ? null : caId }) };
+}
+
+/** Issues one certificate through the real issue path (as the member) and returns its stored row. */
+export async function issueOne(w: World, profileId: string, commonName: string, opts: { csr?: string; ttl?: string } = {}) {
+  const r = await issueCertificate(w.issueDeps, w.as.member, { profileId, csr: opts.csr, attributes: { commonName, altNames: [{ type: "dns_name", value: commonName }], ttl: opts.ttl ?? "30d" }, removeRootsFromChain: false });
+  if (!("certificate" in r) || !r.certificate) throw new Error("issueOne: not issued");
+  const row = await w.store.cert.certificateById(r.certificate.certificateId);
+  if (!row) throw new Error("issueOne: no row");
+  return row;
 }
