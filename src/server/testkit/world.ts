@@ -94,7 +94,7 @@ export function world(opts: { now?: Date } = {}): World {
 }
 
 /** A CA made through the RA's create use case (root by default); returns its id. */
-export async function addCa(w: World, over: Partial<CreateCaInput> & { configuration?: Partial<CreateCaInput["configuration"]> } = {}): Promise<string> {
+export async function addCa(w: World, over: Omit<Partial<CreateCaInput>, "configuration"> & { configuration?: Partial<CreateCaInput["configuration"]> } = {}): Promise<string> {
   const { configuration, ...rest } = over;
   return createCaUseCase(w.caDeps, w.as.admin, {
     projectId: PROJECT,
