@@ -8,7 +8,7 @@ import type { TemplateInput } from "../../policy/template.js";
 import { generateKeyPairForAsync } from "../../keygen.js";
 import { createCa } from "../ca/ca.js";
 import { createLeafIssuer } from "../ca/leaf.js";
-import { createSigning } from "../ca/signing.js";
+import { createSigning, type Signing } from "../ca/signing.js";
 import { createCa as createCaUseCase, type CreateCaInput } from "../ra/cas/create-ca.js";
 import type { CaDeps } from "../ra/cas/deps.js";
 import type { CaPort } from "../ra/cas/ports.js";
@@ -19,7 +19,7 @@ import type { RequestContext } from "../ra/context.js";
 import type { Role } from "../store/schema.js";
 import { createJournal, type Journal } from "./journal.js";
 import { testKeys, type TestKeys } from "./keys.js";
-import { createMemoryStore, type MemoryStore } from "./memory-store.js";
+import { createMemoryStore, type MemoryRepos, type MemoryStore } from "./memory-store.js";
 import { fakeRuntime, type FakeRuntime } from "./runtime.js";
 
 export const PROJECT = "11111111-1111-4111-8111-111111111111";
@@ -35,6 +35,8 @@ export interface World {
   journal: Journal;
   store: MemoryStore;
   keys: TestKeys;
+  /** The signing chokepoint (ca/signing.ts) over the memory store. */
+  signing: Signing<MemoryRepos>;
   /** The CA port (ca/ca.ts over the signing chokepoint). */
   ca: CaPort;
   /** The leaf port (ca/leaf.ts over the signing chokepoint). */
@@ -82,6 +84,7 @@ export function world(opts: { now?: Date } = {}): World {
     journal,
     store,
     keys,
+    signing,
     ca,
     leaf,
     events,
