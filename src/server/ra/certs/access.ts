@@ -7,7 +7,7 @@ import type { RequestContext } from "../context.js";
  * May the caller issue, renew or revoke on this profile? Needs member; a membership narrowed
  * to named profiles (ids or slugs) covers only those.
  */
-export async function requireProfileAccess(store: MembershipReader, ctx: RequestContext, profile: ProfileRow, what: { type: string; id: string }): Promise<ProjectAccess> {
+export async function requireProfileAccess(store: MembershipReader, ctx: RequestContext, profile: Pick<ProfileRow, "id" | "slug" | "project_id">, what: { type: string; id: string }): Promise<ProjectAccess> {
   const access = await requireRole(store, ctx, profile.project_id, "member", what);
   if (access.profiles && !access.profiles.includes(profile.id) && !access.profiles.includes(profile.slug)) {
     throw errors.forbidden(`Your membership is limited to the profiles ${access.profiles.slice(0, 10).join(", ")}; it does not cover profile ${profile.slug}.`, {

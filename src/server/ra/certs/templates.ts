@@ -1,5 +1,5 @@
 import { errors, type Violation } from "../../../errors.js";
-import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
+import { checkDefaults } from "../../../policy/issuance.js";
 import { TEMPLATE_PRESETS } from "../../../policy/presets.js";
 import { parseTemplate, type Template, type TemplateInput } from "../../../policy/template.js";
 import { narrowPreset, templateWarnings } from "../../../policy/template-narrow.js";
@@ -59,7 +59,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
   async function brokenProfiles(templateId: string, template: Template) {
     const out: { profileId: string; slug: string; violations: Violation[] }[] = [];
     for (const p of await store.cert.profilesOfTemplate(templateId)) {
-      const v = checkDefaults(template, p.defaults as ProfileDefaults);
+      const v = checkDefaults(template, p.defaults);
       if (v.length) out.push({ profileId: p.id, slug: p.slug, violations: v });
     }
     return out;
