@@ -82,3 +82,10 @@ export interface LeafRecord {
   certificate: NewCertificate;
   audit: AuditInsert;
 }
+
+/**
+ * A port of repositories narrowed to the methods a consumer calls, e.g.
+ * `ReposOf<{ identity: "membership"; misc: "audit" }>`; a consumer declares its own and is
+ * handed the store (or the memory store of the testkit), which satisfies it.
+ */
+export type ReposOf<M extends { [K in keyof Repos]?: keyof Repos[K] }> = { [K in keyof M & keyof Repos]: Pick<Repos[K], M[K] & keyof Repos[K]> };

@@ -1,4 +1,5 @@
 import { errors, type Violation } from "../../../errors.js";
+import type { ReposOf, Transactional } from "../../shared-types.js";
 import { checkDefaults } from "../../../policy/issuance.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import type { AcmeConfig } from "../../store/schema.js";
@@ -46,8 +47,13 @@ export interface ProfilePatch {
 /** Defaults of the acme enrollment method. */
 export const DEFAULT_ACME_CONFIG: AcmeConfig = { eabRequired: true, challengeTypes: ["http-01", "dns-01", "tls-alpn-01"], orderLifetimeSeconds: 86400, authorizationLifetimeSeconds: 86400 };
 
+/** The repositories these use cases call. */
+export type ProfilesRepos = ReposOf<{ ca: "caById"; cert: "profileById" | "profilesOf" | "templateById" | "deleteProfile" | "insertProfile" | "setEstConfig" | "updateProfile"; external: "caById" | "setProfileCa"; profileStats: "counts"; scep: "settings" | "putSettings"; identity: "membership"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type ProfilesStore = ProfilesRepos & Transactional<ProfilesRepos> & Pick<Store, "isUniqueViolation">;
+
 /** Certificate profiles: template + issuer + enrollment methods + defaults. */
-export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: string }) {
+export function createProfiles(deps: { store: ProfilesStore; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
   const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
   const detail = async (p: ProfileRow) => ({
