@@ -1,9 +1,25 @@
 import { defineConfig } from "vitest/config";
 
-// Pure unit tests run once; tests that touch a database run twice, on the embedded
-// PGlite and on PostgreSQL (STAMP_TEST_DB picks the store). Forked processes: the
-// PKCS#11 module is not safe to load in two worker threads of one process.
+// Pure unit tests run once; tests that touch a database run on the embedded PGlite and on
+// PostgreSQL (STAMP_TEST_DB picks the store). Forked processes: the PKCS#11 module is not safe
+// to load in two worker threads of one process.
 const dbTests = ["test/**/*.test.ts", "src/**/*.db.test.ts"];
+
+// Files whose subject is a protocol, a real client or the HTTP surface rather than the store run
+// on one store only, split between the two so both still carry real client traffic. Everything
+// that reads or writes data its own way (issuance, revocation, CRLs, lists, jobs, audit, backup,
+// caches, the multi-server tests) runs on both. See README.md, "Tests".
+const pgliteOnly = [
+  "test/web-ui.test.ts", "test/est-fuzz.test.ts", "test/agent-nginx.test.ts", "test/acme-certbot.test.ts",
+  "test/acme-dehydrated.test.ts", "test/agent.test.ts", "test/template-presets.test.ts", "test/csr-rules.test.ts",
+];
+const postgresOnly = [
+  "test/cli.test.ts", "test/cli-acme.test.ts", "test/cli-session.test.ts", "test/acme-lego.test.ts", "test/acme-uacme.test.ts",
+  "test/acme-python.test.ts", "test/scep.test.ts", "test/http-hygiene.test.ts", "test/strict-input.test.ts", "test/bad-input.test.ts",
+  "test/cert-bad-input.test.ts", "test/infisical-compat-cas-bad-input.test.ts", "test/authz-matrix.test.ts", "test/sessions.test.ts",
+  "test/alerts-egress.test.ts", "test/patch-semantics.test.ts", "test/project-creation.test.ts",
+];
+
 export default defineConfig({
   test: {
     pool: "forks",
@@ -14,9 +30,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/**/*.db.test.ts", "node_modules/**"] } },
-      // The CLI talks to the server over HTTP only: its walk runs once, on PostgreSQL (the faster store).
-      { extends: true, test: { name: "pglite", include: dbTests, exclude: ["test/cli.test.ts", "node_modules/**"], env: { STAMP_TEST_DB: "pglite" } } },
-      { extends: true, test: { name: "postgres", include: dbTests, env: { STAMP_TEST_DB: "postgres" } } },
+      { extends: true, test: { name: "pglite", include: dbTests, exclude: [...postgresOnly, "node_modules/**"], env: { STAMP_TEST_DB: "pglite" } } },
+      { extends: true, test: { name: "postgres", include: dbTests, exclude: [...pgliteOnly, "node_modules/**"], env: { STAMP_TEST_DB: "postgres" } } },
     ],
   },
 });

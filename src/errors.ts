@@ -17,10 +17,12 @@ export type ErrorKind =
   | "unavailable"
   | "internal";
 
-/** One broken rule: which field, a stable code, a message for the caller, the value given. */
+import type { ViolationCode } from "./violations.js";
+
+/** One broken rule: which field, a stable code (src/violations.ts), a message for the caller, the value given. */
 export interface Violation {
   field: string;
-  code: string;
+  code: ViolationCode;
   message: string;
   value?: unknown;
 }

@@ -172,7 +172,10 @@ describe("alerts", () => {
     const events = hooks.hits("/life").map((h) => verified(h, secret!));
     expect(events.map((e) => e.type)).toEqual(["dev.stamp.certificate.issued", "dev.stamp.certificate.renewed", "dev.stamp.certificate.revoked"]);
     expect(events[1].data.certificate).toMatchObject({ id: renewed, renewedFromCertificateId: a });
-    expect(events[2]).toMatchObject({ subject: renewed, data: { reason: "KEY_COMPROMISE" } });
+    expect(events[2]).toMatchObject({ subject: renewed, data: { reason: "KEY_COMPROMISE", certificate: { status: "revoked", lifecycleStatus: "revoked" } } });
+    // The webhook reports the status the API reports (one certificate view).
+    const api = (await s.api("GET", `${CERTS}/${renewed}`, { token: t })).body.certificate;
+    expect({ status: events[2].data.certificate.status, lifecycleStatus: events[2].data.certificate.lifecycleStatus }).toEqual({ status: api.status, lifecycleStatus: api.lifecycleStatus });
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
 
     // The delivery log: newest first, each delivered on the first attempt with the receiver's status.

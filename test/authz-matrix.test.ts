@@ -114,6 +114,7 @@ const MATRIX: Record<string, RouteCase> = {
   "POST /api/v1/auth/logout": { need: "any", okStatus: 204, revokes: true, body: () => ({}) },
   // A permitted caller reaches the password check: a wrong current password is 422, not 403.
   "POST /api/v1/auth/password": { need: "user", okStatus: 422, body: () => ({ currentPassword: "not my password", newPassword: "a new long password" }) },
+  "POST /api/v1/auth/session/password": { need: "user", okStatus: 422, body: () => ({ currentPassword: "not my password", newPassword: "a new long password" }) },
   "POST /api/v1/users/{id}/revoke-tokens": { need: "server-admin", params: (f) => ({ id: f.adminUserId }) },
   "POST /api/v1/users": { need: "server-admin", body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@example.com`, password: "a long enough password" }) },
   // By default only server admins create projects (--project-creation users opens it to

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { explainList } from "./helpers/explain-list.js";
 import { dbKind, startServer, type TestServer } from "./helpers/harness.js";
 
 // GET /api/v1/cert-manager/certificates: filters, search, cursor pagination, and (PostgreSQL)
@@ -294,7 +295,7 @@ describe.skipIf(dbKind !== "postgres" || !LIST_MILLION)("plan/ a million certifi
   }, 180_000);
   afterAll(async () => db?.end());
 
-  const plan = async (q: Record<string, unknown>) => s.server.store.cert.explainList({ projectId: project, now: new Date(), limit: 100, ...q });
+  const plan = async (q: Record<string, unknown>, opts?: { analyze?: boolean }) => explainList(s.server.store, db, { projectId: project, now: new Date(), limit: 100, ...q }, opts);
   /** The deep page's cursor: the row at `offset` in list order, as the server encodes it. */
   const cursorAt = async (offset: number) => {
     const r = await db.query(`select (extract(epoch from created_at) * 1000000)::bigint::text as us, id from certificates where project_id = $1 order by created_at desc, id desc offset ${offset} limit 1`, [project]);
@@ -314,7 +315,7 @@ describe.skipIf(dbKind !== "postgres" || !LIST_MILLION)("plan/ a million certifi
     // The cursor is an index condition (a seek), not a filter over every newer row.
     expect(paged).toMatch(/Index Cond: .*ROW\(created_at, id\) < ROW\(/);
     expect(paged).not.toMatch(/Rows Removed by Filter/);
-    console.log(`EXPLAIN (ANALYZE, BUFFERS) cursor page:\n${await s.server.store.cert.explainList({ projectId: project, now: new Date(), limit: 100, cursor: { createdAtMicros: m[1], id: m[2] } }, { analyze: true })}`);
+    console.log(`EXPLAIN (ANALYZE, BUFFERS) cursor page:\n${await plan({ cursor: { createdAtMicros: m[1], id: m[2] } }, { analyze: true })}`);
   });
   it("EXPLAIN of a search by name uses a search index (words or trigrams), by serial certificates_serial; no Seq Scan", async () => {
     const byName = await plan({ search: "host-4242." });

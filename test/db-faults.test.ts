@@ -152,7 +152,9 @@ describe.skipIf(dbKind !== "postgres" || !canRunPrivatePg())("PostgreSQL restart
       expect(login.body.detail).toMatch(/database is unavailable/);
       const issue = await call(servers[1].url, "POST", CERTS, { token, body: { profileId, attributes: { commonName: "down.faults.test", ttl: "1d" } } });
       expect(issue.status).toBe(503);
-      expect((await call(servers[0].url, "GET", "/readyz")).status).toBe(503);
+      const ready = await call(servers[0].url, "GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ status: "not ready", reason: "the database does not answer", checks: [{ name: "database", ok: false, detail: "the database does not answer" }] });
       expect((await call(servers[0].url, "GET", "/healthz")).status).toBe(200);
 
       const dir = await mkdtemp(path.join(os.tmpdir(), "stamp-faults-"));

@@ -49,7 +49,9 @@ describe.skipIf(dbKind !== "pglite")("disk full on the embedded store", () => {
 
     // Fill the disk.
     spawnSync("dd", ["if=/dev/zero", `of=${path.join(disk, "filler")}`, "bs=1M", "count=200"]);
-    expect((await call(s.url, "GET", "/readyz")).body.reason).toMatch(/the disk holding the embedded database is nearly full \(\d+ MiB free/);
+    const full = (await call(s.url, "GET", "/readyz")).body;
+    expect(full.reason).toMatch(/the disk holding the embedded database is nearly full \(\d+ MiB free/);
+    expect(full.checks).toEqual([{ name: "database", ok: true, detail: "the embedded database (PGlite) answers" }, { name: "disk", ok: false, detail: full.reason }]);
     expect((await call(s.url, "GET", "/readyz")).status).toBe(503);
     // Writes fail once PostgreSQL's preallocated space is used up; each failure is a 503.
     let refused: Awaited<ReturnType<typeof issue>> | undefined;
@@ -72,7 +74,9 @@ describe.skipIf(dbKind !== "pglite")("disk full on the embedded store", () => {
     const again = await issue("again.full.test");
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     issued.push(again.body.certificate.certificateId);
-    expect((await call(s.url, "GET", "/readyz")).status).toBe(200);
+    const ready = await call(s.url, "GET", "/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: "ready", checks: [{ name: "database", ok: true, detail: "the embedded database (PGlite) answers" }, { name: "disk", ok: true, detail: "enough free space for the embedded database" }] });
     await s.stop();
     s = await spawnServer(["--data-dir", dir], { env });
     const t2 = (await call(s.url, "POST", "/api/v1/auth/login", { body: { email: env.STAMP_BOOTSTRAP_EMAIL, password: env.STAMP_BOOTSTRAP_PASSWORD } })).body.accessToken;

@@ -71,6 +71,16 @@ describe("security headers over TLS", () => {
     expectBase(der.headers, "CA certificate", true);
   });
 
+  it("fail/ plain HTTP sent to the HTTPS port gets a plain-text 400 that names the https:// URL, and the server keeps serving TLS", async () => {
+    const port = new URL(s.url).port;
+    const r = await run("curl", ["-sS", "-i", "--max-time", "10", `http://127.0.0.1:${port}/api/v1/auth/me`]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(r.out).toContain("content-type: text/plain");
+    expect(r.out).toContain(`This port speaks HTTPS, not plain HTTP. Use ${s.config.publicUrl}`);
+    expect((await s.api("GET", "/healthz")).status).toBe(200);
+  });
+
   it("ok/ the API docs page has the HTML policy (CSP, frame-ancestors 'none', X-Frame-Options) and every asset it names loads under it", async () => {
     const page = await s.api("GET", "/api/docs/");
     expect(page.status).toBe(200);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -11,9 +13,25 @@ import { openssl, verifyChain } from "./helpers/openssl.js";
 
 const CERTS = "/api/v1/cert-manager/certificates";
 
+/** Types `value` into the TagsInput labelled `label` and presses Enter. */
+async function tag(page: Page, label: string, value: string): Promise<void> {
+  await input(page, label).fill(value);
+  await input(page, label).press("Enter");
+}
+
+/** Picks `values` in the MultiSelect labelled `label`, then closes its list. */
+async function pick(page: Page, label: string | RegExp, ...values: string[]): Promise<void> {
+  // The pills box around a MultiSelect's field takes the pointer: open the list through it.
+  for (const v of values) {
+    await input(page, label).click({ force: true });
+    await page.getByRole("option", { name: v }).first().click();
+  }
+  await input(page, label).press("Escape");
+}
+
 /** A key and CSR made by `openssl req`. */
-function opensslCsr(cn: string, dir: string): string {
-  execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, `${cn}.key`), "-out", path.join(dir, `${cn}.csr`), "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`], { stdio: "ignore" });
+function opensslCsr(cn: string, dir: string, ext = `subjectAltName=DNS:${cn}`): string {
+  execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, `${cn}.key`), "-out", path.join(dir, `${cn}.csr`), "-subj", `/CN=${cn}`, "-addext", ext], { stdio: "ignore" });
   return readFileSync(path.join(dir, `${cn}.csr`), "utf8");
 }
 
@@ -28,10 +46,24 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
   const ids: { root?: string; generated?: string; fromCsr?: string } = {};
   const pageErrors: string[] = [];
 
+  /** Runs `fn` on a page of a second browser context signed in as `email` at `path`; the context is closed after. */
+  async function asUser(email: string, password: string, path: string, fn: (p: Page) => Promise<void>): Promise<void> {
+    const other = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await other.newPage();
+      p.setDefaultTimeout(15_000);
+      await p.goto(P + path);
+      await signIn(p, email, password);
+      await fn(p);
+    } finally {
+      await other.close();
+    }
+  }
+
   beforeAll(async () => {
     buildWebUi();
     dir = mkdtempSync(path.join(os.tmpdir(), "webui-test-"));
-    [s, browser] = await Promise.all([startServer({ tls: true }), launchChromium()]);
+    [s, browser] = await Promise.all([startServer({ tls: true, args: ["--egress-allow", "127.0.0.1"] }), launchChromium()]);
     P = `${s.url}/p/${s.defaultProjectId}`;
     ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
     page = await ctx.newPage();
@@ -95,10 +127,10 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByRole("link", { name: "Templates" }).click();
     await page.getByRole("button", { name: "Create a template" }).first().click();
     await page.getByLabel(/^Name/).fill("tls-acme");
-    await input(page, "Allowed common names").fill("*.acme.com");
-    await input(page, "Allowed common names").press("Enter");
-    await input(page, "Allowed DNS names").fill("*.acme.com");
-    await input(page, "Allowed DNS names").press("Enter");
+    await page.getByRole("button", { name: "Add a subject rule" }).click();
+    await tag(page, "Subject rule 1 allowed", "*.acme.com");
+    await page.getByRole("button", { name: "Add a SAN rule" }).click();
+    await tag(page, "SAN rule 1 allowed", "*.acme.com");
     await page.getByLabel(/^Maximum lifetime/).fill("1y");
     await page.getByRole("button", { name: "Create template" }).click();
     await shows(page.getByRole("table", { name: "Templates" }), "lifetime at most 1y");
@@ -215,12 +247,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     const pw = "viewer passphrase long enough";
     expect((await s.api("POST", "/api/v1/users", { token: s.adminToken, body: { email: "ui-viewer@example.com", password: pw } })).status).toBe(200);
     expect((await s.api("POST", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: s.adminToken, body: { email: "ui-viewer@example.com", role: "viewer" } })).status).toBe(200);
-    const viewerCtx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-    try {
-      const v = await viewerCtx.newPage();
-      v.setDefaultTimeout(15_000);
-      await v.goto(`${P}/certificates`);
-      await signIn(v, "ui-viewer@example.com", pw);
+    await asUser("ui-viewer@example.com", pw, "/certificates", async (v) => {
       await shows(v.getByRole("table", { name: "Certificates" }), "www.acme.com");
       expect(await v.getByRole("main").getByRole("link", { name: "Issue a certificate" }).count()).toBe(0);
       await v.goto(`${P}/certificates/${ids.fromCsr}`);
@@ -231,9 +258,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
       await v.getByLabel(/^Common name/).fill("viewer.acme.com");
       await v.getByRole("button", { name: "Issue certificate" }).click();
       await shows(v.getByRole("alert"), /viewer|role|permission|not allowed/i);
-    } finally {
-      await viewerCtx.close();
-    }
+    });
   });
 
   it("names holding HTML or script render as inert text", async () => {
@@ -253,8 +278,233 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     expect(await page.locator("main img").count()).toBe(0);
   });
 
+  it("templates: create from a preset with every rule editor, then edit one and see the profiles the change breaks", async () => {
+    await page.goto(`${P}/templates`);
+    await page.getByRole("button", { name: "Create a template" }).first().click();
+    const dialog = page.getByRole("dialog");
+    await page.getByLabel(/^Name/).fill("client-strict");
+    await choose(page, "Start from preset", "TLS client");
+    await shows(dialog.getByTestId("preset-rules"), "The preset");
+    await dialog.getByRole("button", { name: "Add a subject rule" }).click();
+    await tag(page, "Subject rule 1 allowed", "*.corp.example");
+    await tag(page, "Subject rule 1 denied", "bad.corp.example");
+    await dialog.getByRole("button", { name: "Add a SAN rule" }).click();
+    await choose(page, "SAN rule 1 type", "Email");
+    await tag(page, "SAN rule 1 allowed", "*@corp.example");
+    await pick(page, /^Key usages required/, "Digital signature");
+    await pick(page, /^Extended key usages allowed/, "TLS client");
+    await pick(page, /^Allowed key algorithms/, "ECDSA P-256");
+    await page.getByLabel(/^Maximum lifetime/).fill("90d");
+    expect(await accessibilityProblems(page), "the template form").toEqual([]);
+    if (process.env.STAMP_UI_SCREENSHOTS) await screenshots(page, "template-form"); // dialogs: on request (CI time)
+    await dialog.getByRole("button", { name: "Create template" }).click();
+    await shows(page.getByRole("table", { name: "Templates" }), "lifetime at most 90d");
+    const list = await s.api("GET", `/api/v1/cert-manager/certificate-templates?projectId=${s.defaultProjectId}&search=client-strict`, { token: s.adminToken });
+    const t = list.body.certificateTemplates[0];
+    expect(t.subject).toEqual([{ type: "common_name", allowed: ["*.corp.example"], denied: ["bad.corp.example"] }]);
+    expect(t.sans).toEqual([{ type: "email", allowed: ["*@corp.example"] }]);
+    expect(t.keyUsages.required).toEqual(["digital_signature"]);
+    expect(t.extendedKeyUsages.allowed).toEqual(["client_auth"]);
+    expect(t.algorithms.keyAlgorithm).toEqual(["EC_prime256v1"]);
+    expect(t.validity.max).toBe("90d");
+
+    // Profile "web" defaults to 90 days: a 30-day maximum breaks it, and the UI says so as the API reports it.
+    await page.getByRole("button", { name: "Edit tls-acme" }).click();
+    await page.getByLabel(/^Maximum lifetime/).fill("30d");
+    await input(page, "Subject rule 1 required").waitFor();
+    await dialog.getByRole("button", { name: "Save template" }).click();
+    await shows(page.getByTestId("broken-profiles"), "web");
+    const acme = (await s.api("GET", `/api/v1/cert-manager/certificate-templates?projectId=${s.defaultProjectId}&search=tls-acme`, { token: s.adminToken })).body.certificateTemplates[0];
+    expect(acme.validity.max).toBe("30d");
+    expect(acme.subject).toEqual([{ type: "common_name", allowed: ["*.acme.com"] }]);
+    expect((await s.api("PATCH", `/api/v1/cert-manager/certificate-templates/${acme.id}`, { token: s.adminToken, body: { validity: { max: "1y" } } })).status).toBe(200);
+
+    // Dropping a list from a rule object: PATCH merges members, so the UI removes the rule and writes it whole.
+    await page.getByRole("button", { name: "Edit client-strict" }).click();
+    await dialog.locator(".mantine-MultiSelect-root").filter({ hasText: /^Key usages required/ }).locator(".mantine-MultiSelect-pill button").click();
+    await dialog.getByRole("button", { name: "Save template" }).click();
+    await shows(page.getByTestId("template-saved"), "Saved client-strict");
+    const strict = (await s.api("GET", `/api/v1/cert-manager/certificate-templates/${t.id}`, { token: s.adminToken })).body.certificateTemplate;
+    expect(strict.keyUsages).toEqual({ allowed: t.keyUsages.allowed });
+    expect(strict.validity.max).toBe("90d");
+  });
+
+  it("profiles: create with ACME, EST and SCEP and renewal defaults; EAB key, EST passphrase and SCEP password shown once; edit", async () => {
+    await page.goto(`${P}/profiles`);
+    await page.getByRole("button", { name: "Create a profile" }).first().click();
+    const dialog = page.getByRole("dialog");
+    await page.getByLabel(/^Slug/).fill("devices");
+    await choose(page, /^Template/, "tls-acme");
+    await choose(page, /^Issuer/, "Acme Issuing");
+    for (const m of ["ACME", "EST", "SCEP"]) await dialog.getByRole("checkbox", { name: m, exact: true }).check();
+    await page.getByLabel(/^Default lifetime/).fill("30d");
+    await choose(page, "Default key algorithm", "ECDSA P-256");
+    await dialog.getByRole("switch", { name: /Renew certificates/ }).check({ force: true });
+    await page.getByLabel("Days before expiry").fill("20");
+    expect(await accessibilityProblems(page), "the profile form").toEqual([]);
+    if (process.env.STAMP_UI_SCREENSHOTS) await screenshots(page, "profile-form");
+    await dialog.getByRole("button", { name: "Create profile" }).click();
+    const card = page.getByTestId("profile-devices");
+    await shows(card, "ACME directory");
+    const list = await s.api("GET", `/api/v1/cert-manager/certificate-profiles?projectId=${s.defaultProjectId}&search=devices`, { token: s.adminToken });
+    const p = list.body.certificateProfiles[0];
+    expect(p.enrollmentMethods.sort()).toEqual(["acme", "api", "est", "scep"]);
+    expect(p.apiConfig).toEqual({ autoRenew: true, renewBeforeDays: 20 });
+    expect(p.defaults).toMatchObject({ ttl: "30d", keyAlgorithm: "EC_prime256v1" });
+    expect(p.acmeConfig.eabRequired).toBe(true);
+
+    await card.getByRole("button", { name: "New EAB key" }).click();
+    await shows(card, "shown once");
+    const eab = (await s.api("GET", `/api/v1/cert-manager/certificate-profiles/${p.id}/acme/eab-keys`, { token: s.adminToken })).body.eabKeys;
+    expect(eab).toHaveLength(1);
+    await shows(card, eab[0].keyId);
+    await card.getByRole("button", { name: "Revoke" }).click();
+    await shows(card.getByRole("table", { name: "EAB keys" }), "revoked");
+    expect((await s.api("GET", `/api/v1/cert-manager/certificate-profiles/${p.id}/acme/eab-keys`, { token: s.adminToken })).body.eabKeys[0].revokedAt).not.toBeNull();
+
+    await card.getByRole("button", { name: "New EST passphrase" }).click();
+    const passphrase = await card.getByTestId("est-passphrase").innerText();
+    const est = await s.api("GET", "/.well-known/est/devices/csrattrs", { headers: { authorization: `Basic ${Buffer.from(`x:${passphrase}`).toString("base64")}` } });
+    expect(est.status, "the EST passphrase shown works").not.toBe(401);
+    await card.getByRole("button", { name: "New SCEP challenge password" }).click();
+    expect((await card.getByTestId("scep-password").innerText()).length).toBeGreaterThanOrEqual(8);
+    await shows(card, "SCEP URL");
+
+    await card.getByRole("button", { name: "Edit devices" }).click();
+    await page.getByLabel(/^Description/).fill("edited in the UI");
+    await dialog.getByRole("checkbox", { name: "SCEP", exact: true }).uncheck();
+    await dialog.getByRole("switch", { name: /Renew certificates/ }).uncheck({ force: true });
+    await dialog.getByRole("button", { name: "Save profile" }).click();
+    await shows(card, "edited in the UI");
+    const edited = (await s.api("GET", `/api/v1/cert-manager/certificate-profiles/${p.id}`, { token: s.adminToken })).body.certificateProfile;
+    expect(edited.enrollmentMethods.sort()).toEqual(["acme", "api", "est"]);
+    expect(edited.apiConfig.autoRenew).toBe(false);
+    expect(edited.estConfig.passphraseSet).toBe(true);
+  });
+
+  it("CAs: sign an intermediate from an openssl CSR (verified by openssl) and change the CRL and OCSP settings", async () => {
+    await page.goto(`${P}/cas/${ids.root}`);
+    await page.getByRole("button", { name: "Sign an intermediate CSR" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/^CSR of the subordinate CA/).fill(opensslCsr("Outside Sub CA", dir, "basicConstraints=critical,CA:TRUE"));
+    await dialog.getByLabel(/^Valid until/).fill(new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10));
+    await dialog.getByRole("button", { name: "Sign", exact: true }).click();
+    const cert = await downloaded(page, dialog.getByRole("button", { name: "Download certificate" }));
+    const root = (await s.api("GET", `/api/v1/cert-manager/ca/internal/${ids.root}/certificate`, { token: s.adminToken })).body.certificate;
+    const v = openssl(() => ["verify", "-x509_strict", "-CAfile", "root.pem", "sub.pem"], { "root.pem": root, "sub.pem": cert });
+    expect(v.out).toContain("sub.pem: OK");
+    expect(openssl(() => ["x509", "-in", "sub.pem", "-noout", "-text"], { "sub.pem": cert }).out).toMatch(/CA:TRUE, pathlen:0/);
+    await page.keyboard.press("Escape");
+
+    await page.getByRole("button", { name: "Settings" }).click();
+    await tag(page, "Extra CRL distribution points", "http://crl.example.com/acme-root.crl");
+    await dialog.getByRole("switch", { name: /OCSP responder on/ }).uncheck({ force: true });
+    await dialog.getByLabel(/^CRL validity/).fill("48");
+    await dialog.getByRole("button", { name: "Save settings" }).click();
+    await shows(page.locator("main"), "http://crl.example.com/acme-root.crl");
+    const ca = (await s.api("GET", `/api/v1/cert-manager/ca/internal/${ids.root}`, { token: s.adminToken })).body;
+    expect(ca.configuration).toMatchObject({ crlDistributionPointUrls: ["http://crl.example.com/acme-root.crl"], isOcspEnabled: false, crlValiditySeconds: 48 * 3600 });
+    await page.goto(`${P}/cas`);
+    await page.getByText("No external ACME CA").waitFor();
+  });
+
+  it("access: users, members narrowed to a profile, machine identities with client secrets; the new user changes their password", async () => {
+    await page.goto(`${P}/access`);
+    const pw = "first password of the ops user";
+    await page.getByLabel("New user's email").fill("ops@example.com");
+    await page.getByLabel("Initial password").fill(pw);
+    await page.getByRole("button", { name: "Create user" }).click();
+    await page.getByText("Created ops@example.com").waitFor();
+
+    await page.getByRole("button", { name: "Add a member" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Email").fill("ops@example.com");
+    await choose(page, "Role", "Member");
+    await pick(page, "Only these profiles", "web");
+    await dialog.getByRole("button", { name: "Add member" }).click();
+    await shows(page.getByRole("table", { name: "Members" }), "ops@example.com");
+    const webId = (await s.api("GET", `/api/v1/cert-manager/certificate-profiles/slug/web?projectId=${s.defaultProjectId}`, { token: s.adminToken })).body.certificateProfile.id;
+    const members = (await s.api("GET", `/api/v1/projects/${s.defaultProjectId}/memberships`, { token: s.adminToken })).body.memberships;
+    expect(members.find((m: { email?: string }) => m.email === "ops@example.com")).toMatchObject({ role: "member", profiles: [webId] });
+
+    await page.getByRole("button", { name: "Create an identity" }).first().click();
+    await dialog.getByLabel(/^Name/).fill("deployer");
+    await dialog.getByRole("button", { name: "Create identity" }).click();
+    await page.getByLabel("New client secret for deployer: description").fill("ci");
+    await page.getByRole("button", { name: "Create client secret" }).click();
+    const secretBox = page.getByTestId("client-secret");
+    const [clientId, clientSecret] = (await secretBox.locator("code").allInnerTexts()).map((t) => t.trim());
+    expect((await s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } })).status).toBe(200);
+    await page.getByRole("table", { name: "Client secrets of deployer" }).getByRole("button", { name: /^Revoke/ }).click();
+    await shows(page.getByRole("table", { name: "Client secrets of deployer" }), "revoked");
+    expect((await s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } })).status).toBe(401);
+
+    // The new member sees only their profile, then changes their password: other sessions end, this one goes on.
+    await asUser("ops@example.com", pw, "/profiles", async (o) => {
+      await o.getByTestId("profile-web").waitFor();
+      expect(await o.locator("[data-testid^=profile-]").count()).toBe(1);
+      await o.getByRole("link", { name: "Alerts" }).click();
+      await o.getByText("Only the project's admins").waitFor();
+      const other = (await s.api("POST", "/api/v1/auth/login", { body: { email: "ops@example.com", password: pw } })).body.accessToken;
+      await o.getByRole("link", { name: "Account" }).click();
+      await o.getByLabel("Current password").fill(pw);
+      await o.getByLabel("New password", { exact: true }).fill("second password of the ops user");
+      await o.getByLabel("New password again").fill("second password of the ops user");
+      await o.getByRole("button", { name: "Change password" }).click();
+      await o.getByText("Password changed").waitFor();
+      expect((await s.api("GET", "/api/v1/auth/me", { token: other })).status).toBe(401);
+      expect(await o.evaluate(async () => (await fetch("/api/v1/auth/me")).status)).toBe(200);
+      expect((await s.api("POST", "/api/v1/auth/login", { body: { email: "ops@example.com", password: "second password of the ops user" } })).status).toBe(200);
+    });
+  });
+
+  it("alerts: create a webhook rule (a refused URL shown beside its field), send a test and read its delivery log; disable it", async () => {
+    let rule: { id: string; filters?: { profileIds: string[] } } = { id: "" };
+    await page.goto(`${P}/alerts`);
+    await page.getByRole("button", { name: "Create an alert rule" }).first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/^Name/).fill("expiring web");
+    await pick(page, "Events", "Revoked");
+    await pick(page, "Only certificates of these profiles", "web");
+    // A private address the egress policy refuses: the server's reason sits beside the field.
+    await dialog.getByLabel(/^Webhook URL/).fill("http://10.1.2.3/hook");
+    await dialog.getByRole("button", { name: "Create rule" }).click();
+    await dialog.getByTestId("problem").waitFor();
+    expect(await dialog.getByLabel(/^Webhook URL/).getAttribute("aria-invalid")).toBe("true");
+    expect(await accessibilityProblems(page), "the alert rule form").toEqual([]);
+    // A receiver on 127.0.0.1 (allowed for this server) that answers 204.
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      req.resume().on("end", () => (received.push(req.headers["content-type"] ?? ""), res.writeHead(204).end()));
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      await dialog.getByLabel(/^Webhook URL/).fill(hook);
+      await dialog.getByRole("button", { name: "Create rule" }).click();
+      await page.getByTestId("webhook-secret").waitFor();
+      const rules = (await s.api("GET", `/api/v1/projects/${s.defaultProjectId}/alert-rules`, { token: s.adminToken })).body.alertRules;
+      rule = rules.find((r: { name: string }) => r.name === "expiring web");
+      expect(rule).toMatchObject({ channel: "webhook", webhookUrl: hook, events: ["expiration", "revoked"], enabled: true });
+      expect(rule.filters?.profileIds).toHaveLength(1);
+
+      await page.getByRole("button", { name: "Send a test" }).click();
+      await shows(page.getByTestId("test-result"), "delivered");
+      expect(received.length).toBe(1);
+    } finally {
+      receiver.close();
+    }
+    const deliveries = (await s.api("GET", `/api/v1/projects/${s.defaultProjectId}/alert-rules/${rule.id}/deliveries`, { token: s.adminToken })).body.deliveries;
+    expect(deliveries.length).toBeGreaterThanOrEqual(1);
+    await shows(page.getByRole("table", { name: "Deliveries of expiring web" }), deliveries[0].status);
+
+    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByRole("button", { name: "Enable" }).waitFor();
+    expect((await s.api("GET", `/api/v1/projects/${s.defaultProjectId}/alert-rules/${rule.id}`, { token: s.adminToken })).body.alertRule.enabled).toBe(false);
+  });
+
   it("every main page passes axe-core with no serious or critical finding; screenshots for review", async () => {
-    const pages = [["dashboard", ""], ["certificates", "/certificates"], ["certificate", `/certificates/${ids.fromCsr}`], ["issue", "/certificates/issue"], ["cas", "/cas"], ["ca", `/cas/${ids.root}`], ["templates", "/templates"], ["profiles", "/profiles"], ["audit", "/audit"]];
+    const pages = [["dashboard", ""], ["certificates", "/certificates"], ["certificate", `/certificates/${ids.fromCsr}`], ["issue", "/certificates/issue"], ["cas", "/cas"], ["ca", `/cas/${ids.root}`], ["templates", "/templates"], ["profiles", "/profiles"], ["audit", "/audit"], ["access", "/access"], ["alerts", "/alerts"], ["account", "/account"]];
     const found: string[] = [];
     for (const [name, p] of pages) {
       await page.goto(P + p);

@@ -27,10 +27,15 @@ export function removableMembers<T extends z.ZodRawShape>(shape: T) {
   return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).nullable().optional()])) as unknown as { [K in keyof T]: z.ZodOptional<z.ZodNullable<T[K]>> };
 }
 
+export type { ViolationCode } from "../violations.js";
+
+/** A violation's code: one of the catalog's (src/violations.ts, docs/violations.md); clients may rely on it. */
+export const violationCode = z.string().describe("a stable code from the violation catalog (docs/violations.md)");
+
 /** One broken rule, as problem+json lists it. */
 export const violation = z.object({
   field: z.string(),
-  code: z.string(),
+  code: violationCode,
   message: z.string(),
   value: z.unknown().optional(),
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { KEY_ALGORITHMS } from "../pki/algorithms.js";
 import { EXTENDED_KEY_USAGES, KEY_USAGES, SIGNATURE_ALGORITHMS, SUBJECT_TYPES } from "../policy/vocabulary.js";
 import { SAN_TYPES } from "../policy/san-syntax.js";
-import { line, name, removableMembers, uuid } from "./common.js";
+import { line, name, removableMembers, uuid, violationCode } from "./common.js";
 import { sanTypeInput } from "./san-types.js";
 
 /** Certificate templates, which Infisical calls certificate policies: one shape under both names. */
@@ -55,7 +55,7 @@ export const template = z.object({
   updatedAt: z.string(),
 });
 /** Something a template allows that its author may not have meant (e.g. a restricted CN with open SANs); reported, not refused. */
-export const templateWarning = z.object({ field: z.string(), code: z.string(), message: z.string() });
+export const templateWarning = z.object({ field: z.string(), code: violationCode, message: z.string() });
 export const templatePreset = z.object({ preset: z.enum(TEMPLATE_PRESET_NAMES), name: z.string(), description: z.string(), rules: templateRulesView });
 
 /** GET …/certificate-policies (and -templates): Infisical's offset pagination and name search. */

@@ -1,5 +1,5 @@
 /** CA certificates: build the TBSCertificate (RFC 5280 §4.1) and assemble the signed Certificate. */
-import { errors } from "../errors.js";
+import { errors, type Violation } from "../errors.js";
 import type { KeyAlgorithm } from "./algorithms.js";
 import { TAG, childrenOf, derBitString, derBoolean, derOctetString, derSmallInt, derTime, derUnsignedInteger, raw, readRoot, seq, tlv } from "./der.js";
 import { EXT, encodeAuthorityInfoAccess, encodeDistributionPoints, encodeExtension as extension, encodeKeyUsage } from "./extensions.js";
@@ -31,7 +31,7 @@ export interface CaTbsInput {
 
 /** Checks the inputs RFC 5280 constrains; throws badRequest naming every problem. */
 function checkInput(input: CaTbsInput): void {
-  const v: { field: string; code: string; message: string; value?: unknown }[] = [];
+  const v: Violation[] = [];
   const s = input.serialNumber;
   // RFC 5280 §4.1.2.2: positive, at most 20 octets.
   const firstNonZero = s.findIndex((b) => b !== 0);

@@ -1,5 +1,6 @@
 /** Certification path checks (a practical subset of RFC 5280 §6.1) and ordering of a bag of certificates. */
 import type { Violation } from "../errors.js";
+import type { ViolationCode } from "../violations.js";
 import { verifySignedBy, type ParsedCertificate } from "./certificate-parse.js";
 import { namesEqual } from "./name.js";
 
@@ -17,7 +18,7 @@ const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 export function verifyChain(cert: ParsedCertificate, chain: ParsedCertificate[], at: Date): Violation[] {
   const path = [cert, ...chain];
   const out: Violation[] = [];
-  const add = (i: number, code: string, message: string, value?: unknown) => out.push({ field: fieldOf(i), code, message, value });
+  const add = (i: number, code: ViolationCode, message: string, value?: unknown) => out.push({ field: fieldOf(i), code, message, value });
 
   path.forEach((c, i) => {
     // RFC 5280 §6.1.3 (a)(2): the validity period must include the checking time.

@@ -5,6 +5,7 @@
  * Pure: BigInt arithmetic only, no IO, clock or randomness.
  */
 import type { Violation } from "../errors.js";
+import type { ViolationCode } from "../violations.js";
 import { DerError, TAG, children, childrenOf, content, readOctetAlignedBits, readOid, readRoot } from "./der.js";
 
 /** Options for checkPublicKey. */
@@ -289,7 +290,7 @@ function keyIdentity(spki: Uint8Array): string {
 export function checkPublicKey(spkiDer: Uint8Array, opts: KeyCheckOptions = {}): Violation[] {
   const field = opts.field ?? "csr";
   const out: Violation[] = [];
-  const add = (code: string, message: string, value?: unknown) => out.push(value === undefined ? { field, code, message } : { field, code, message, value });
+  const add = (code: ViolationCode, message: string, value?: unknown) => out.push(value === undefined ? { field, code, message } : { field, code, message, value });
   let key: ParsedKey;
   try {
     key = parseKey(spkiDer);
@@ -338,7 +339,7 @@ export function checkPublicKey(spkiDer: Uint8Array, opts: KeyCheckOptions = {}):
 }
 
 /** The RSA rules (CA/B BR §6.1.5–6.1.6, §6.1.1.3; Boulder goodkey). */
-function checkRsa(n: bigint, e: bigint, add: (code: string, message: string, value?: unknown) => void): void {
+function checkRsa(n: bigint, e: bigint, add: (code: ViolationCode, message: string, value?: unknown) => void): void {
   const bits = bitLength(n);
   if (bits < RSA_MIN_BITS) add("rsa_too_small", `RSA keys must have at least ${RSA_MIN_BITS} bits; this one has ${bits}.`, bits);
   if (bits > RSA_MAX_BITS) {

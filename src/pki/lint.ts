@@ -5,6 +5,7 @@
  * independent of certificate-parse.ts and tolerant: it reports problems instead of throwing.
  */
 import type { Violation } from "../errors.js";
+import type { LintName } from "../violations.js";
 import { DerError, TAG, children, childrenOf, content, raw, readOid, readRoot, readSmallInt, readTime, type Tlv } from "./der.js";
 import { parseIp } from "./ip.js";
 import { EXT, OCSP_OID, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from "./extensions.js";
@@ -189,8 +190,8 @@ export function lintCommon(tbs: Uint8Array, ctx: LintContext, what: "Leaf" | "CA
   return { out, add, t };
 }
 
-/** Reports one broken rule. */
-export type Add = (name: string, message: string, value?: unknown) => void;
+/** Reports one broken rule; `name` is the lint's code without `lint_` (src/violations.ts). */
+export type Add = (name: LintName, message: string, value?: unknown) => void;
 
 /** RFC 5280 §4.1.2.2 (positive, ≤ 20 octets, minimal DER) and CA/B BR §7.1 (≥ 64 bits of CSPRNG output). */
 export function lintSerial(c: Uint8Array, add: Add): void {

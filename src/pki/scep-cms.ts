@@ -3,7 +3,6 @@
  * Pure: the structures come from @peculiar/asn1-cms; private-key operations, random content
  * keys and nonces come in as arguments, so the RA key never enters this module.
  */
-import "reflect-metadata";
 import { createDecipheriv, createHash, createPublicKey, timingSafeEqual, verify as cryptoVerify } from "node:crypto";
 import { AsnArray, AsnConvert, AsnProp, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
 import {

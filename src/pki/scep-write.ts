@@ -3,7 +3,6 @@
  * bundles, envelopes for one recipient, and signed pkiMessages (CertRep and requests alike).
  * Pure: content keys, IVs, nonces and the signature come in as arguments.
  */
-import "reflect-metadata";
 import { createCipheriv, createHash, createPublicKey, publicEncrypt, constants } from "node:crypto";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import {

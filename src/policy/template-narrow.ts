@@ -4,6 +4,7 @@
  * name but leaves subject alternative names open. Pure; used by the API, and so by the CLI.
  */
 import type { Violation } from "../errors.js";
+import type { ViolationCode } from "../violations.js";
 import { parseMaxValidity } from "./duration.js";
 import { compilePattern } from "./patterns.js";
 import { SAN_TYPES, type SanType } from "./san-syntax.js";
@@ -13,7 +14,7 @@ import type { SubjectType } from "./vocabulary.js";
 /** Something a template allows that its author may not have meant; reported, not refused. */
 export interface TemplateWarning {
   field: string;
-  code: string;
+  code: ViolationCode;
   message: string;
 }
 

@@ -17,8 +17,7 @@ import { createTlsAuto } from "./ca/tls-auto.js";
 import { createLeafIssuer } from "./ca/leaf.js";
 import { createCrlPublisher } from "./ca/crl.js";
 import { createOcspResponder } from "./ca/ocsp.js";
-import { createOcspSigners } from "./ca/ocsp-signers.js";
-import { createScepRa } from "./ca/scep-ra.js";
+import { createDelegatedCertificates } from "./ca/delegated-certificates.js";
 import { createScep } from "./ra/scep/service.js";
 import { createOcsp } from "./ra/revocation/ocsp.js";
 import { createAcme } from "./ra/acme/service.js";
@@ -60,6 +59,7 @@ import { createAcmeCas } from "./ra/external/acme-cas.js";
 import { createExternalRequests } from "./ra/external/requests.js";
 import { buildApp } from "./http/app.js";
 import { buildRevocationApp } from "./http/revocation-app.js";
+import type { ReadinessCheck } from "./http/services.js";
 
 
 /** The AAD namespaces the RA seals under: ACME EAB keys, idempotent answers, alert-rule secrets, external CA secrets. */
@@ -175,7 +175,8 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       if (line) opts.onNotice?.(line);
       if (p?.more) jobs.poke("reconcile", 1000);
     };
-    const signers = createOcspSigners({ store, keys, software, rt, lifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl, signing });
+    const delegated = createDelegatedCertificates({ store, keys, software, rt, ocspLifetimeMs: config.ocspResponderLifetimeSeconds * 1000, revocationUrl, signing });
+    const signers = delegated.ocsp;
     const ocsp = createOcspResponder({ store, keys, rt, signers, validitySeconds: config.ocspValiditySeconds, onError: (e) => opts.onJobError?.("OCSP responder", e) });
     // After a revocation: cached OCSP answers go stale at once; CRLs follow within a second or so.
     const onRevocationChange = (caId: string) => {
@@ -207,7 +208,6 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const va = createVa({ ...config.acme.va, egressAllow: config.egressAllow, resolveHost: dnsServer ? dnsHostResolver(dnsServer) : undefined });
     const certificates = createCertificates(certDeps);
     const crls = createCrls({ store, rt, crl, revocationUrl });
-    const scepRa = createScepRa({ store, keys, software, rt, revocationUrl, signing });
     const services = {
       login: { user: loginUser.bind(null, loginDeps), identity: loginIdentity.bind(null, loginDeps) },
       sessions: createSessions(loginDeps),
@@ -232,13 +232,18 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
       estSettings: createEstSettings({ store, rt, publicUrl: config.publicUrl }),
       alerts: alerts.rules,
       health: {
-        async notReady() {
-          if (!(await store.ping())) return "the database does not answer";
-          return db.kind === "pglite" ? diskNearlyFull(`${config.dataDir}/db`) : null;
+        async checks() {
+          const up = await store.ping();
+          const checks: ReadinessCheck[] = [{ name: "database", ok: up, detail: up ? `${db.kind === "pglite" ? "the embedded database (PGlite)" : "PostgreSQL"} answers` : "the database does not answer" }];
+          if (db.kind === "pglite") {
+            const full = await diskNearlyFull(`${config.dataDir}/db`);
+            checks.push({ name: "disk", ok: !full, detail: full ?? "enough free space for the embedded database" });
+          }
+          return checks;
         },
       },
       backup: createBackup({ store, rt, dump: db.backup }),
-      scep: createScep({ certs: certDeps, ra: scepRa, crl: (caKeyId) => crls.latest(caKeyId, false), publicUrl: config.publicUrl }),
+      scep: createScep({ certs: certDeps, ra: delegated.scep, crl: (caKeyId) => crls.latest(caKeyId, false), publicUrl: config.publicUrl }),
     };
     // Delivery confirmations still queued are written after the listeners close, before the database does.
     closers.splice(closers.indexOf(closeDb), 0, () => services.certificates.flushDeliveries());

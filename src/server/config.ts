@@ -30,6 +30,8 @@ export interface Config {
   /** Who may create projects: server admins only (default) or every user. */
   projectCreation: "admins" | "users";
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+  /** How log lines look: `auto` is text on a terminal and JSON elsewhere (main.ts decides). */
+  logFormat: "auto" | "text" | "json";
   bodyLimitBytes: number;
   /** Client time bounds and connections per address (issue 14, finding 10). */
   clientLimits: { headersTimeoutSeconds: number; requestTimeoutSeconds: number; keepAliveTimeoutSeconds: number; maxConnectionsPerAddress: number };
@@ -102,6 +104,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: "keep-alive-timeout", env: "STAMP_KEEP_ALIVE_TIMEOUT", default: "72", help: "seconds an idle keep-alive connection stays open (1 to 600; keep it above the idle timeout of any load balancer in front, often 60)" },
   { flag: "max-connections-per-address", env: "STAMP_MAX_CONNECTIONS_PER_ADDRESS", default: "100", help: "open connections one client address may hold; more are closed at once (1 to 100000; behind a proxy, count the proxy's)" },
   { flag: "log-level", env: "STAMP_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug or silent" },
+  { flag: "log-format", env: "STAMP_LOG_FORMAT", default: "auto", help: "text (one readable line per request), json (one JSON object per line), or auto: text on a terminal, json elsewhere" },
 ];
 
 /** Reads argv (after the script) and env into a Config, or every problem found. */
@@ -282,6 +285,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (!["fatal", "error", "warn", "info", "debug", "silent"].includes(logLevel)) {
     violations.push({ field: "--log-level", code: "invalid", message: "--log-level must be fatal, error, warn, info, debug or silent." });
   }
+  const logFormat = get("log-format") as Config["logFormat"];
+  if (!["auto", "text", "json"].includes(logFormat)) violations.push({ field: "--log-format", code: "invalid", message: "--log-format must be auto, text or json." });
   if (violations.length) return { violations };
   return {
     config: {
@@ -303,6 +308,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       accessTokenTtlSeconds: ttl,
       projectCreation: projectCreation as Config["projectCreation"],
       logLevel,
+      logFormat,
       bodyLimitBytes: 1024 * 1024,
       clientLimits: { headersTimeoutSeconds: headersTimeout, requestTimeoutSeconds: requestTimeout, keepAliveTimeoutSeconds: keepAliveTimeout, maxConnectionsPerAddress: maxConnections },
       backdateSeconds: backdate,

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { writeFile, mkdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -7,6 +8,7 @@ import { compose } from "./compose.js";
 import { PG_POOL_SIZE } from "./store/db.js";
 import { isFirstWorker, isWorker, runPrimary, tellPrimaryReady } from "./cluster.js";
 import { rotateRootKeyCommand } from "./root-key/command.js";
+import { textLogStream } from "./log-text.js";
 
 /**
  * The only file that reads process.env or exits: parse the configuration, compose the
@@ -44,14 +46,20 @@ async function main() {
 async function serve(config: Config) {
   // Workers after the first would repeat its startup notices (the same configuration, the same database).
   const quiet = isWorker() && !isFirstWorker();
-  const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] };
+  // A first start on the embedded store spends several seconds creating the database: say so first.
+  if (!quiet && !config.databaseUrl && !existsSync(path.join(config.dataDir, "db", "PG_VERSION"))) {
+    console.log(`stamp: first start: creating the embedded database in ${path.join(config.dataDir, "db")} (this takes a few seconds)…`);
+  }
+  // Text on a terminal (one readable line per request), JSON for log collectors.
+  const text = config.logFormat === "text" || (config.logFormat === "auto" && process.stdout.isTTY === true);
+  const logger = config.logLevel === "silent" ? false : { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"], ...(text ? { stream: textLogStream(process.stdout) } : {}) };
   const server = await compose(config, {
     logger,
     onJobError: (msg, err) => console.error(`stamp: ${msg}: ${err instanceof Error ? err.message : String(err)}`),
     onNotice: (msg) => console.error(`stamp: ${msg}`),
   });
   if (!quiet) for (const n of server.notices) console.log(`stamp: ${n}`);
-  await bootstrap(config, server);
+  const firstAdmin = await bootstrap(config, server);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -80,25 +88,50 @@ async function serve(config: Config) {
   const scheme = config.tls.mode === "off" ? "http" : "https";
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   lines.push(`listening on ${scheme}://${host}:${port} (public URL ${config.publicUrl}; API docs at ${config.publicUrl}/api/docs)`);
+  if (firstAdmin) lines.push(...whatNext(config, firstAdmin));
   if (isWorker()) tellPrimaryReady(lines);
   else for (const line of lines) console.log(`stamp: ${line}`);
 }
 
-/** First start: the first admin, from the environment or as one-time credentials in a 0600 file. */
-async function bootstrap(config: Config, server: Awaited<ReturnType<typeof compose>>) {
+/** After a first start: where to go, how to log in, what to trust. */
+function whatNext(config: Config, admin: { email: string; file: string | null }): string[] {
+  const url = config.publicUrl;
+  const trust = config.tls.mode === "auto" ? path.join(config.dataDir, "tls-ca.pem") : null;
+  const ca = trust ? ` --ca-file ${trust}` : "";
+  return [
+    "what next:",
+    `  web UI      ${url}/ (sign in as ${admin.email})`,
+    admin.file ? `  password    in ${admin.file}; change it after the first login (stamp passwd), then delete the file` : "  password    the one you set in STAMP_BOOTSTRAP_PASSWORD",
+    ...(trust ? [`  trust       ${trust} (Stamp's own TLS CA: curl --cacert ${trust} ${url}/healthz)`] : []),
+    `  CLI         bin/stamp login --server ${url}${ca} --email ${admin.email}`,
+    `  API docs    ${url}/api/docs`,
+  ];
+}
+
+/**
+ * First start: the first admin, from the environment or as one-time credentials in a 0600 file.
+ * Returns who was made (null when an admin already existed).
+ */
+async function bootstrap(config: Config, server: Awaited<ReturnType<typeof compose>>): Promise<{ email: string; file: string | null } | null> {
   if (config.bootstrap.email && config.bootstrap.password) {
     const made = await server.users.bootstrap(config.bootstrap.email, config.bootstrap.password);
-    if (made) console.log(`stamp: created the first admin ${config.bootstrap.email} and the project "default"`);
-    return;
+    if (made) {
+      console.log(`stamp: created the first admin ${config.bootstrap.email} and the project "default"`);
+      return { email: config.bootstrap.email, file: null };
+    }
+    // Said once, so a user who set them after the first start knows why the login fails.
+    if (!isWorker() || isFirstWorker()) console.log(`stamp: STAMP_BOOTSTRAP_EMAIL and STAMP_BOOTSTRAP_PASSWORD were ignored: this database already has an admin (they apply only to the first start; to add a user, log in as the admin; to start afresh, use a new --data-dir)`);
+    return null;
   }
   const email = "admin@stamp.local";
   const password = randomBytes(18).toString("base64url");
   const made = await server.users.bootstrap(email, password);
-  if (!made) return;
+  if (!made) return null;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(config.dataDir, "initial-admin.txt");
   await writeFile(file, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
   console.log(`stamp: created the first admin; its one-time credentials are in ${file} (mode 0600). Log in, then delete the file.`);
+  return { email, file };
 }
 
 /** A thrown value as one line: its message, never `[object Object]`. */

@@ -5,6 +5,7 @@ import pg from "pg";
 import { parseConfig, type Config } from "../../src/server/config.js";
 import { compose, type Composed } from "../../src/server/compose.js";
 import type { Runtime } from "../../src/server/ra/context.js";
+import { copyPgliteTemplate, postgresTemplate } from "./template-db.js";
 
 export const ADMIN_EMAIL = "admin@example.com";
 export const ADMIN_PASSWORD = "correct horse battery staple";
@@ -13,14 +14,21 @@ const PG_ADMIN_URL = process.env.STAMP_TEST_PG_URL ?? "postgres://postgres@127.0
 /** Which store the suite runs on: the vitest project sets STAMP_TEST_DB. */
 export const dbKind = (process.env.STAMP_TEST_DB ?? "pglite") as "pglite" | "postgres";
 
-/** A fresh database for one test file: a PGlite dir or a PostgreSQL database. */
-export async function freshDatabase(): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
+/**
+ * A fresh database for one test file: a PGlite dir or a PostgreSQL database, already migrated
+ * (a copy of a template, see template-db.ts) unless `blank` asks for an empty one.
+ */
+export async function freshDatabase(opts: { blank?: boolean } = {}): Promise<{ dataDir: string; databaseUrl: string | null; drop(): Promise<void> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "stamp-test-"));
-  if (dbKind === "pglite") return { dataDir, databaseUrl: null, drop: () => rm(dataDir, { recursive: true, force: true }) };
+  if (dbKind === "pglite") {
+    if (!opts.blank) await copyPgliteTemplate(path.join(dataDir, "db"));
+    return { dataDir, databaseUrl: null, drop: () => rm(dataDir, { recursive: true, force: true }) };
+  }
   const name = `stamp_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const template = opts.blank ? null : await postgresTemplate(PG_ADMIN_URL);
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;

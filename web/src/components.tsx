@@ -121,3 +121,4 @@ export function Facts({ rows }: { rows: [string, ReactNode][] }) {
     </Stack>
   );
 }
+

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { api, get, SESSION_PATH } from "./api.js";
 import type { Me, Project } from "./types.js";
-import { ProblemAlert } from "./components.js";
+import { PageTitle, ProblemAlert } from "./components.js";
 
 /** The signed-in caller (GET /auth/me); a 401 sends the app to the login page (main.tsx). */
 export function useMe() {
@@ -21,6 +21,17 @@ export function useRole(projectId: string): string | undefined {
   return useProjects().data?.find((p) => p.id === projectId)?.role;
 }
 
+/**
+ * A page only project admins can use (the API refuses everyone else): a spinner while the role
+ * loads, a plain sentence for other roles, else the page.
+ */
+export function AdminGate({ projectId, what, children }: { projectId: string; what: string; children: React.ReactNode }) {
+  const role = useRole(projectId);
+  if (!role) return <Center h={160}><Loader aria-label="Loading" /></Center>;
+  if (role !== "admin") return <><PageTitle>{what}</PageTitle><Text>Only the project's admins see and change this page; ask one of them if you need a change.</Text></>;
+  return children;
+}
+
 /** True when the caller may change things in the project (not a viewer). */
 export function useCanWrite(projectId: string): boolean {
   const role = useRole(projectId);
@@ -35,6 +46,9 @@ const NAV = [
   { to: "/templates", label: "Templates" },
   { to: "/profiles", label: "Profiles" },
   { to: "/audit", label: "Audit log" },
+  { to: "/access", label: "Access" },
+  { to: "/alerts", label: "Alerts" },
+  { to: "/account", label: "Account" },
 ];
 
 /** Sends `/` to the first project's dashboard. */

@@ -70,3 +70,34 @@ export const PRESET_LABELS: Record<TemplatePresetName, string> = {
 /** Pairs of [value, label] for a Select. */
 export const options = <K extends string>(labels: Record<K, string>) => (Object.keys(labels) as K[]).map((value) => ({ value, label: labels[value] }));
 export type CaCrl = z.infer<typeof cas.caCrl>;
+import type * as alerts from "../../src/contract/alerts.js";
+import type * as externalCa from "../../src/contract/external-ca.js";
+import type * as est from "../../src/contract/est.js";
+export type UpdateTemplateBody = z.input<typeof policies.updateTemplateBody>;
+export type TemplatePreset = z.infer<typeof policies.templatePreset>;
+export type UpdateProfileBody = z.input<typeof profiles.updateProfileBody>;
+export type ProfileDetail = z.infer<typeof profiles.profileDetail>;
+export type EstPassphraseReply = z.infer<typeof est.estPassphraseReply>;
+export type SignIntermediateBody = z.input<typeof cas.signIntermediateBody>;
+export type SignIntermediateResponse = z.infer<typeof cas.signIntermediateResponse>;
+export type AcmeCa = z.infer<typeof externalCa.acmeCaResponse>;
+export type Membership = z.infer<typeof projects.membership>;
+export type AddMemberBody = z.input<typeof projects.addMemberBody>;
+export type Identity = z.infer<typeof auth.identity>;
+export type CreateIdentityBody = z.input<typeof auth.createIdentityBody>;
+export type ClientSecretData = z.infer<typeof auth.clientSecretData>;
+export type AlertRule = z.infer<typeof alerts.alertRule>;
+export type AlertDelivery = z.infer<typeof alerts.alertDelivery>;
+export type CreateAlertRuleBody = z.input<typeof alerts.createAlertRuleBody>;
+export type AlertEvent = z.infer<typeof alerts.alertEvent>;
+import type { ExtendedKeyUsageName, KeyUsageName, SignatureAlgorithm, SubjectType } from "../../src/policy/vocabulary.js";
+import type { SanType } from "../../src/policy/san-syntax.js";
+export type { ExtendedKeyUsageName, KeyUsageName, SignatureAlgorithm, SubjectType, SanType };
+
+// Records over the server's closed sets (type imports only: the compiler flags a value the server adds).
+export const SUBJECT_TYPE_LABELS: Record<SubjectType, string> = { common_name: "Common name (CN)", organization: "Organization (O)", organizational_unit: "Organizational unit (OU)", country: "Country (C)", state: "State (ST)", locality: "Locality (L)" };
+export const SAN_TYPE_LABELS: Record<SanType, string> = { dns_name: "DNS name", ip_address: "IP address", email: "Email", uri: "URI" };
+export const KEY_USAGE_LABELS: Record<KeyUsageName, string> = { digital_signature: "Digital signature", non_repudiation: "Non-repudiation", key_encipherment: "Key encipherment", data_encipherment: "Data encipherment", key_agreement: "Key agreement", key_cert_sign: "Certificate signing", crl_sign: "CRL signing", encipher_only: "Encipher only", decipher_only: "Decipher only" };
+export const EKU_LABELS: Record<ExtendedKeyUsageName, string> = { server_auth: "TLS server", client_auth: "TLS client", code_signing: "Code signing", email_protection: "Email protection", time_stamping: "Time stamping", ocsp_signing: "OCSP signing" };
+export const SIGNATURE_ALGORITHM_LABELS: Record<SignatureAlgorithm, string> = { "RSA-SHA256": "RSA SHA-256", "RSA-SHA384": "RSA SHA-384", "RSA-SHA512": "RSA SHA-512", "ECDSA-SHA256": "ECDSA SHA-256", "ECDSA-SHA384": "ECDSA SHA-384", "ECDSA-SHA512": "ECDSA SHA-512", ED25519: "Ed25519" };
+export const ALERT_EVENT_LABELS: Record<AlertEvent, string> = { expiration: "Expiring soon", issued: "Issued", renewed: "Renewed", renewal_failed: "Renewal failed", revoked: "Revoked", crl_failed: "CRL build failed" };

@@ -6,7 +6,7 @@ import { reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
 import type { Runtime } from "../shared-types.js";
 import type { Store } from "../store/store.js";
-import type { createOcspSigners } from "./ocsp-signers.js";
+import type { OcspSigners } from "./delegated-certificates.js";
 
 /** An OCSP answer and how long an HTTP cache may keep it. */
 export interface OcspAnswer {
@@ -46,7 +46,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
  * until half their validity has passed, so a hot responder does no signing; any revocation in
  * the CA (here at once, on other servers within SEQ_TTL_MS) makes its cached answers stale.
  */
-export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtime; signers: ReturnType<typeof createOcspSigners>; validitySeconds: number; onError?: (e: unknown) => void }) {
+export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtime; signers: OcspSigners; validitySeconds: number; onError?: (e: unknown) => void }) {
   const { store, keys, rt } = deps;
   const index = new Map<string, CaIndex>();
   const seqs = new Map<string, { seq: string; checkedAt: number }>();

@@ -49,8 +49,8 @@ const rows: Row[] = [
   { name: "fail/ a token signs once: the second use is refused before any intent", twice: true, expect: { error: "internal" }, log: ["signed"], rows: 1, journal: ["intent", "sign", "audit", "outcome:signed"] },
   {
     name: "fail/ lint violations stop prepare: no token, no intent, every violation listed",
-    request: () => ({ lint: () => [{ field: "certificate", code: "lint_a", message: "a" }, { field: "certificate", code: "lint_b", message: "b" }] }),
-    expect: { error: "validation", violations: ["certificate:lint_a", "certificate:lint_b"] },
+    request: () => ({ lint: () => [{ field: "certificate", code: "lint_aki_missing", message: "a" }, { field: "certificate", code: "lint_ca_subject_empty", message: "b" }] }),
+    expect: { error: "validation", violations: ["certificate:lint_aki_missing", "certificate:lint_ca_subject_empty"] },
     log: [],
     rows: 0,
     journal: [],

@@ -59,8 +59,11 @@ export async function buildApp(services: Services, auth: Authenticator, opts: Ap
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_req, reply) => {
-    const reason = await services.health.notReady();
-    return reply.code(reason ? 503 : 200).send(reason ? { status: "not ready", reason } : { status: "ready" });
+    // Every dependency by name; `reason` joins what is failing (kept for existing probes).
+    const checks = await services.health.checks();
+    const failing = checks.filter((c) => !c.ok);
+    if (!failing.length) return reply.code(200).send({ status: "ready", checks });
+    return reply.code(503).send({ status: "not ready", reason: failing.map((c) => c.detail).join("; "), checks });
   });
 
   await app.register(authRoutes(services));

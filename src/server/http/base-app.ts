@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { errorHandler, frameworkErrorHandler, notFoundHandler, zodValidatorCompiler } from "./problem.js";
 import { registerSecurityHeaders } from "./security-headers.js";
-import { limitConnectionsPerAddress, serverOptions, tlsOptions, type ConnectionLimits } from "./connections.js";
+import { registerRequestId, requestLogOptions } from "./request-log.js";
+import { answerPlainHttpOnTls, limitConnectionsPerAddress, serverOptions, tlsOptions, type ConnectionLimits } from "./connections.js";
 
 /** What every Stamp listener shares: the logger, TLS (or none), body size, client bounds. */
 export interface BaseAppOptions {
@@ -12,6 +13,8 @@ export interface BaseAppOptions {
   limits: ConnectionLimits;
   /** What answers a request no route matches (default: the problem+json 404). */
   notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown;
+  /** The URL to name when a plain-HTTP request reaches the HTTPS listener. */
+  publicUrl?: string;
 }
 
 /**
@@ -22,6 +25,7 @@ export interface BaseAppOptions {
 export function baseApp(opts: BaseAppOptions) {
   const app = Fastify({
     logger: opts.logger,
+    ...requestLogOptions(),
     bodyLimit: opts.bodyLimitBytes,
     // Client certificates are asked for, never required: EST clients may authenticate with one (RFC 7030 §3.3.2), checked per profile in ra/est.
     https: opts.https ? { ...opts.https, ...tlsOptions(opts.limits), ...serverOptions(opts.limits), requestCert: true, rejectUnauthorized: false } : null,
@@ -37,7 +41,9 @@ export function baseApp(opts: BaseAppOptions) {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(opts.notFound ?? notFoundHandler);
   registerSecurityHeaders(app, { tls: !!opts.https });
+  registerRequestId(app);
   limitConnectionsPerAddress(app.server, opts.limits.maxConnectionsPerAddress);
+  if (opts.https) answerPlainHttpOnTls(app.server, () => opts.publicUrl ?? "https://");
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
   return app as unknown as FastifyInstance & ReturnType<FastifyInstance["withTypeProvider"]>;

@@ -1,4 +1,4 @@
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 
 /**
  * TLS 1.2 suites: ECDHE (forward secrecy) with an AEAD cipher only — no CBC, no RSA key
@@ -64,5 +64,20 @@ export function limitConnectionsPerAddress(server: Server, max: number): void {
       if (left <= 0) open.delete(addr);
       else open.set(addr, left);
     });
+  });
+}
+
+/**
+ * A plain-HTTP request sent to the HTTPS listener (`curl http://…:8443`) gets a short plain-text
+ * 400 naming the https:// URL, instead of a connection closed without a word. OpenSSL recognises
+ * the HTTP request line (ERR_SSL_HTTP_REQUEST) before any TLS is set up, so the answer goes out on
+ * the raw TCP socket, unencrypted, as the client expects.
+ */
+export function answerPlainHttpOnTls(server: Server, publicUrl: () => string): void {
+  server.on("tlsClientError", (err: NodeJS.ErrnoException, tlsSocket: { _parent?: Socket | null }) => {
+    const raw = tlsSocket._parent;
+    if (err.code !== "ERR_SSL_HTTP_REQUEST" || !raw || raw.destroyed || !raw.writable) return;
+    const body = `This port speaks HTTPS, not plain HTTP. Use ${publicUrl()} (for curl: https://, with --cacert <data dir>/tls-ca.pem for the auto TLS certificate).\n`;
+    raw.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
 }

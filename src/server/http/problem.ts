@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import { StampError, type ErrorKind, type Violation } from "../../errors.js";
+import { isViolationCode } from "../../violations.js";
 import { characterViolations, echoValue, sanitize } from "./input-checks.js";
 
 const STATUS: Record<ErrorKind, { status: number; title: string }> = {
@@ -45,7 +46,9 @@ function issueViolations(issues: Issue[]): Violation[] {
       const given = (typeof i.input === "object" && i.input !== null ? i.input : {}) as Record<string, unknown>;
       return (i.keys ?? []).map((k) => ({ field: [...path, k].join("."), code: "unknown_field", message: `"${k}" is not a field of this request; the API documentation (/api/docs) lists the fields.`, value: given[k] }));
     }
-    return [{ field: path.join(".") || "(root)", code: i.params?.code ?? i.code, message: i.message, value: i.input }];
+    // zod's issue codes are in the catalog (src/violations.test.ts proves it); a refinement names its own.
+    const code = i.params?.code ?? i.code;
+    return [{ field: path.join(".") || "(root)", code: isViolationCode(code) ? code : "invalid", message: i.message, value: i.input }];
   });
 }
 

@@ -50,8 +50,15 @@ export interface Services {
   est: ReturnType<typeof createEst>;
   estSettings: ReturnType<typeof createEstSettings>;
   alerts: ReturnType<typeof createAlertRules>;
-  /** Readiness: null when ready, else the reason (database unreachable, embedded disk nearly full). */
-  health: { notReady(): Promise<string | null> };
+  /** Readiness, one check per dependency (the database; the embedded store's disk). */
+  health: { checks(): Promise<ReadinessCheck[]> };
   backup: ReturnType<typeof createBackup>;
   scep: Scep;
+}
+
+/** One dependency's state for /readyz: `detail` says what was seen, in words. */
+export interface ReadinessCheck {
+  name: "database" | "disk";
+  ok: boolean;
+  detail: string;
 }

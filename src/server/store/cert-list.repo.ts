@@ -87,7 +87,7 @@ export function certListRepo(db: Kysely<Database>) {
     const [matching, all] = branches.map((b) => Number(b["Plan Rows"]));
     return Number.isFinite(matching) && Number.isFinite(all) && matching <= Math.max(RARE_WORDS_MIN, all * RARE_WORDS_SHARE);
   }
-  /** The list query: one builder for `list` and `explainList`, so the plan test sees what runs. */
+  /** The list query (test/helpers/explain-list.ts captures it to show its plan: it selects `page_key`). */
   function listQuery(q: CertificateQuery, byWords: boolean) {
     let s = db
       .selectFrom("certificates")
@@ -122,10 +122,5 @@ export function certListRepo(db: Kysely<Database>) {
   return {
     /** A page of certificates, newest first (keyset pagination on created_at, id); `page_key` is the row's created_at in microseconds. */
     list: async (q: CertificateQuery) => listQuery(q, await searchByWords(q.search)).execute(),
-    /** EXPLAIN (optionally ANALYZE) of the very query `list` runs (docs and the plan test). */
-    async explainList(q: CertificateQuery, opts: { analyze?: boolean } = {}) {
-      const rows = await listQuery(q, await searchByWords(q.search)).explain<{ "QUERY PLAN": string }>(undefined, opts.analyze ? sql`analyze, buffers` : undefined);
-      return rows.map((x) => x["QUERY PLAN"]).join("\n");
-    },
   };
 }

@@ -7,7 +7,7 @@ import { Facts, Loading, PageTitle, Pem, ProblemAlert, StatusBadge, timeLeft, wh
 import { useProjectId } from "../routes.js";
 import { useCanWrite } from "../layout.js";
 import type { Ca, CaCertificateVersion, CaCrl } from "../types.js";
-import { DeleteAction, OutsideSigning, RenewCaAction, StatusAction } from "./ca-actions.js";
+import { CaSettingsAction, DeleteAction, OutsideSigning, RenewCaAction, SignIntermediateAction, StatusAction } from "./ca-actions.js";
 
 /** One CA: its subject and key, certificate and chain, every certificate it had, CRLs and URLs. */
 export function CaPage() {
@@ -29,6 +29,8 @@ export function CaPage() {
       {canWrite && (
         <Group gap="xs">
           {c.status === "active" && <Button size="xs" component={Link} to={`/p/${projectId}/cas/new?parent=${c.id}`}>Create an intermediate under it</Button>}
+          <SignIntermediateAction ca={c} />
+          <CaSettingsAction ca={c} />
           <RenewCaAction ca={c} />
           <StatusAction ca={c} />
           <DeleteAction ca={c} projectId={projectId} />

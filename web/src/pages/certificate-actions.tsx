@@ -103,7 +103,7 @@ export function RenewAction({ cert, projectId }: { cert: Certificate; projectId:
             ...(cert.keySource === "server" ? [{ value: "reuse", label: "The same key" }] : []),
             { value: "csr", label: "A new CSR I give" },
           ]} />
-          {source === "csr" && <Textarea label="CSR (PEM)" autosize minRows={5} className="pem" value={csr} onChange={(e) => setCsr(e.currentTarget.value)} error={fieldError(renew.error, "csr")} />}
+          {source === "csr" && <Textarea label="CSR (PEM)" autosize minRows={5} classNames={{ input: "pem" }} value={csr} onChange={(e) => setCsr(e.currentTarget.value)} error={fieldError(renew.error, "csr")} />}
           <ProblemAlert error={renew.error} title="Renewal refused" />
           <Button onClick={() => renew.mutate()} loading={renew.isPending}>Renew</Button>
         </Stack>

@@ -82,7 +82,7 @@ export function IssuePage() {
         {mode === "csr" ? (
           <>
             <FileInput label="Upload a CSR file" accept=".csr,.pem,.req,text/plain" onChange={async (f) => setCsr(f ? await f.text() : "")} clearable />
-            <Textarea label="CSR (PEM)" autosize minRows={6} maxRows={14} value={csr} onChange={(e) => setCsr(e.currentTarget.value)} className="pem" error={fieldError(err, "csr")} placeholder="-----BEGIN CERTIFICATE REQUEST-----" />
+            <Textarea label="CSR (PEM)" autosize minRows={6} maxRows={14} value={csr} onChange={(e) => setCsr(e.currentTarget.value)} classNames={{ input: "pem" }} error={fieldError(err, "csr")} placeholder="-----BEGIN CERTIFICATE REQUEST-----" />
           </>
         ) : (
           <>

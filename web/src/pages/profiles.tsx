@@ -1,17 +1,18 @@
-import { useState, type FormEvent } from "react";
-import { Badge, Button, Card, Checkbox, Code, CopyButton, Group, Modal, NumberInput, Select, Stack, Switch, Text, TextInput } from "@mantine/core";
+import { useState, type ReactNode } from "react";
+import { Alert, Badge, Button, Card, Code, CopyButton, Group, Modal, Stack, Text } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { api } from "../api.js";
-import { PROFILES_PATH, useCas, useProfiles, useTemplates, type ProfileWithMetrics } from "../data.js";
-import { Empty, fieldError, Loading, PageTitle, ProblemAlert } from "../components.js";
+import { api, get } from "../api.js";
+import { PROFILES_PATH, useProfiles, type ProfileWithMetrics } from "../data.js";
+import { Empty, Loading, PageTitle, ProblemAlert } from "../components.js";
 import { useProjectId } from "../routes.js";
 import { useCanWrite } from "../layout.js";
-import type { CreateProfileBody, Profile } from "../types.js";
+import type { EstPassphraseReply, ProfileDetail } from "../types.js";
 import { EabKeys } from "./eab-keys.js";
+import { ProfileForm } from "./profile-form.js";
 
-/** Profiles: template plus issuer, enrollment methods, defaults and renewal; ACME URLs and EAB keys. */
+/** Profiles: template plus issuer, enrollment methods, defaults and renewal; create, edit, delete; ACME URLs and EAB keys, EST and SCEP secrets. */
 export function ProfilesPage() {
   const projectId = useProjectId();
   const profiles = useProfiles(projectId);
@@ -31,16 +32,38 @@ export function ProfilesPage() {
         <Empty action={canWrite && <Button onClick={modal.open}>Create a profile</Button>}>No profile yet. A profile joins a template to an issuing CA and says how certificates are requested (API, ACME).</Empty>
       )}
       <Modal opened={opened} onClose={modal.close} title="Create a profile" size="lg">
-        <CreateProfile projectId={projectId} onDone={modal.close} />
+        <ProfileForm projectId={projectId} onDone={modal.close} />
       </Modal>
     </Stack>
   );
 }
 
+/** A URL with a copy button. */
+function CopyUrl({ label, url }: { label: string; url: string }) {
+  return (
+    <Group gap="xs" mt="xs" wrap="nowrap">
+      <Text size="sm" style={{ flexShrink: 0 }}>{label}</Text>
+      <Code style={{ overflowWrap: "anywhere" }}>{url}</Code>
+      <CopyButton value={url}>{({ copied, copy }) => <Button size="compact-xs" variant="subtle" onClick={copy} aria-label={`Copy the ${label}`}>{copied ? "Copied" : "Copy"}</Button>}</CopyButton>
+    </Group>
+  );
+}
+
+/** A secret the server made, shown this once. */
+function ShownOnce({ title, children }: { title: string; children: ReactNode }) {
+  return <Alert color="orange" title={`${title}: copy it now, it is shown once`} mt="xs" data-testid="shown-once">{children}</Alert>;
+}
+
 function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetrics; projectId: string; canWrite: boolean; onDelete: () => void }) {
   const d = p.defaults as { ttl?: string; keyAlgorithm?: string };
+  const [editing, edit] = useDisclosure(false);
+  const scep = p.enrollmentMethods.includes("scep");
+  const detail = useQuery({ queryKey: ["profile", p.id], queryFn: () => get<{ certificateProfile: ProfileDetail }>(`${PROFILES_PATH}/${p.id}`).then((r) => r.certificateProfile), enabled: editing || scep });
+  const qc = useQueryClient();
+  const est = useMutation({ mutationFn: () => api<EstPassphraseReply>("POST", `${PROFILES_PATH}/${p.id}/est/passphrase`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profiles", projectId] }) });
+  const scepPw = useMutation({ mutationFn: () => api<{ challengePassword: string }>("POST", `${PROFILES_PATH}/${p.id}/scep/challenge-password`), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profile", p.id] }) });
   return (
-    <Card withBorder>
+    <Card withBorder data-testid={`profile-${p.slug}`}>
       <Group justify="space-between" wrap="wrap">
         <div>
           <Text fw={700}>{p.slug}</Text>
@@ -49,74 +72,30 @@ function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetri
         <Group gap={4}>{p.enrollmentMethods.map((m) => <Badge key={m} variant="light">{m}</Badge>)}</Group>
       </Group>
       <Text size="sm" mt="xs">
-        {p.issuerType === "self-signed" ? "Self-signed" : "Issued by a CA"} · default lifetime {d.ttl ?? "the template's"} · automatic renewal {p.apiConfig.autoRenew ? `on, ${p.apiConfig.renewBeforeDays ?? "default"} days before expiry` : "off"}
+        {p.issuerType === "self-signed" ? "Self-signed" : "Issued by a CA"} · default lifetime {d.ttl ?? "the template's"}{d.keyAlgorithm ? ` · default key ${d.keyAlgorithm}` : ""} · automatic renewal {p.apiConfig.autoRenew ? `on, ${p.apiConfig.renewBeforeDays ?? "default"} days before expiry` : "off"}
       </Text>
       <Text size="sm">{p.metrics.activeCertificates} active, {p.metrics.expiringCertificates} expiring within 30 days, {p.metrics.revokedCertificates} revoked</Text>
-      {p.acmeConfig && (
-        <Group gap="xs" mt="xs" wrap="nowrap">
-          <Text size="sm">ACME directory</Text>
-          <Code style={{ overflowWrap: "anywhere" }}>{p.acmeConfig.directoryUrl}</Code>
-          <CopyButton value={p.acmeConfig.directoryUrl}>{({ copied, copy }) => <Button size="compact-xs" variant="subtle" onClick={copy}>{copied ? "Copied" : "Copy"}</Button>}</CopyButton>
-        </Group>
-      )}
+      {p.acmeConfig && <CopyUrl label="ACME directory" url={p.acmeConfig.directoryUrl} />}
+      {p.acmeConfig && <Text size="xs" c="dimmed">EAB {p.acmeConfig.eabRequired ? "required" : "not required"} · challenges {p.acmeConfig.challengeTypes.join(", ")}</Text>}
+      {p.enrollmentMethods.includes("est") && p.estConfig && <CopyUrl label="EST base URL" url={p.estConfig.baseUrl} />}
+      {p.enrollmentMethods.includes("est") && p.estConfig && <Text size="xs" c="dimmed">EST passphrase {p.estConfig.passphraseSet ? "set" : "not set"}</Text>}
+      {scep && detail.data?.scepConfig && <CopyUrl label="SCEP URL" url={detail.data.scepConfig.url} />}
+      {scep && detail.data?.scepConfig && <Text size="xs" c="dimmed">SCEP static challenge password {detail.data.scepConfig.challengePasswordSet ? "set" : "not set"}</Text>}
+      {est.data?.passphrase && <ShownOnce title="The new EST passphrase"><Code data-testid="est-passphrase">{est.data.passphrase}</Code></ShownOnce>}
+      {scepPw.data && <ShownOnce title="The new SCEP challenge password"><Code data-testid="scep-password">{scepPw.data.challengePassword}</Code></ShownOnce>}
       <Group gap="xs" mt="sm">
         {p.enrollmentMethods.includes("api") && canWrite && <Button size="xs" component={Link} to={`/p/${projectId}/certificates/issue?profileId=${p.id}`}>Issue with this profile</Button>}
         <Button size="xs" variant="default" component={Link} to={`/p/${projectId}/certificates?profileId=${p.id}`}>Its certificates</Button>
-        {canWrite && <Button size="xs" variant="subtle" color="red" onClick={onDelete}>Delete</Button>}
+        {canWrite && <Button size="xs" variant="default" onClick={edit.open} aria-label={`Edit ${p.slug}`}>Edit</Button>}
+        {canWrite && p.enrollmentMethods.includes("est") && <Button size="xs" variant="default" onClick={() => est.mutate()} loading={est.isPending}>New EST passphrase</Button>}
+        {canWrite && scep && <Button size="xs" variant="default" onClick={() => scepPw.mutate()} loading={scepPw.isPending}>New SCEP challenge password</Button>}
+        {canWrite && <Button size="xs" variant="subtle" color="red" onClick={onDelete} aria-label={`Delete ${p.slug}`}>Delete</Button>}
       </Group>
-      {p.acmeConfig?.eabRequired && canWrite && <EabKeys profileId={p.id} />}
+      <ProblemAlert error={est.error ?? scepPw.error ?? detail.error} />
+      {p.acmeConfig && canWrite && <EabKeys profileId={p.id} />}
+      <Modal opened={editing} onClose={edit.close} title={`Edit ${p.slug}`} size="lg">
+        {detail.data ? <ProfileForm projectId={projectId} profile={detail.data} onDone={edit.close} /> : <Loading label="Loading profile" />}
+      </Modal>
     </Card>
-  );
-}
-
-function CreateProfile({ projectId, onDone }: { projectId: string; onDone: () => void }) {
-  const templates = useTemplates(projectId);
-  const cas = useCas(projectId);
-  const [slug, setSlug] = useState("");
-  const [description, setDescription] = useState("");
-  const [templateId, setTemplateId] = useState<string | null>(null);
-  const [issuer, setIssuer] = useState<string | null>(null);
-  const [methods, setMethods] = useState<string[]>(["api"]);
-  const [ttl, setTtl] = useState("");
-  const [autoRenew, setAutoRenew] = useState(false);
-  const [renewBeforeDays, setRenewBeforeDays] = useState<number | string>(30);
-  const qc = useQueryClient();
-  const create = useMutation({
-    mutationFn: () => {
-      const body: CreateProfileBody = {
-        projectId,
-        slug: slug.trim(),
-        ...(description.trim() ? { description: description.trim() } : {}),
-        ...(templateId ? { templateId } : {}),
-        ...(issuer === "self-signed" ? { issuerType: "self-signed" } : issuer ? { caId: issuer } : {}),
-        enrollmentMethods: methods as ("api" | "acme")[],
-        ...(ttl.trim() ? { defaults: { ttl: ttl.trim() } } : {}),
-        apiConfig: { autoRenew, ...(autoRenew && typeof renewBeforeDays === "number" ? { renewBeforeDays } : {}) },
-      };
-      return api<{ certificateProfile: Profile }>("POST", PROFILES_PATH, body);
-    },
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ["profiles", projectId] });
-      onDone();
-    },
-  });
-  const err = create.error;
-  return (
-    <form onSubmit={(e: FormEvent) => (e.preventDefault(), create.mutate())} noValidate>
-      <Stack>
-        <TextInput label="Slug" description="lowercase letters, digits and dashes" required value={slug} onChange={(e) => setSlug(e.currentTarget.value)} error={fieldError(err, "slug")} data-autofocus />
-        <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(err, "description")} />
-        <Select label="Template" required data={templates.data?.certificateTemplates.map((t) => ({ value: t.id, label: t.name })) ?? []} value={templateId} onChange={setTemplateId} error={fieldError(err, "templateId", "certificatePolicyId")} />
-        <Select label="Issuer" required data={[...(cas.data?.filter((c) => c.status === "active").map((c) => ({ value: c.id, label: c.name })) ?? []), { value: "self-signed", label: "Self-signed (no CA)" }]} value={issuer} onChange={setIssuer} error={fieldError(err, "caId", "issuerType")} />
-        <Checkbox.Group label="Enrollment methods" value={methods} onChange={setMethods} error={fieldError(err, "enrollmentMethods")}>
-          <Group mt={4}><Checkbox value="api" label="API and this UI" /><Checkbox value="acme" label="ACME" /></Group>
-        </Checkbox.Group>
-        <TextInput label="Default lifetime" description='e.g. "90d"; requests may ask for less' value={ttl} onChange={(e) => setTtl(e.currentTarget.value)} error={fieldError(err, "defaults.ttl", "defaults")} />
-        <Switch label="Renew certificates Stamp holds the key of automatically" checked={autoRenew} onChange={(e) => setAutoRenew(e.currentTarget.checked)} />
-        {autoRenew && <NumberInput label="Days before expiry" min={1} max={3650} value={renewBeforeDays} onChange={setRenewBeforeDays} error={fieldError(err, "apiConfig.renewBeforeDays")} />}
-        <ProblemAlert error={err} title="The profile was not created" />
-        <Group><Button type="submit" loading={create.isPending}>Create profile</Button></Group>
-      </Stack>
-    </form>
   );
 }

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { CertificateRow } from "../../store/cert.repo.js";
+import { statusView } from "../certs/view.js";
 
 /** CloudEvents `type` of each alert event (reverse-DNS, as CloudEvents 1.0 §3.1.1 recommends). */
 export const EVENT_TYPES = {
@@ -12,8 +13,8 @@ export const EVENT_TYPES = {
   test: "dev.stamp.test",
 } as const;
 
-/** The certificate as alerts describe it (no key material). */
-export function certificateData(c: CertificateRow) {
+/** The certificate as alerts describe it (no key material), with the API's status at `now`. */
+export function certificateData(c: CertificateRow, now: Date) {
   return {
     id: c.id,
     projectId: c.project_id,
@@ -24,7 +25,7 @@ export function certificateData(c: CertificateRow) {
     notAfter: new Date(c.not_after).toISOString(),
     profileId: c.profile_id,
     caId: c.ca_id,
-    status: c.status,
+    ...statusView(c, now),
     revocationReason: c.revocation_reason,
     renewedFromCertificateId: c.renewed_from_id,
     renewedByCertificateId: c.renewed_by_id,

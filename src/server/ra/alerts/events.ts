@@ -13,7 +13,7 @@ const SCAN_BATCH = 500;
 async function queue(deps: AlertDeps, rule: AlertRuleRow, c: CertificateRow, type: keyof typeof EVENT_TYPES, dedupeKey: string, extra: Record<string, unknown> = {}) {
   const eventId = deps.rt.uuid();
   const now = deps.rt.clock();
-  const payload = cloudEvent({ id: eventId, publicUrl: deps.publicUrl, projectId: rule.project_id, type: EVENT_TYPES[type], time: now, subject: c.id, data: { certificate: certificateData(c), rule: { id: rule.id, name: rule.name }, ...extra } });
+  const payload = cloudEvent({ id: eventId, publicUrl: deps.publicUrl, projectId: rule.project_id, type: EVENT_TYPES[type], time: now, subject: c.id, data: { certificate: certificateData(c, now), rule: { id: rule.id, name: rule.name }, ...extra } });
   return deps.store.alert.insertDelivery({ id: deps.rt.uuid(), ruleId: rule.id, eventId, eventType: payload.type, certificateId: c.id, dedupeKey, payload, at: now });
 }
 

@@ -161,10 +161,12 @@ export function createProfiles(deps: { store: ProfilesStore; rt: Runtime; public
     },
     /** A page of a project's profiles with their certificate counts, and how many match in all. */
     async list(ctx: RequestContext, q: { projectId: string; offset: number; limit: number; search?: string; enrollmentType?: "api" | "est" | "acme"; issuerType?: "ca" | "self-signed"; caId?: string }) {
-      await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
+      const access = await requireRole(store, ctx, q.projectId, "viewer", { type: "Project", id: q.projectId });
       const term = q.search?.toLowerCase();
+      // A membership narrowed to named profiles lists only those (the web UI shows what the caller may use).
       const all = (await store.cert.profilesOf(q.projectId)).filter(
         (p) =>
+          (!access.profiles || access.profiles.includes(p.id) || access.profiles.includes(p.slug)) &&
           (!term || p.slug.includes(term) || p.description.toLowerCase().includes(term)) &&
           (!q.enrollmentType || view(p).enrollmentType === q.enrollmentType) &&
           (!q.issuerType || p.issuer_type === q.issuerType) &&

@@ -11,6 +11,16 @@ export function certificateStatus(c: CertificateRow, now: Date): "active" | "exp
   return new Date(c.not_after) <= now ? "expired" : "active";
 }
 
+/**
+ * The status every view of a certificate reports, the API's and the alerts' alike: `status` as
+ * Infisical spells it (active, expired or revoked; a renewed certificate is still active) and
+ * `lifecycleStatus` (also renewed).
+ */
+export function statusView(c: CertificateRow, now: Date) {
+  const lifecycle = certificateStatus(c, now);
+  return { status: lifecycle === "renewed" ? ("active" as const) : lifecycle, lifecycleStatus: lifecycle };
+}
+
 /** Infisical's CertSignatureAlgorithm names by signature OID. */
 const SIGNATURE_NAMES: Record<string, string> = {
   "1.2.840.113549.1.1.11": "RSA-SHA256",
@@ -53,7 +63,7 @@ export function certificateView(c: CertificateRow, now: Date, names: ViewNames =
     locality: f.locality ?? null,
     domainComponents: f.domainComponent ? [f.domainComponent] : [],
   };
-  const lifecycle = certificateStatus(c, now);
+  const { status, lifecycleStatus } = statusView(c, now);
   const fingerprints = { sha256: hex("sha256", c.certificate), sha1: hex("sha1", c.certificate) };
   const updated = [c.created_at, c.revoked_at, c.hold_released_at, c.renewal_failed_at].filter((d): d is Date => !!d).map((d) => new Date(d).getTime());
   const request = c.request as { imported?: boolean };
@@ -61,7 +71,7 @@ export function certificateView(c: CertificateRow, now: Date, names: ViewNames =
     id: c.id,
     createdAt: new Date(c.created_at).toISOString(),
     updatedAt: new Date(Math.max(...updated)).toISOString(),
-    status: lifecycle === "renewed" ? ("active" as const) : lifecycle,
+    status,
     serialNumber: c.serial,
     friendlyName: c.common_name,
     commonName: c.common_name,
@@ -104,7 +114,7 @@ export function certificateView(c: CertificateRow, now: Date, names: ViewNames =
     hasPrivateKey: c.key_ref !== null,
     latestRenewalCertificateId: c.renewed_by_id,
     metadata: c.metadata ?? [],
-    lifecycleStatus: lifecycle,
+    lifecycleStatus,
     subjectAlternativeNames: c.alt_names,
     revocationReasonName: c.revocation_reason,
     keySource: c.key_source,

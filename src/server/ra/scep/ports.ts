@@ -13,7 +13,9 @@ export interface ScepRaKeyPort {
   id: string;
   certificate: Uint8Array;
   notAfter: Date;
+  /** The raw RSA private-key operation (the caller unpads with implicit rejection); never throws on bad input. */
   rawDecrypt(block: Uint8Array): Promise<Uint8Array>;
+  /** A PKCS#1 v1.5 signature over `hash`. */
   sign(hash: string, data: Uint8Array): Promise<Uint8Array>;
 }
 

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import * as acme from "acme-client";
 import type { Violation } from "../../../errors.js";
+import type { ViolationCode } from "../../../violations.js";
 import type { Egress } from "../egress.js";
 import { refusalMessage, refusalOf } from "../egress.js";
 import { probeDirectory, withCaConnection } from "./acme-http.js";
@@ -30,7 +31,7 @@ function failure(message: string, problem: Record<string, unknown> | null = null
 }
 
 /** A readable reason for a connection failure to the CA. */
-function connectionReason(e: unknown): { code: string; message: string } {
+function connectionReason(e: unknown): { code: ViolationCode; message: string } {
   const r = refusalOf(e);
   if (r) return { code: "egress_refused", message: refusalMessage(r) };
   const x = e as { code?: string; cause?: { code?: string }; errors?: { code?: string }[]; message?: string; response?: unknown };
