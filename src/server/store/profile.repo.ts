@@ -4,6 +4,33 @@ import type { AcmeConfig, EstConfig, CertificateProfilesTable, CertificateTempla
 export type TemplateRow = Selectable<CertificateTemplatesTable>;
 export type ProfileRow = Selectable<CertificateProfilesTable>;
 
+/** A profile's settings as the API changes them. */
+interface ProfileSettings {
+  slug: string;
+  description: string;
+  templateId: string;
+  caId: string | null;
+  enrollmentMethods: string[];
+  defaults: Record<string, unknown>;
+  apiConfig: { autoRenew: boolean; renewBeforeDays: number | null };
+  acmeConfig: AcmeConfig | null;
+}
+
+/** The columns of a profile's settings, jsonb as JSON text (one mapping for insert and update). */
+function profileColumns(p: ProfileSettings) {
+  return {
+    slug: p.slug,
+    description: p.description,
+    template_id: p.templateId,
+    ca_id: p.caId,
+    enrollment_methods: JSON.stringify(p.enrollmentMethods),
+    defaults: JSON.stringify(p.defaults),
+    api_config: JSON.stringify(p.apiConfig),
+    acme_config: p.acmeConfig ? JSON.stringify(p.acmeConfig) : null,
+    updated_at: new Date(),
+  };
+}
+
 /** Certificate templates and the profiles built on them. */
 export function profileRepo(db: Kysely<Database>) {
   return {
@@ -25,23 +52,10 @@ export function profileRepo(db: Kysely<Database>) {
     },
 
     /** Inserts a profile. */
-    async insertProfile(p: { id: string; projectId: string; slug: string; description: string; templateId: string; issuerType: "ca" | "self-signed"; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null }; acmeConfig: AcmeConfig | null }) {
+    async insertProfile(p: ProfileSettings & { id: string; projectId: string; issuerType: "ca" | "self-signed" }) {
       await db
         .insertInto("certificate_profiles")
-        .values({
-          id: p.id,
-          project_id: p.projectId,
-          slug: p.slug,
-          description: p.description,
-          template_id: p.templateId,
-          issuer_type: p.issuerType,
-          ca_id: p.caId,
-          enrollment_methods: JSON.stringify(p.enrollmentMethods),
-          defaults: JSON.stringify(p.defaults),
-          api_config: JSON.stringify(p.apiConfig),
-          acme_config: p.acmeConfig ? JSON.stringify(p.acmeConfig) : null,
-          updated_at: new Date(),
-        })
+        .values({ id: p.id, project_id: p.projectId, issuer_type: p.issuerType, ...profileColumns(p) })
         .execute();
     },
     /** A profile by id. */
@@ -55,20 +69,10 @@ export function profileRepo(db: Kysely<Database>) {
     /** Profiles issuing from a CA. */
     profilesOfCa: (caId: string) => db.selectFrom("certificate_profiles").selectAll().where("ca_id", "=", caId).execute(),
     /** Updates a profile. */
-    async updateProfile(id: string, p: { slug: string; description: string; templateId: string; caId: string | null; enrollmentMethods: string[]; defaults: Record<string, unknown>; apiConfig: { autoRenew: boolean; renewBeforeDays: number | null }; acmeConfig: AcmeConfig | null }) {
+    async updateProfile(id: string, p: ProfileSettings) {
       await db
         .updateTable("certificate_profiles")
-        .set({
-          slug: p.slug,
-          description: p.description,
-          template_id: p.templateId,
-          ca_id: p.caId,
-          enrollment_methods: JSON.stringify(p.enrollmentMethods),
-          defaults: JSON.stringify(p.defaults),
-          api_config: JSON.stringify(p.apiConfig),
-          acme_config: p.acmeConfig ? JSON.stringify(p.acmeConfig) : null,
-          updated_at: new Date(),
-        })
+        .set(profileColumns(p))
         .where("id", "=", id)
         .execute();
     },
