@@ -5,6 +5,9 @@
  * names and serials, transactions that roll back on a throw, the group commit's one-statement
  * write, a CA's deletion taking its keys, certificates and signing log with it. Every write is
  * also appended to a journal, so a test can assert the order things happened in.
+ *
+ * Not a database: transactions are not isolated from each other (a rollback restores the tables
+ * as they were when it began, concurrent writes included), and reads return copies of the rows.
  */
 import type { Selectable } from "kysely";
 import type { AuditInsert } from "../store/audit.repo.js";
