@@ -15,6 +15,7 @@ module.exports = {
     { name: "store-leaf", comment: "server/store must not import policy, ra or ca", severity: "error", from: { path: "^src/server/store/" }, to: { path: "^src/(policy|server/(ra|ca|keys|http))/" } },
     { name: "clients-not-server", comment: "cli/, agent/ and web/ talk to the server only over HTTP", severity: "error", from: { path: "^(src/(client|cli|agent)|web)/", pathNot: "^src/cli/restore\\.ts$" }, to: { path: "^src/server/" } },
     { name: "restore-offline-only", comment: "`stamp restore` is offline: it may use the embedded store's restore (under the server's data-dir lock) and nothing else of the server", severity: "error", from: { path: "^src/cli/restore\\.ts$" }, to: { path: "^src/server/", pathNot: "^src/server/store/embedded-backup\\.ts$" } },
+    { name: "testkit-for-tests-only", comment: "server/testkit (memory store, failing signer, fake runtime) serves the unit tests; no production module imports it", severity: "error", from: { path: "^src/", pathNot: "^src/server/testkit/" }, to: { path: "^src/server/testkit/" } },
     { name: "no-circular", severity: "error", from: { path: "^src/" }, to: { circular: true } },
   ],
   options: {

@@ -22,6 +22,7 @@ describe("import boundaries (.dependency-cruiser.cjs)", () => {
       "pure-core-no-io: src/pki/reads-files.ts -> fs",
       "ra-no-http-keys-ca: src/server/ra/opens-envelope.ts -> src/server/keys/envelope.ts",
       "ra-store-types-only: src/server/ra/store-at-runtime.ts -> src/server/store/db.ts",
+      "testkit-for-tests-only: src/server/ra/uses-testkit.ts -> src/server/testkit/world.ts",
     ]);
   }, 60_000);
 });

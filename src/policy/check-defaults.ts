@@ -2,7 +2,6 @@
 import type { Violation } from "../errors.js";
 import { isKeyAlgorithm, KEY_ALGORITHMS } from "../pki/algorithms.js";
 import { parseDuration } from "./duration.js";
-import type { ProfileDefaults } from "./issuance-types.js";
 import {
   enumList, isObject, keyUsageViolations, sanEntriesFromList, sanTemplateViolations, subjectTemplateViolations, subjectValue, SUBJECT_FIELDS,
 } from "./issuance-parts.js";
@@ -11,7 +10,7 @@ import type { Template } from "./template.js";
 import { EXTENDED_KEY_USAGES, isOneOf, KEY_USAGES, SIGNATURE_ALGORITHMS, type SubjectType } from "./vocabulary.js";
 
 /** Every way the fields a profile's defaults set break the template (fields the defaults leave unset are not judged). */
-export function checkDefaults(template: Template, defaults: ProfileDefaults): Violation[] {
+export function checkDefaults(template: Template, defaults: unknown): Violation[] {
   const v: Violation[] = [];
   if (!isObject(defaults)) return [{ field: "defaults", code: "invalid_type", message: "Must be an object.", value: defaults }];
   const d: Record<string, unknown> = defaults;

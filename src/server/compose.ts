@@ -39,6 +39,8 @@ import { createProjects } from "./ra/projects.js";
 import { createIdentities } from "./ra/identities.js";
 import { createAuditLog } from "./ra/audit-log.js";
 import { createCaService } from "./ra/cas/service.js";
+import type { CaPort } from "./ra/cas/ports.js";
+import type { LeafPort } from "./ra/certs/ports.js";
 import { createTemplates } from "./ra/certs/templates.js";
 import { createProfiles } from "./ra/certs/profiles.js";
 import { createProfileCertificates } from "./ra/certs/profile-certificates.js";
@@ -146,8 +148,9 @@ export async function compose(config: Config, opts: { logger: FastifyServerOptio
     const revocationUrl = config.revocationUrl;
     // The one place that signs (leaves group-committed: one batch at a time per server).
     const signing = createSigning({ store });
-    const ca = createCa({ store, keys, rt, revocationUrl, signing });
-    const leaf = createLeafIssuer({ store, keys, software, crypto: cryptoPool, rt, revocationUrl, signing });
+    // The CA implements the ports the RA declares (ra/cas/ports.ts, ra/certs/ports.ts).
+    const ca = createCa({ store, keys, rt, revocationUrl, signing }) satisfies CaPort;
+    const leaf = createLeafIssuer({ store, keys, software, crypto: cryptoPool, rt, revocationUrl, signing }) satisfies LeafPort;
     const crl = createCrlPublisher({ store, keys, rt, revocationUrl, onFailure: (f) => crlFailed(f) });
     const metrics = createMetrics({ readings: store.metrics, pool: () => db.poolStats(), clock: rt.clock });
     const jobs = createScheduler(

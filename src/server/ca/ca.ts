@@ -9,8 +9,9 @@ import { serialFromRandom } from "../../pki/serial.js";
 import type { Keys, KeyBackendName, KeyRef } from "../keys/index.js";
 import type { Runtime } from "../shared-types.js";
 import type { CaKeyRow } from "../store/ca.repo.js";
-import type { Repos, Store } from "../store/store.js";
-import type { Signing } from "./signing.js";
+import type { Repos } from "../store/store.js";
+import type { CaCertRequest, CaCommit, CaCommitRepos, SignedCa } from "../shared-types.js";
+import type { Signing, SigningTx } from "./signing.js";
 
 /** What the issuer contributes to a certificate it signs. */
 interface IssuerMaterial {
@@ -26,25 +27,10 @@ interface IssuerMaterial {
   certificateId: string;
 }
 
-/** A CA certificate to sign: subject, key, validity and path length. */
-export interface CaCertificateRequest {
-  subject: Uint8Array;
-  spki: Uint8Array;
-  notBefore: Date;
-  notAfter: Date;
-  /** null = unlimited. */
-  pathLength: number | null;
+/** What the CA reads to sign a CA certificate or a CSR: the issuing CA, its keys and certificates. */
+export interface CaReads {
+  ca: Pick<Repos["ca"], "caById" | "keyById" | "certificateById">;
 }
-
-/** What a CA certificate signature gives its caller's commit. */
-export interface SignedCaCertificate {
-  serial: string;
-  certificate: Uint8Array;
-  chainPem: string;
-}
-
-/** Writes the rows that go with a CA certificate; runs in the transaction that records its `signed` outcome. */
-export type CaCommit = (tx: Repos, signed: SignedCaCertificate) => Promise<void>;
 
 /**
  * The certificate authority: the ONLY module holding signers (ARCHITECTURE.md). Every CA
@@ -52,7 +38,7 @@ export type CaCommit = (tx: Repos, signed: SignedCaCertificate) => Promise<void>
  * intent (committed) → sign outside any transaction → the caller's rows and the `signed`
  * outcome in one transaction, so no certificate exists that the database does not know about.
  */
-export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; signing: Signing }) {
+export function createCa(deps: { store: CaReads; keys: Keys; rt: Runtime; revocationUrl: string; signing: Pick<Signing<CaCommitRepos & SigningTx>, "prepare" | "signOne"> }) {
   const { store, keys, rt, signing } = deps;
   const base = `${deps.revocationUrl}/api/v1/cert-manager`;
 
@@ -73,7 +59,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
   }
 
   /** Signs a CA certificate with the issuing CA's active key (RFC 5280 §4.2.1.9 constraints set by the caller). */
-  async function signCaCertificate(issuerCaId: string, req: CaCertificateRequest, kind: "intermediate-ca" | "external-ca", subjectCaId: string | null, commit: CaCommit): Promise<SignedCaCertificate> {
+  async function signCaCertificate(issuerCaId: string, req: CaCertRequest, kind: "intermediate-ca" | "external-ca", subjectCaId: string | null, commit: CaCommit): Promise<SignedCa> {
     const iss = await issuer(issuerCaId);
     // Re-checked here, whatever the RA decided: a CA certificate never outlives its issuer.
     if (req.notBefore < iss.notBefore || req.notAfter > iss.notAfter) {
@@ -113,7 +99,7 @@ export function createCa(deps: { store: Store; keys: Keys; rt: Runtime; revocati
     },
 
     /** Self-signs a root certificate for `caId` with its key `keyId`; `commit` writes its rows with the `signed` outcome. */
-    async selfSign(caId: string, keyId: string, req: Omit<CaCertificateRequest, "spki">, commit: CaCommit): Promise<SignedCaCertificate> {
+    async selfSign(caId: string, keyId: string, req: Omit<CaCertRequest, "spki">, commit: CaCommit): Promise<SignedCa> {
       const key = await store.ca.keyById(keyId);
       if (!key) throw errors.internal("CA key missing.");
       const s = await signer(key);

@@ -4,7 +4,7 @@ import { parseCertificate } from "../../pki/certificate-parse.js";
 import { MAX_CRL_ENTRY_BYTES, writeCrlEntry } from "../../pki/crl-entry-writer.js";
 import { REMOVE_FROM_CRL, reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { CrlFailure, Runtime } from "../shared-types.js";
+import type { CrlFailure, ReposOf, Runtime, Transactional } from "../shared-types.js";
 import type { RevokedEntryRow } from "../store/revocation.repo.js";
 import type { Store } from "../store/store.js";
 import { PART_BYTES, createSpill, signCrl, wholeCrl, type EntryBytes, type SignedCrl } from "./crl-body.js";
@@ -56,6 +56,14 @@ function writeBatch(out: Uint8Array, rows: RevokedEntryRow[]): number {
   return p;
 }
 
+/** The repositories CRL publishing reads and writes. */
+export type CrlRepos = ReposOf<{
+  ca: "certificatesOf" | "keyById";
+  revocation: "crlNextUpdates" | "insertCrl" | "insertCrlPart" | "latestCrlInfo" | "publishingKeys" | "recordCrlFailure" | "recordCrlSuccess" | "revocationSeq" | "revokedEntries";
+}>;
+/** The store as CRL publishing sees it: transactions and one-snapshot reads over those repositories, and the job lock. */
+export type CrlStore = CrlRepos & Transactional<CrlRepos> & { snapshot: Transactional<CrlRepos>["transaction"] } & Pick<Store, "withJobLock">;
+
 /**
  * CRLs: one stream per CA key (RFC 5280 §5.2.3 numbers shared by its full and delta CRLs).
  * A full CRL is rebuilt when none exists, the newest is past half its validity, or revocations
@@ -63,7 +71,7 @@ function writeBatch(out: Uint8Array, rows: RevokedEntryRow[]): number {
  * read their entries in one snapshot through a cursor, encoded as they come into a spill file,
  * hashed from there and stored in parts (crl-body.ts), so a million entries are never held at once.
  */
-export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime; revocationUrl: string; onFailure?: (f: CrlFailure) => void | Promise<void> }) {
+export function createCrlPublisher(deps: { store: CrlStore; keys: Keys; rt: Runtime; revocationUrl: string; onFailure?: (f: CrlFailure) => void | Promise<void> }) {
   const { store, keys, rt } = deps;
   const deltaUrl = (keyId: string) => `${deps.revocationUrl}/api/v1/cert-manager/crl/${keyId}/delta`;
 
@@ -117,7 +125,7 @@ export function createCrlPublisher(deps: { store: Store; keys: Keys; rt: Runtime
   }
 
   /** Stores a signed CRL: one row when small, else in parts written in one transaction (after signing, house rule 3). */
-  async function save(meta: Parameters<Store["revocation"]["insertCrl"]>[0] & { der?: never }, crl: SignedCrl) {
+  async function save(meta: Parameters<CrlRepos["revocation"]["insertCrl"]>[0] & { der?: never }, crl: SignedCrl) {
     if (crl.size <= PART_BYTES) return store.revocation.insertCrl({ ...meta, der: await wholeCrl(crl) });
     await store.transaction(async (tx) => {
       await tx.revocation.insertCrl({ ...meta, size: crl.size });

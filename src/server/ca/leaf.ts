@@ -11,25 +11,17 @@ import type { Keys, KeyRef, Signer } from "../keys/index.js";
 import type { SoftwareKeys } from "../keys/software.js";
 import type { Runtime } from "../shared-types.js";
 import type { CryptoPool } from "../keys/crypto-pool.js";
-import type { Store } from "../store/store.js";
 import type { CaCertificateRow, CaKeyRow } from "../store/ca.repo.js";
-import type { LeafRecord, Signing, SigningToken } from "./signing.js";
+import type { LeafRecord, LeafSigner, PreparedLeaf as LeafReady } from "../shared-types.js";
+import type { CaReads } from "./ca.js";
+import type { Signing, SigningToken } from "./signing.js";
 import type { LeafSpec } from "../../policy/issuance.js";
 
 /** Who signs: a Stamp CA, or the subject's own (server-held) key for a self-signed leaf. */
-export type LeafIssuer = { kind: "ca"; caId: string } | { kind: "self-signed"; keyRef: KeyRef; keyAlgorithm: KeyAlgorithm };
+export type LeafIssuer = LeafSigner<KeyRef>;
 
 /** A leaf ready to sign: the TBS that passed lint, its single-use signing token, and what goes with it. */
-export interface PreparedLeaf {
-  tbs: Uint8Array;
-  token: SigningToken;
-  serial: string;
-  issuerCaId: string | null;
-  caCertificateId: string | null;
-  caKeyId: string | null;
-  chainPem: string;
-  issuingCaPem: string;
-}
+export type PreparedLeaf = LeafReady<SigningToken>;
 
 /** What an issuing CA key contributes to every leaf, computed once per (key, certificate): both rows never change. */
 interface IssuerParts {
@@ -48,7 +40,7 @@ interface IssuerParts {
  * certificate with its outcome and audit entry. Server-generated subject keys are made and
  * sealed here, since only this module touches private keys.
  */
-export function createLeafIssuer(deps: { store: Store; keys: Keys; software: SoftwareKeys; crypto: Pick<CryptoPool, "generateKeyPair" | "buildPkcs12">; rt: Runtime; revocationUrl: string; signing: Signing }) {
+export function createLeafIssuer(deps: { store: CaReads; keys: Keys; software: SoftwareKeys; crypto: Pick<CryptoPool, "generateKeyPair" | "buildPkcs12">; rt: Runtime; revocationUrl: string; signing: Pick<Signing, "prepare" | "issueLeaf"> }) {
   const { store, keys, rt, signing } = deps;
   const base = `${deps.revocationUrl}/api/v1/cert-manager`;
   const issuers = new Map<string, Promise<IssuerParts>>();

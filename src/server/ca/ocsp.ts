@@ -4,8 +4,7 @@ import { parseCertificate } from "../../pki/certificate-parse.js";
 import { assembleOcspResponse, buildResponseData, encodeSingleResponse, issuerHashes, ocspErrorResponse, OCSP_HASHES, parseOcspRequest, responderKeyHash, type OcspCertId, type OcspRequest, type OcspStatus } from "../../pki/ocsp.js";
 import { reasonCode } from "../../pki/revocation-reasons.js";
 import type { Keys, KeyRef } from "../keys/index.js";
-import type { OcspAnswer, Runtime } from "../shared-types.js";
-import type { Store } from "../store/store.js";
+import type { OcspAnswer, ReposOf, Runtime } from "../shared-types.js";
 import type { OcspSigners } from "./delegated-certificates.js";
 
 interface IssuerKey {
@@ -35,12 +34,15 @@ const MAX_CACHED = 200_000;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+/** What the responder reads: the CA's keys and certificates, and the revocation state. */
+export type OcspStore = ReposOf<{ ca: "caById" | "certificatesOf" | "keyById"; revocation: "revocationSeq" | "signedCaCertificate" | "statusOf" }>;
+
 /**
  * The OCSP responder (RFC 6960). Answers without a nonce are signed once and served from memory
  * until half their validity has passed, so a hot responder does no signing; any revocation in
  * the CA (here at once, on other servers within SEQ_TTL_MS) makes its cached answers stale.
  */
-export function createOcspResponder(deps: { store: Store; keys: Keys; rt: Runtime; signers: OcspSigners; validitySeconds: number; onError?: (e: unknown) => void }) {
+export function createOcspResponder(deps: { store: OcspStore; keys: Keys; rt: Runtime; signers: OcspSigners; validitySeconds: number; onError?: (e: unknown) => void }) {
   const { store, keys, rt } = deps;
   const index = new Map<string, CaIndex>();
   const seqs = new Map<string, { seq: string; checkedAt: number }>();

@@ -15,9 +15,8 @@ import { assembleCertificate } from "../../pki/ca-certificate.js";
 import { serialHex } from "../../pki/serial.js";
 import { tbsSignatureMatches } from "../../pki/lint-ca.js";
 import type { Signer } from "../keys/index.js";
-import type { NewCertificate } from "../store/cert.repo.js";
-import type { AuditInsert } from "../store/audit.repo.js";
-import type { Repos, Store } from "../store/store.js";
+import type { Repos } from "../store/store.js";
+import type { LeafRecord, Transactional } from "../shared-types.js";
 import { isTransientDbError } from "../store/resilient-dialect.js";
 import { createGroupCommit } from "./group-commit.js";
 
@@ -45,10 +44,17 @@ export interface SigningRequest {
   lint: (tbs: Uint8Array) => Violation[];
 }
 
-/** The rows a leaf's commit writes beside its signing outcome. */
-export interface LeafRecord {
-  certificate: NewCertificate;
-  audit: AuditInsert;
+export type { LeafRecord } from "../shared-types.js";
+
+/** What the signing transaction must offer besides the caller's rows: settling the outcome. */
+export interface SigningTx {
+  ca: Pick<Repos["ca"], "recordOutcomes">;
+}
+
+/** The store as the signing chokepoint sees it: the signing log, the leaves' one-statement commit, and transactions over `Tx`. */
+export interface SigningStore<Tx extends SigningTx> extends Transactional<Tx> {
+  ca: Pick<Repos["ca"], "recordIntents" | "recordOutcomes">;
+  issuance: Pick<Repos["issuance"], "commitLeaves">;
 }
 
 interface TokenState {
@@ -58,8 +64,11 @@ interface TokenState {
   used: boolean;
 }
 
-/** Creates the signing chokepoint over the store (intents, outcomes, group commit). */
-export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlight?: number }) {
+/**
+ * Creates the signing chokepoint over the store (intents, outcomes, group commit). `Tx` is what
+ * its transactions hand a `signOne` commit (every repository, in production).
+ */
+export function createSigning<Tx extends SigningTx = Repos>(deps: { store: SigningStore<Tx>; maxBatch?: number; maxInFlight?: number }) {
   const { store } = deps;
   const tokens = new WeakMap<SigningToken, TokenState>();
 
@@ -143,7 +152,7 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
      * outcome in one transaction. A failed signature leaves a `failed` record; a commit that
      * fails leaves the signature unused and recorded `abandoned`.
      */
-    async signOne(token: SigningToken, commit: (tx: Repos, der: Uint8Array) => Promise<void>): Promise<Uint8Array> {
+    async signOne(token: SigningToken, commit: (tx: Tx, der: Uint8Array) => Promise<void>): Promise<Uint8Array> {
       const state = consume(token);
       await store.ca.recordIntents([{ issuerCaId: token.issuerCaId, serial: token.serial, kind: token.kind, subjectId: token.subjectId }]);
       let der: Uint8Array;
@@ -178,4 +187,4 @@ export function createSigning(deps: { store: Store; maxBatch?: number; maxInFlig
   };
 }
 
-export type Signing = ReturnType<typeof createSigning>;
+export type Signing<Tx extends SigningTx = Repos> = ReturnType<typeof createSigning<Tx>>;

@@ -1,12 +1,12 @@
 import type { Refusal } from "../../errors.js";
+import type { ReposOf } from "../shared-types.js";
 import type { AuditFilters } from "../store/audit.repo.js";
-import type { Store } from "../store/store.js";
 import { audit } from "./audit.js";
 import { requireRole, requireServerAdmin } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
 
 type Query = { limit: number; cursor?: string; action?: string; actorId?: string; objectId?: string; outcome?: string; from?: string; to?: string };
-type Row = Awaited<ReturnType<Store["misc"]["auditPage"]>>[number];
+type Row = Awaited<ReturnType<AuditLogRepos["misc"]["auditPage"]>>[number];
 
 function filters(q: Query): AuditFilters {
   return { action: q.action, actorId: q.actorId, objectId: q.objectId, outcome: q.outcome, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined };
@@ -27,8 +27,13 @@ function entry(r: Row) {
   };
 }
 
+/** The repositories these use cases call. */
+export type AuditLogRepos = ReposOf<{ misc: "auditPage" | "auditServerPage" | "chainHead" | "audit"; identity: "membership"; }>;
+/** The store as these use cases see it. */
+export type AuditLogStore = AuditLogRepos;
+
 /** Reading the audit log (project admins; the whole log for server admins) and recording refusals. */
-export function createAuditLog(deps: { store: Store; rt: Runtime }) {
+export function createAuditLog(deps: { store: AuditLogStore; rt: Runtime }) {
   return {
     /** One page of the project's audit log, newest first; nextCursor pages further back. */
     async list(ctx: RequestContext, projectId: string, q: Query) {

@@ -1,4 +1,4 @@
-import type { Repos } from "../store/store.js";
+import type { AuditWriter } from "../shared-types.js";
 import type { AuditInsert } from "../store/audit.repo.js";
 import type { RequestContext, Runtime } from "./context.js";
 
@@ -13,7 +13,7 @@ export interface AuditEvent {
 }
 
 /** Appends an audit event for the caller in `ctx` (anonymous when there is none). */
-export async function audit(repos: Pick<Repos, "misc">, rt: Runtime, ctx: RequestContext, e: AuditEvent): Promise<void> {
+export async function audit(repos: AuditWriter, rt: Runtime, ctx: RequestContext, e: AuditEvent): Promise<void> {
   await repos.misc.audit(auditEntry(rt, ctx, e));
 }
 

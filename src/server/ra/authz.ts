@@ -5,6 +5,11 @@ import type { Principal, RequestContext } from "./context.js";
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };
 
+/** What the authorization checks read: a principal's membership of a project. */
+export interface MembershipReader {
+  identity: Pick<Repos["identity"], "membership">;
+}
+
 /** What a project member is allowed, resolved from the membership. */
 export interface ProjectAccess {
   projectId: string;
@@ -39,7 +44,7 @@ export function auditType(type: string): string {
  * outsider can write into a project's log.
  */
 export async function requireRole(
-  repos: Pick<Repos, "identity">,
+  repos: MembershipReader,
   ctx: RequestContext,
   projectId: string,
   need: Role,

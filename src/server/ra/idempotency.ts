@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
+import type { ReposOf } from "../shared-types.js";
 import { errors, StampError } from "../../errors.js";
-import type { Store } from "../store/store.js";
 import type { RequestContext, Runtime } from "./context.js";
 
 /** Keys are remembered this long (the same key from the same caller within it replays). */
@@ -25,6 +25,11 @@ export interface Idempotent<T> {
   replayed: boolean;
 }
 
+/** The repositories these use cases call. */
+export type IdempotencyRepos = ReposOf<{ idempotency: "claim" | "complete" | "prune" | "release"; }>;
+/** The store as these use cases see it. */
+export type IdempotencyStore = IdempotencyRepos;
+
 /**
  * Idempotency-Key for issue, renew and revoke (issue 13): the first request with a key runs and
  * its answer is kept, sealed, for 24 h; the same key from the same principal then gets that
@@ -32,7 +37,7 @@ export interface Idempotent<T> {
  * while the first still runs, a retry gets 409 with Retry-After. A request that fails frees its
  * key, so the client's retry runs again.
  */
-export function createIdempotency(deps: { store: Store; rt: Runtime; secrets: AnswerSealer }) {
+export function createIdempotency(deps: { store: IdempotencyStore; rt: Runtime; secrets: AnswerSealer }) {
   const { store, rt, secrets } = deps;
   return {
     /** Runs `fn` once per (principal, key); `key` undefined runs it plainly. */

@@ -1,13 +1,13 @@
 import { errors } from "../../errors.js";
-import type { Store } from "../store/store.js";
+import type { ReposOf, Transactional } from "../shared-types.js";
 import { audit } from "./audit.js";
 import { requirePrincipal, requireRole } from "./authz.js";
 import { hashRandomSecret } from "./auth/passwords.js";
 import type { RequestContext, Runtime } from "./context.js";
 import type { TokenClaims } from "./auth/tokens.js";
 
-type IdentityRow = NonNullable<Awaited<ReturnType<Store["identity"]["identityById"]>>>;
-type SecretRow = Awaited<ReturnType<Store["identity"]["clientSecretsOf"]>>[number];
+type IdentityRow = NonNullable<Awaited<ReturnType<IdentitiesRepos["identity"]["identityById"]>>>;
+type SecretRow = Awaited<ReturnType<IdentitiesRepos["identity"]["clientSecretsOf"]>>[number];
 
 const identityView = (i: IdentityRow) => ({
   id: i.id,
@@ -29,12 +29,17 @@ const secretView = (s: SecretRow) => ({
   lastUsedAt: s.last_used_at ? new Date(s.last_used_at).toISOString() : null,
 });
 
+/** The repositories these use cases call. */
+export type IdentitiesRepos = ReposOf<{ identity: "clientSecretsOf" | "identitiesOf" | "identityById" | "identityForToken" | "deleteIdentity" | "insertClientSecret" | "insertIdentity" | "revokeClientSecret" | "upsertMembership" | "membership"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type IdentitiesStore = IdentitiesRepos & Transactional<IdentitiesRepos>;
+
 /**
  * Machine identities. Each is owned by a project (whose admins manage it) and becomes a
  * member of that project with the role given at creation; admins of other projects may
  * add it to theirs.
  */
-export function createIdentities(deps: { store: Store; rt: Runtime; defaultTtl: number }) {
+export function createIdentities(deps: { store: IdentitiesStore; rt: Runtime; defaultTtl: number }) {
   const { store, rt } = deps;
   async function owned(ctx: RequestContext, identityId: string) {
     const i = await store.identity.identityById(identityId);

@@ -1,6 +1,7 @@
 import { errors } from "../../errors.js";
+import type { ReposOf, Transactional } from "../shared-types.js";
 import type { Role } from "../store/schema.js";
-import type { Repos, Store } from "../store/store.js";
+import type { Repos } from "../store/store.js";
 import { audit } from "./audit.js";
 import { requirePrincipal, requireRole } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
@@ -30,14 +31,19 @@ function membershipView(m: MembershipRow | (InvitationRow & { principal_type: "u
 }
 
 /** Active and invited admins: an invited admin counts, so the answer never depends on whether the account exists. */
-async function adminCount(tx: Repos, projectId: string) {
+async function adminCount(tx: ProjectsRepos, projectId: string) {
   return (await tx.identity.countAdmins(projectId)) + (await tx.identity.countInvitedAdmins(projectId));
 }
 
 const LAST_ADMIN = "A project needs at least one admin; make someone else admin first.";
 
+/** The repositories these use cases call. */
+export type ProjectsRepos = ReposOf<{ identity: "identityById" | "invitationsOf" | "membership" | "membershipsOf" | "projectById" | "projectsOf" | "userByEmail" | "countAdmins" | "countInvitedAdmins" | "deleteInvitation" | "deleteMembership" | "insertProject" | "invitation" | "invitationById" | "upsertInvitation" | "upsertMembership" | "membershipById"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type ProjectsStore = ProjectsRepos & Transactional<ProjectsRepos>;
+
 /** Projects (the tenancy boundary) and their memberships. */
-export function createProjects(deps: { store: Store; rt: Runtime; projectCreation: "admins" | "users" }) {
+export function createProjects(deps: { store: ProjectsStore; rt: Runtime; projectCreation: "admins" | "users" }) {
   const { store, rt } = deps;
   const view = (p: { id: string; name: string; created_at: Date }, role?: Role) => ({ id: p.id, name: p.name, createdAt: new Date(p.created_at).toISOString(), role });
 
@@ -92,7 +98,7 @@ export function createProjects(deps: { store: Store; rt: Runtime; projectCreatio
         profiles: input.profiles !== undefined ? input.profiles : (existing?.profiles ?? null),
         canReadPrivateKeys: input.canReadPrivateKeys ?? existing?.can_read_private_keys ?? false,
       });
-      const keepAdmin = async (tx: Repos, existing: Existing) => {
+      const keepAdmin = async (tx: ProjectsRepos, existing: Existing) => {
         if (existing?.role === "admin" && input.role !== "admin" && (await adminCount(tx, projectId)) <= 1) throw errors.conflict(LAST_ADMIN);
         return grantOver(existing);
       };

@@ -1,5 +1,5 @@
-import type { Store } from "../store/store.js";
 import { audit } from "./audit.js";
+import type { ReposOf } from "../shared-types.js";
 import { requireServerAdmin } from "./authz.js";
 import type { RequestContext, Runtime } from "./context.js";
 
@@ -24,12 +24,17 @@ const LIST_LIMIT = 100;
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
+/** The repositories these use cases call. */
+export type ReconciliationRepos = ReposOf<{ reconcile: "counts" | "intendedBefore" | "markUnconfirmed" | "openAndAbandoned" | "settle" | "unconfirmedCertificates" | "wasRecorded"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type ReconciliationStore = ReconciliationRepos;
+
 /**
  * Crash reconciliation (issue 13): settles signing records a crash left `intended` — signed when
  * their certificate was committed, else abandoned once older than the grace period, so a signing
  * in flight is never touched — and reports certificates whose answer was never written.
  */
-export function createReconciliation(deps: { store: Store; rt: Runtime; graceSeconds: number; batchSize?: number; log?: (msg: string, err?: unknown) => void }) {
+export function createReconciliation(deps: { store: ReconciliationStore; rt: Runtime; graceSeconds: number; batchSize?: number; log?: (msg: string, err?: unknown) => void }) {
   const { store, rt } = deps;
   const batch = deps.batchSize ?? 200;
 

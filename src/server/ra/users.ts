@@ -1,5 +1,5 @@
 import { errors } from "../../errors.js";
-import type { Store } from "../store/store.js";
+import type { ReposOf, Transactional } from "../shared-types.js";
 import { audit } from "./audit.js";
 import { hashPassword } from "./auth/passwords.js";
 import { passwordViolations } from "./auth/password-rules.js";
@@ -10,8 +10,13 @@ import type { RequestContext, Runtime } from "./context.js";
 // pg_advisory_xact_lock key: two servers starting on an empty database bootstrap once.
 const BOOTSTRAP_LOCK = 0x53544231;
 
+/** The repositories these use cases call. */
+export type UsersRepos = ReposOf<{ identity: "bumpUserGeneration" | "userByEmail" | "userById" | "userForToken" | "countUsers" | "insertProject" | "insertUser" | "takeInvitations" | "upsertMembership"; misc: "xactLock" | "audit"; }>;
+/** The store as these use cases see it. */
+export type UsersStore = UsersRepos & Transactional<UsersRepos>;
+
 /** Users: created by server admins; the first one at bootstrap. */
-export function createUsers(deps: { store: Store; rt: Runtime }) {
+export function createUsers(deps: { store: UsersStore; rt: Runtime }) {
   const { store, rt } = deps;
   return {
     /** Creates a user (server admins only). */

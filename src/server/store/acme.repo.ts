@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import { hitStatement } from "./misc.repo.js";
+import { hitStatement } from "./rate-limit.repo.js";
 import type { AcmeAccountsTable, AcmeAuthzsTable, AcmeChallengesTable, AcmeOrdersTable, Database } from "./schema.js";
 
 export type AcmeAccountRow = Selectable<AcmeAccountsTable>;
@@ -13,7 +13,7 @@ export function acmeRepo(db: Kysely<Database>) {
     /**
      * Records the first use of a nonce (a second use, on any server, finds it: `fresh` false) and
      * counts a hit against `limitKey` in a window of `windowSeconds`: one statement for both
-     * (RFC 8555 §6.5; the shared rate limiter, misc.repo.ts). `nonce` null counts the hit only.
+     * (RFC 8555 §6.5; the shared rate limiter, rate-limit.repo.ts). `nonce` null counts the hit only.
      */
     async useNonce(nonce: { value: string; expiresAt: Date } | null, limitKey: string, now: Date, windowSeconds: number) {
       const r = await sql<{ fresh: boolean; count: number; window_start: Date }>`

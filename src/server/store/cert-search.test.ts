@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { searchWords, serialSearchPrefix } from "./cert.repo.js";
+import { searchWords, serialSearchPrefix } from "./cert-list.repo.js";
 
 // The two pure halves of certificate search: which serial prefix a term stands for, and which
 // words any match must hold whole (test/cert-list.test.ts runs them against both stores).

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
-import { serialSearchPrefix } from "./cert.repo.js";
+import { serialSearchPrefix } from "./cert-list.repo.js";
 
 /** A profile's certificate counts (Infisical's profile metrics). */
 export interface ProfileCounts {

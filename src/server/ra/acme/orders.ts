@@ -1,5 +1,6 @@
 import { acmeError, isStampError, StampError, type Violation } from "../../../errors.js";
-import { decideIssuance, type ProfileDefaults } from "../../../policy/issuance.js";
+import { decideIssuance } from "../../../policy/issuance.js";
+import { parseProfile } from "../certs/profile.js";
 import { normaliseDns, parseIp } from "../../../policy/san-syntax.js";
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
 import { fromBase64url, parseAriCertId } from "../../../pki/acme-crypto.js";
@@ -50,7 +51,7 @@ async function checkTemplate(deps: AcmeDeps, p: ProfileRow, ids: Identifier[]): 
   const attributes = { altNames: ids.map((i) => ({ type: i.type === "dns" ? ("dns_name" as const) : ("ip_address" as const), value: i.value })) };
   const d = decideIssuance({
     template: compileTemplate(t),
-    defaults: p.defaults as ProfileDefaults,
+    defaults: parseProfile(p).defaults,
     attributes,
     issuer: { selfSigned: !ca, keyAlgorithm: (ca?.key_algorithm ?? "EC_prime256v1") as KeyAlgorithm, notBefore: ca?.not_before ? new Date(ca.not_before) : new Date(0), notAfter: ca?.not_after ? new Date(ca.not_after) : new Date(8e15) },
     now: deps.rt.clock(),

@@ -1,26 +1,9 @@
 import type { KeyAlgorithm } from "../../../pki/algorithms.js";
-import type { Repos } from "../../store/store.js";
+import type { CaCertRequest, CaCommit, SignedCa } from "../../shared-types.js";
 
-/** A CA certificate to sign, as the RA asks for it. */
-export interface CaCertRequest {
-  subject: Uint8Array;
-  spki: Uint8Array;
-  notBefore: Date;
-  notAfter: Date;
-  pathLength: number | null;
-}
+export type { CaCertRequest, CaCommit, CaCommitRepos, SignedCa } from "../../shared-types.js";
 
-/** A signed CA certificate. */
-export interface SignedCa {
-  serial: string;
-  certificate: Uint8Array;
-  chainPem: string;
-}
-
-/** The RA's rows for a CA certificate, written in the CA's signing transaction (the CA records the outcome). */
-export type CaCommit = (tx: Repos, signed: SignedCa) => Promise<void>;
-
-/** The narrow view of server/ca that the RA needs (declared here; compose.ts wires it). */
+/** The narrow view of server/ca that the RA needs (declared here; compose.ts checks ca/ satisfies it). */
 export interface CaPort {
   generateKey(alg: KeyAlgorithm, label: string, backend: "software" | "pkcs11"): Promise<{ ref: unknown; spki: Uint8Array }>;
   /** Self-signs a root; `commit` writes its rows in the transaction that records the signature. */

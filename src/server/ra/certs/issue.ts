@@ -4,13 +4,14 @@ import { isKeyAlgorithm, type KeyAlgorithm } from "../../../pki/algorithms.js";
 import { parseCsrAsync, type ParsedCsr } from "../../../pki/csr.js";
 import { checkPublicKey } from "../../../pki/key-checks.js";
 import { ekuFromOid, kuFromRfc } from "../../../policy/vocabulary.js";
-import { decideIssuance, type IssuanceAttributes, type IssuanceRequest, type IssuerFacts, type ProfileDefaults } from "../../../policy/issuance.js";
-import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
+import { decideIssuance, type IssuanceAttributes, type IssuanceRequest, type IssuerFacts } from "../../../policy/issuance.js";
+import type { CertificateRow } from "../../store/cert.repo.js";
 import type { Store } from "../../store/store.js";
 import { audit, auditEntry } from "../audit.js";
 import type { RequestContext, Runtime } from "../context.js";
 import { requireProfileAccess } from "./access.js";
-import type { LeafPort, LeafSigner } from "./ports.js";
+import { parseProfile, type Profile } from "./profile.js";
+import type { IssueStore, LeafPort, LeafSigner } from "./ports.js";
 import type { TemplateInput } from "../../../policy/template.js";
 import { templateWarnings } from "../../../policy/template-narrow.js";
 import { compileTemplate } from "./templates.js";
@@ -45,6 +46,9 @@ export interface CertEvent {
   profileId?: string | null;
 }
 
+/** What the issue path needs: the certificate use cases' dependencies, with only the store it reads and writes. */
+export type IssueDeps = Omit<CertDeps, "store"> & { store: IssueStore };
+
 /** POST /api/v1/cert-manager/certificates (and …/preview, and renewals). */
 export interface IssueInput {
   profileId: string;
@@ -73,10 +77,11 @@ function altNamesOf(r: IssuanceRequest) {
  * decide (every violation at once), then have the CA build, lint, record and sign. Renewal
  * and (later) ACME, EST and SCEP end here too.
  */
-export async function issueCertificate(deps: CertDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est" | "scep"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
+export async function issueCertificate(deps: IssueDeps, ctx: RequestContext, input: IssueInput, opts: { preview?: boolean; renewedFrom?: CertificateRow; reuseKey?: { ref: unknown; spki: Uint8Array; keyAlgorithm: KeyAlgorithm }; via?: { method: "acme" | "api" | "est" | "scep"; actor: { type: string; id: string } }; awaitDelivery?: boolean } = {}) {
   const { store, rt, leaf } = deps;
-  const profile: ProfileRow | undefined = await store.cert.profileById(input.profileId);
-  if (!profile) throw errors.notFound("Certificate profile", input.profileId);
+  const row = await store.cert.profileById(input.profileId);
+  if (!row) throw errors.notFound("Certificate profile", input.profileId);
+  const profile = parseProfile(row);
   if (opts.via) {
     // Another enrollment method (ACME) authorized the caller its own way; the profile must allow it.
     if (!profile.enrollment_methods.includes(opts.via.method)) throw errors.forbidden(`Profile ${profile.slug} does not allow ${opts.via.method.toUpperCase()} enrollment.`);
@@ -129,13 +134,13 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
     issuerFacts = { selfSigned: false, keyAlgorithm: ca.key_algorithm as KeyAlgorithm, notBefore: new Date(ca.not_before), notAfter: new Date(ca.not_after) };
   } else {
     if (csr) violations.push({ field: "csr", code: "self_signed_needs_server_key", message: "A self-signed profile signs with the certificate's own key, so the server must generate it: leave out the CSR." });
-    const alg = opts.reuseKey?.keyAlgorithm ?? input.attributes.keyAlgorithm ?? (profile.defaults as ProfileDefaults).keyAlgorithm ?? "EC_prime256v1";
+    const alg = opts.reuseKey?.keyAlgorithm ?? input.attributes.keyAlgorithm ?? profile.defaults.keyAlgorithm ?? "EC_prime256v1";
     issuerFacts = { selfSigned: true, keyAlgorithm: isKeyAlgorithm(alg) ? alg : "EC_prime256v1", notBefore: FAR_PAST, notAfter: FAR_FUTURE };
   }
 
   const decided = decideIssuance({
     template,
-    defaults: profile.defaults as ProfileDefaults,
+    defaults: profile.defaults,
     attributes: input.attributes,
     csr: csr && {
       subjectFields: csr.subjectFields,
@@ -170,11 +175,11 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
   const req = decided.request;
   if (externalCa && deps.external) {
     return deps.external.submit(ctx, {
-      profile,
+      profile: row,
       ca: externalCa,
       request: req,
       // The public CA picks the lifetime; the ttl asked for is kept so a renewal asks the same (not the CA's lifetime).
-      attributes: { ...input.attributes, keyAlgorithm: req.keyAlgorithm, ttl: input.attributes.ttl ?? (profile.defaults as ProfileDefaults).ttl },
+      attributes: { ...input.attributes, keyAlgorithm: req.keyAlgorithm, ttl: input.attributes.ttl ?? profile.defaults.ttl },
       csrDer: csr?.der ?? null,
       reuseKey: opts.reuseKey && { ref: opts.reuseKey.ref, keyAlgorithm: opts.reuseKey.keyAlgorithm },
       removeRootsFromChain: input.removeRootsFromChain,
@@ -274,7 +279,7 @@ export async function issueCertificate(deps: CertDeps, ctx: RequestContext, inpu
 }
 
 /** Keeps a refused request as a `failed` certificate request (the failure path only); returns its id. */
-async function recordFailedRequest(deps: CertDeps, profile: ProfileRow, input: IssueInput, v: Violation[]): Promise<string> {
+async function recordFailedRequest(deps: IssueDeps, profile: Profile, input: IssueInput, v: Violation[]): Promise<string> {
   const id = deps.rt.uuid();
   const errorMessage = v.map((x) => `${x.field}: ${x.message}`).join("; ").slice(0, 2000) || "refused";
   await deps.store.certRequests.insert({ id, projectId: profile.project_id, profileId: profile.id, status: "failed", commonName: input.attributes.commonName ?? "", request: { attributes: input.attributes, csr: input.csr ?? null, removeRootsFromChain: input.removeRootsFromChain }, metadata: input.metadata ?? [], errorMessage, at: deps.rt.clock() });

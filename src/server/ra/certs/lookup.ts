@@ -61,3 +61,5 @@ export function createCertificateLookup(deps: Pick<CertDeps, "store" | "rt">) {
     },
   };
 }
+
+export type CertificateLookup = ReturnType<typeof createCertificateLookup>;

@@ -1,5 +1,5 @@
 import { errors } from "../../../errors.js";
-import type { Store } from "../../store/store.js";
+import type { ReposOf } from "../../shared-types.js";
 import type { ProfileCertStatus } from "../../store/profile-stats.repo.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
@@ -9,8 +9,13 @@ import { metricsView } from "./profile-view.js";
 /** A certificate's bundle as the certificates use case serves it (the key only when the caller may read it). */
 type Bundle = (ctx: RequestContext, certificateId: string) => Promise<{ certificate: string; certificateChain: string; privateKey?: string | null; serialNumber: string }>;
 
+/** The repositories these use cases call. */
+export type ProfileCertificatesRepos = ReposOf<{ cert: "profileById"; profileStats: "counts" | "latestActive" | "page"; identity: "membership"; }>;
+/** The store as these use cases see it. */
+export type ProfileCertificatesStore = ProfileCertificatesRepos;
+
 /** A profile's certificates (Infisical's per-profile list, metrics and latest active bundle). */
-export function createProfileCertificates(deps: { store: Store; rt: Runtime; bundle: Bundle }) {
+export function createProfileCertificates(deps: { store: ProfileCertificatesStore; rt: Runtime; bundle: Bundle }) {
   const { store, rt } = deps;
   async function load(ctx: RequestContext, id: string) {
     const p = await store.cert.profileById(id);

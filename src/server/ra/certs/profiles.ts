@@ -1,5 +1,6 @@
 import { errors, type Violation } from "../../../errors.js";
-import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
+import type { ReposOf, Transactional } from "../../shared-types.js";
+import { checkDefaults } from "../../../policy/issuance.js";
 import type { ProfileRow } from "../../store/cert.repo.js";
 import type { AcmeConfig } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
@@ -46,8 +47,13 @@ export interface ProfilePatch {
 /** Defaults of the acme enrollment method. */
 export const DEFAULT_ACME_CONFIG: AcmeConfig = { eabRequired: true, challengeTypes: ["http-01", "dns-01", "tls-alpn-01"], orderLifetimeSeconds: 86400, authorizationLifetimeSeconds: 86400 };
 
+/** The repositories these use cases call. */
+export type ProfilesRepos = ReposOf<{ ca: "caById"; cert: "profileById" | "profilesOf" | "templateById" | "deleteProfile" | "insertProfile" | "setEstConfig" | "updateProfile"; external: "caById" | "setProfileCa"; profileStats: "counts"; scep: "settings" | "putSettings"; identity: "membership"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type ProfilesStore = ProfilesRepos & Transactional<ProfilesRepos> & Pick<Store, "isUniqueViolation">;
+
 /** Certificate profiles: template + issuer + enrollment methods + defaults. */
-export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: string }) {
+export function createProfiles(deps: { store: ProfilesStore; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
   const view = (p: ProfileRow) => profileView(p, deps.publicUrl);
   const detail = async (p: ProfileRow) => ({
@@ -80,7 +86,7 @@ export function createProfiles(deps: { store: Store; rt: Runtime; publicUrl: str
       v.push({ field: "caId", code: "not_allowed", message: "A self-signed profile has no CA; remove caId.", value: p.caId });
     }
     // Profile defaults must satisfy the template (checked on save).
-    if (t && t.project_id === projectId) v.push(...checkDefaults(compileTemplate(t), p.defaults as ProfileDefaults).map((x) => ({ ...x, field: x.field.replace(/^attributes\./, "defaults.") })));
+    if (t && t.project_id === projectId) v.push(...checkDefaults(compileTemplate(t), p.defaults).map((x) => ({ ...x, field: x.field.replace(/^attributes\./, "defaults.") })));
     // RFC 8894 §2.2: SCEP needs an RA certificate, which the profile's CA issues.
     if (p.enrollmentMethods.includes("scep") && p.issuerType !== "ca") v.push({ field: "enrollmentMethods", code: "scep_needs_ca", message: "SCEP needs a CA-issued profile: its CA issues the SCEP RA certificate.", value: p.enrollmentMethods });
     if (p.apiConfig.autoRenew && !p.apiConfig.renewBeforeDays) v.push({ field: "apiConfig.renewBeforeDays", code: "required", message: "autoRenew needs renewBeforeDays (how many days before expiry to renew)." });

@@ -4,7 +4,7 @@ import { parseCertificate } from "../../../pki/certificate-parse.js";
 import type { IssuanceAttributes } from "../../../policy/issuance.js";
 import type { CertificateRow, ProfileRow } from "../../store/cert.repo.js";
 import type { RequestContext } from "../context.js";
-import { issueCertificate, type CertDeps, type IssueInput } from "./issue.js";
+import { issueCertificate, type IssueDeps, type IssueInput } from "./issue.js";
 
 /** A renewal as the API takes it (Infisical's body; every member optional, the body itself too). */
 export interface RenewInput {
@@ -18,7 +18,7 @@ export interface RenewInput {
  * key by default, the same key on request ("reuse"), or a new CSR ("csr", implied by a csr).
  * Callers have authorized the renewal.
  */
-export async function renewCertificate(deps: CertDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: RenewInput, via?: { method: "api"; actor: { type: string; id: string } }, awaitDelivery = false) {
+export async function renewCertificate(deps: IssueDeps, ctx: RequestContext, c: CertificateRow, profile: ProfileRow | undefined, body: RenewInput, via?: { method: "api"; actor: { type: string; id: string } }, awaitDelivery = false) {
   if (!profile) throw errors.conflict("The certificate's profile was deleted; issue a new certificate on another profile.");
   if (c.status === "revoked") throw errors.conflict("A revoked certificate cannot be renewed; issue a new one.");
   if (c.renewed_by_id) throw errors.conflict(`This certificate was already renewed by ${c.renewed_by_id}; renew that one.`);

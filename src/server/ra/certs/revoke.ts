@@ -4,9 +4,10 @@ import type { CertificateRow } from "../../store/cert.repo.js";
 import { audit } from "../audit.js";
 import type { RequestContext } from "../context.js";
 import type { CertDeps } from "./issue.js";
+import type { RevokeStore } from "./ports.js";
 
 /** What a revocation or a lifted hold needs: the store, the clock, and who to tell afterwards. */
-export type RevokeDeps = Pick<CertDeps, "store" | "rt" | "onRevocationChange" | "onEvent" | "external">;
+export type RevokeDeps = Pick<CertDeps, "rt" | "onRevocationChange" | "onEvent" | "external"> & { store: RevokeStore };
 
 /** A revocation as every front end (REST, ACME) asks for it. */
 export interface RevokeInput {

@@ -1,5 +1,6 @@
 import { errors, type Violation } from "../../../errors.js";
-import { checkDefaults, type ProfileDefaults } from "../../../policy/issuance.js";
+import type { ReposOf, Transactional } from "../../shared-types.js";
+import { checkDefaults } from "../../../policy/issuance.js";
 import { TEMPLATE_PRESETS } from "../../../policy/presets.js";
 import { parseTemplate, type Template, type TemplateInput } from "../../../policy/template.js";
 import { narrowPreset, templateWarnings } from "../../../policy/template-narrow.js";
@@ -41,8 +42,13 @@ export function compileTemplate(t: TemplateRow): Template {
   return parsed.template;
 }
 
+/** The repositories these use cases call. */
+export type TemplatesRepos = ReposOf<{ cert: "profilesOfTemplate" | "templateById" | "templatesOf" | "deleteTemplate" | "insertTemplate" | "updateTemplate"; identity: "membership"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type TemplatesStore = TemplatesRepos & Transactional<TemplatesRepos> & Pick<Store, "isUniqueViolation">;
+
 /** Certificate templates: the rules a certificate must meet. */
-export function createTemplates(deps: { store: Store; rt: Runtime }) {
+export function createTemplates(deps: { store: TemplatesStore; rt: Runtime }) {
   const { store, rt } = deps;
   async function load(ctx: RequestContext, id: string, need: "viewer" | "admin") {
     const t = await store.cert.templateById(id);
@@ -59,7 +65,7 @@ export function createTemplates(deps: { store: Store; rt: Runtime }) {
   async function brokenProfiles(templateId: string, template: Template) {
     const out: { profileId: string; slug: string; violations: Violation[] }[] = [];
     for (const p of await store.cert.profilesOfTemplate(templateId)) {
-      const v = checkDefaults(template, p.defaults as ProfileDefaults);
+      const v = checkDefaults(template, p.defaults);
       if (v.length) out.push({ profileId: p.id, slug: p.slug, violations: v });
     }
     return out;

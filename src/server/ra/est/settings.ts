@@ -1,8 +1,8 @@
 import { errors, isStampError, type Violation } from "../../../errors.js";
+import type { ReposOf, Transactional } from "../../shared-types.js";
 import { parseCertificate } from "../../../pki/certificate-parse.js";
 import { pemBlocks } from "../../../pki/pem.js";
 import type { EstConfig } from "../../store/schema.js";
-import type { Store } from "../../store/store.js";
 import { audit } from "../audit.js";
 import { requireRole } from "../authz.js";
 import type { RequestContext, Runtime } from "../context.js";
@@ -55,8 +55,13 @@ export function estConfigView(profileId: string, enabled: boolean, c: EstConfig 
   return { baseUrl: estBaseUrl(publicUrl, profileId), passphraseSet: !!c?.passphraseHash, caChain: c?.bootstrapCaChain ?? null, disableBootstrapCaValidation: false };
 }
 
+/** The repositories these use cases call. */
+export type EstSettingsRepos = ReposOf<{ cert: "profileById" | "setEstConfig"; identity: "membership"; misc: "audit"; }>;
+/** The store as these use cases see it. */
+export type EstSettingsStore = EstSettingsRepos & Transactional<EstSettingsRepos>;
+
 /** Rotating a profile's EST passphrase: a new random one, shown once. */
-export function createEstSettings(deps: { store: Store; rt: Runtime; publicUrl: string }) {
+export function createEstSettings(deps: { store: EstSettingsStore; rt: Runtime; publicUrl: string }) {
   const { store, rt } = deps;
   return {
     /** Makes (or, with `chosen`, sets) the profile's EST passphrase; the old one stops working at once. Admins. */

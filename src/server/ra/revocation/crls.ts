@@ -1,5 +1,5 @@
 import { errors } from "../../../errors.js";
-import type { Store } from "../../store/store.js";
+import type { ReposOf } from "../../shared-types.js";
 import { requireRole } from "../authz.js";
 import { audit } from "../audit.js";
 import type { CrlFailure, RequestContext, Runtime } from "../context.js";
@@ -62,8 +62,13 @@ function bodyCache(load: (id: string) => Promise<Buffer | undefined>) {
   };
 }
 
+/** The repositories these use cases call. */
+export type CrlsRepos = ReposOf<{ ca: "caById" | "certificatesOf" | "keyById"; revocation: "crlBody" | "crlById" | "crlsOf" | "latestCrl" | "publishingKeys"; misc: "audit"; identity: "membership"; }>;
+/** The store as these use cases see it. */
+export type CrlsStore = CrlsRepos;
+
 /** Serving CRLs: the latest per key (public), and the list per CA (project members). */
-export function createCrls(deps: { store: Store; rt: Runtime; crl: CrlPort; revocationUrl: string }) {
+export function createCrls(deps: { store: CrlsStore; rt: Runtime; crl: CrlPort; revocationUrl: string }) {
   const { store } = deps;
   const body = bodyCache((id) => store.revocation.crlBody(id));
   const withBody = async <T extends { id: string }>(row: T) => {

@@ -1,5 +1,5 @@
 import type { ScepSettingsRow } from "../../store/scep.repo.js";
-import type { Repos } from "../../store/store.js";
+import type { ReposOf } from "../../shared-types.js";
 import { hashPassword, hashRandomSecret } from "../auth/passwords.js";
 
 /** scepConfig as the profile API takes it (contract/profiles.ts). */
@@ -34,7 +34,7 @@ export async function challengeHashOf(input: ScepConfigInput | undefined): Promi
 }
 
 /** Writes a profile's SCEP settings, merged over the stored ones (PATCH) or the defaults. */
-export async function putScepSettings(tx: Pick<Repos, "scep">, profileId: string, input: ScepConfigInput | undefined, challengeHash: string | null | undefined) {
+export async function putScepSettings(tx: ReposOf<{ scep: "settings" | "putSettings" }>, profileId: string, input: ScepConfigInput | undefined, challengeHash: string | null | undefined) {
   const old = await tx.scep.settings(profileId);
   await tx.scep.putSettings(profileId, {
     challengeHash,
