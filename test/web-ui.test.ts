@@ -142,6 +142,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByRole("link", { name: "Issue with this profile" }).click();
     await page.getByLabel(/^Common name/).fill("www.acme.com");
     await page.getByLabel("SAN 1 value").fill("www.acme.com");
+    await page.locator("form[data-dry-run=current]").waitFor();
     await shows(page.getByTestId("preview"), "www.acme.com");
     await page.getByRole("button", { name: "Issue certificate" }).click();
     await page.getByRole("heading", { name: "Certificate issued" }).waitFor();
@@ -212,6 +213,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByLabel(/^Common name/).fill("evil.example.org");
     await page.getByLabel("SAN 1 value").fill("evil.example.org");
     await page.getByLabel(/^Lifetime/).fill("5y");
+    await page.locator("form[data-dry-run=current]").waitFor(); // the dry run of these fields, not of an earlier state
     const violations = page.getByTestId("violations");
     await violations.waitFor();
     const before = (await violations.innerText()).split("\n");
