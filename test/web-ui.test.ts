@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, dbKind, startServer, type TestServer } from "./helpers/harness.js";
 import { buildWebUi, launchChromium } from "./helpers/browser.js";
-import { accessibilityProblems, choose, downloaded, input, screenshots, shows, signIn } from "./helpers/web-ui.js";
+import { accessibilityProblems, choose, downloaded, input, pick, screenshots, shows, signIn } from "./helpers/web-ui.js";
 import { openssl, verifyChain } from "./helpers/openssl.js";
 
 const CERTS = "/api/v1/cert-manager/certificates";
@@ -17,16 +17,6 @@ const CERTS = "/api/v1/cert-manager/certificates";
 async function tag(page: Page, label: string, value: string): Promise<void> {
   await input(page, label).fill(value);
   await input(page, label).press("Enter");
-}
-
-/** Picks `values` in the MultiSelect labelled `label`, then closes its list. */
-async function pick(page: Page, label: string | RegExp, ...values: string[]): Promise<void> {
-  // The pills box around a MultiSelect's field takes the pointer: open the list through it.
-  for (const v of values) {
-    await input(page, label).click({ force: true });
-    await page.getByRole("option", { name: v }).first().click();
-  }
-  await input(page, label).press("Escape");
 }
 
 /** A key and CSR made by `openssl req`. */
@@ -69,6 +59,9 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     page = await ctx.newPage();
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // STAMP_UI_CPU_THROTTLE=4: the page runs 4× slower, which brings out races between the test and the UI.
+    const slow = Number(process.env.STAMP_UI_CPU_THROTTLE ?? 1);
+    if (slow > 1) await (await ctx.newCDPSession(page)).send("Emulation.setCPUThrottlingRate", { rate: slow });
   });
   afterAll(async () => {
     await browser?.close();
@@ -149,6 +142,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByRole("link", { name: "Issue with this profile" }).click();
     await page.getByLabel(/^Common name/).fill("www.acme.com");
     await page.getByLabel("SAN 1 value").fill("www.acme.com");
+    await page.locator("form[data-dry-run=current]").waitFor();
     await shows(page.getByTestId("preview"), "www.acme.com");
     await page.getByRole("button", { name: "Issue certificate" }).click();
     await page.getByRole("heading", { name: "Certificate issued" }).waitFor();
@@ -219,6 +213,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByLabel(/^Common name/).fill("evil.example.org");
     await page.getByLabel("SAN 1 value").fill("evil.example.org");
     await page.getByLabel(/^Lifetime/).fill("5y");
+    await page.locator("form[data-dry-run=current]").waitFor(); // the dry run of these fields, not of an earlier state
     const violations = page.getByTestId("violations");
     await violations.waitFor();
     const before = (await violations.innerText()).split("\n");
@@ -433,6 +428,7 @@ describe.skipIf(dbKind !== "pglite")("web UI in Chromium", () => {
     await page.getByLabel("New client secret for deployer: description").fill("ci");
     await page.getByRole("button", { name: "Create client secret" }).click();
     const secretBox = page.getByTestId("client-secret");
+    await secretBox.locator("code").nth(1).waitFor(); // allInnerTexts does not wait: read the secret once it is shown
     const [clientId, clientSecret] = (await secretBox.locator("code").allInnerTexts()).map((t) => t.trim());
     expect((await s.api("POST", "/api/v1/auth/universal-auth/login", { body: { clientId, clientSecret } })).status).toBe(200);
     await page.getByRole("table", { name: "Client secrets of deployer" }).getByRole("button", { name: /^Revoke/ }).click();

@@ -21,10 +21,41 @@ export function input(page: Page, label: string | RegExp): Locator {
   return page.getByLabel(label).and(page.locator("input"));
 }
 
-/** Picks `option` in the Mantine Select (a combobox) labelled `label`. */
+/** The option list of the Select or MultiSelect labelled `label` (Mantine names it by the field's label); present only while open. */
+function listOf(page: Page, label: string | RegExp): Locator {
+  return page.getByRole("listbox", { name: label });
+}
+
+/** Picks `option` in the Mantine Select (a combobox) labelled `label`, and waits for its list to close. */
 export async function choose(page: Page, label: string | RegExp, option: string | RegExp): Promise<void> {
   await input(page, label).click();
-  await page.getByRole("option", { name: option }).first().click();
+  // The option in this field's own list (another list may hold one of the same name).
+  await listOf(page, label).getByRole("option", { name: option }).first().click();
+  await listOf(page, label).waitFor({ state: "detached" });
+}
+
+/**
+ * Picks `values` in the Mantine MultiSelect labelled `label`, then closes its list.
+ * Its text field is an `<input type="hidden">` (not searchable): the visible pills box around it
+ * takes the pointer, and a click on that box toggles the list. So: click the box (with every
+ * actionability check, so never mid-transition) when the list is closed, pick inside this
+ * field's own list, wait for the pill, and close with a click on the box's free right end.
+ */
+export async function pick(page: Page, label: string | RegExp, ...values: string[]): Promise<void> {
+  const box = page.locator(".mantine-MultiSelect-input").filter({ has: input(page, label) });
+  const expanded = async () => (await box.getAttribute("data-expanded")) !== null;
+  const toggle = async () => {
+    const b = (await box.boundingBox())!;
+    await box.click({ position: { x: b.width - 12, y: b.height / 2 } });
+  };
+  for (const v of values) {
+    if (!(await expanded())) await toggle();
+    await listOf(page, label).getByRole("option", { name: v }).first().click();
+    await box.locator(".mantine-MultiSelect-pill").filter({ hasText: v }).first().waitFor();
+  }
+  if (await expanded()) await toggle();
+  await listOf(page, label).waitFor({ state: "detached" });
+  await box.and(page.locator(":not([data-expanded])")).waitFor();
 }
 
 /** Clicks `button` and returns the text of the file the browser downloads. */

@@ -131,6 +131,18 @@ export function SignIntermediateAction({ ca }: { ca: Ca }) {
 /** The CA's revocation and AIA settings: extra CRL distribution points, OCSP on/off and its signer, CRL validity; and its name. */
 export function CaSettingsAction({ ca }: { ca: Ca }) {
   const [opened, modal] = useDisclosure(false);
+  return (
+    <>
+      <Button size="xs" variant="default" onClick={modal.open}>Settings</Button>
+      <Modal opened={opened} onClose={modal.close} title={`Settings of ${ca.name}`} size="lg">
+        {/* Mounted on each opening, so the fields start from the CA as it is now, not as it was when the page loaded. */}
+        <CaSettingsForm ca={ca} onDone={modal.close} />
+      </Modal>
+    </>
+  );
+}
+
+function CaSettingsForm({ ca, onDone }: { ca: Ca; onDone: () => void }) {
   const cfg = ca.configuration;
   const [name, setName] = useState(ca.name);
   const [cdps, setCdps] = useState<string[]>(cfg.crlDistributionPointUrls);
@@ -146,22 +158,17 @@ export function CaSettingsAction({ ca }: { ca: Ca }) {
         ocspSigner: signer as "delegated" | "ca",
         ...(typeof hours === "number" ? { crlValiditySeconds: hours * 3600 } : {}),
       } satisfies UpdateCaBody),
-    onSuccess: () => (modal.close(), void qc.invalidateQueries({ queryKey: ["cas"] })),
+    onSuccess: () => (onDone(), void qc.invalidateQueries({ queryKey: ["cas"] })),
   });
   return (
-    <>
-      <Button size="xs" variant="default" onClick={modal.open}>Settings</Button>
-      <Modal opened={opened} onClose={modal.close} title={`Settings of ${ca.name}`} size="lg">
-        <Stack>
-          <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(save.error, "name")} />
-          <TagsInput label="Extra CRL distribution points" description="http(s) URLs written after Stamp's own CDP into every certificate this CA signs; press Enter after each" value={cdps} onChange={setCdps} error={fieldError(save.error, "configuration.crlDistributionPointUrls")} />
-          <Switch label="OCSP responder on (named in the AIA of the certificates it signs)" checked={ocsp} onChange={(e) => setOcsp(e.currentTarget.checked)} />
-          <Select label="OCSP signer" allowDeselect={false} value={signer} onChange={(v) => v && setSigner(v)} data={[{ value: "delegated", label: "A delegated responder certificate" }, { value: "ca", label: "The CA key itself" }]} error={fieldError(save.error, "ocspSigner")} />
-          <NumberInput label="CRL validity (hours)" description="from thisUpdate to nextUpdate; 1 to 2160" min={1} max={2160} value={hours} onChange={setHours} error={fieldError(save.error, "crlValiditySeconds")} />
-          <ProblemAlert error={save.error} title="The settings were not saved" />
-          <Group><Button onClick={() => save.mutate()} loading={save.isPending}>Save settings</Button></Group>
-        </Stack>
-      </Modal>
-    </>
+    <Stack>
+      <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(save.error, "name")} />
+      <TagsInput label="Extra CRL distribution points" description="http(s) URLs written after Stamp's own CDP into every certificate this CA signs; press Enter after each" value={cdps} onChange={setCdps} error={fieldError(save.error, "configuration.crlDistributionPointUrls")} />
+      <Switch label="OCSP responder on (named in the AIA of the certificates it signs)" checked={ocsp} onChange={(e) => setOcsp(e.currentTarget.checked)} />
+      <Select label="OCSP signer" allowDeselect={false} value={signer} onChange={(v) => v && setSigner(v)} data={[{ value: "delegated", label: "A delegated responder certificate" }, { value: "ca", label: "The CA key itself" }]} error={fieldError(save.error, "ocspSigner")} />
+      <NumberInput label="CRL validity (hours)" description="from thisUpdate to nextUpdate; 1 to 2160" min={1} max={2160} value={hours} onChange={setHours} error={fieldError(save.error, "crlValiditySeconds")} />
+      <ProblemAlert error={save.error} title="The settings were not saved" />
+      <Group><Button onClick={() => save.mutate()} loading={save.isPending}>Save settings</Button></Group>
+    </Stack>
   );
 }

@@ -59,6 +59,9 @@ export function IssuePage() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["certificates", projectId] }),
   });
   const err = issue.error ?? preview.error;
+  // Whether what the dry run shows answers the fields as they are now (not a change still waiting for its
+  // half second, nor a request in flight): "current", "pending", or "none" before there is anything to check.
+  const dryRun = !body || (mode === "csr" && !body.csr) ? "none" : !preview.isPending && preview.variables !== undefined && JSON.stringify(preview.variables) === JSON.stringify(body) ? "current" : "pending";
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (body) issue.mutate(body);
@@ -74,7 +77,7 @@ export function IssuePage() {
       </Stack>
     );
   return (
-    <form onSubmit={submit} noValidate>
+    <form onSubmit={submit} noValidate data-dry-run={dryRun}>
       <Stack maw={760}>
         <PageTitle>Issue a certificate</PageTitle>
         <Select label="Profile" required data={apiProfiles.map((p) => ({ value: p.id, label: p.slug }))} value={profileId} onChange={setProfileId} error={fieldError(err, "profileId")} searchable />

@@ -60,7 +60,10 @@ function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetri
   const scep = p.enrollmentMethods.includes("scep");
   const detail = useQuery({ queryKey: ["profile", p.id], queryFn: () => get<{ certificateProfile: ProfileDetail }>(`${PROFILES_PATH}/${p.id}`).then((r) => r.certificateProfile), enabled: editing || scep });
   const qc = useQueryClient();
-  const est = useMutation({ mutationFn: () => api<EstPassphraseReply>("POST", `${PROFILES_PATH}/${p.id}/est/passphrase`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profiles", projectId] }) });
+  const est = useMutation({ mutationFn: () => api<EstPassphraseReply>("POST", `${PROFILES_PATH}/${p.id}/est/passphrase`, {}), onSuccess: () => (void qc.invalidateQueries({ queryKey: ["profiles", projectId] }), void qc.invalidateQueries({ queryKey: ["profile", p.id] })) });
+  // The edit form starts from the profile as the server has it when the dialog opens, never from an older cached copy.
+  const [editFrom, setEditFrom] = useState(0);
+  const openEdit = () => (setEditFrom(Date.now()), void qc.invalidateQueries({ queryKey: ["profile", p.id] }), edit.open());
   const scepPw = useMutation({ mutationFn: () => api<{ challengePassword: string }>("POST", `${PROFILES_PATH}/${p.id}/scep/challenge-password`), onSuccess: () => void qc.invalidateQueries({ queryKey: ["profile", p.id] }) });
   return (
     <Card withBorder data-testid={`profile-${p.slug}`}>
@@ -86,7 +89,7 @@ function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetri
       <Group gap="xs" mt="sm">
         {p.enrollmentMethods.includes("api") && canWrite && <Button size="xs" component={Link} to={`/p/${projectId}/certificates/issue?profileId=${p.id}`}>Issue with this profile</Button>}
         <Button size="xs" variant="default" component={Link} to={`/p/${projectId}/certificates?profileId=${p.id}`}>Its certificates</Button>
-        {canWrite && <Button size="xs" variant="default" onClick={edit.open} aria-label={`Edit ${p.slug}`}>Edit</Button>}
+        {canWrite && <Button size="xs" variant="default" onClick={openEdit} aria-label={`Edit ${p.slug}`}>Edit</Button>}
         {canWrite && p.enrollmentMethods.includes("est") && <Button size="xs" variant="default" onClick={() => est.mutate()} loading={est.isPending}>New EST passphrase</Button>}
         {canWrite && scep && <Button size="xs" variant="default" onClick={() => scepPw.mutate()} loading={scepPw.isPending}>New SCEP challenge password</Button>}
         {canWrite && <Button size="xs" variant="subtle" color="red" onClick={onDelete} aria-label={`Delete ${p.slug}`}>Delete</Button>}
@@ -94,7 +97,7 @@ function ProfileCard({ p, projectId, canWrite, onDelete }: { p: ProfileWithMetri
       <ProblemAlert error={est.error ?? scepPw.error ?? detail.error} />
       {p.acmeConfig && canWrite && <EabKeys profileId={p.id} />}
       <Modal opened={editing} onClose={edit.close} title={`Edit ${p.slug}`} size="lg">
-        {detail.data ? <ProfileForm projectId={projectId} profile={detail.data} onDone={edit.close} /> : <Loading label="Loading profile" />}
+        {detail.data && detail.dataUpdatedAt >= editFrom ? <ProfileForm projectId={projectId} profile={detail.data} onDone={edit.close} /> : <Loading label="Loading profile" />}
       </Modal>
     </Card>
   );
