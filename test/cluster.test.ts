@@ -49,7 +49,7 @@ function request(base: string, method: string, p: string, opts: { token?: string
 function servingPids(output: string, from = 0): Set<number> {
   const pids = new Set<number>();
   for (const line of output.slice(from).split("\n")) {
-    if (!line.startsWith("{") || !line.includes('"request completed"')) continue;
+    if (!line.startsWith("{") || !line.includes('"msg":"request"')) continue;
     try {
       pids.add(JSON.parse(line).pid);
     } catch {

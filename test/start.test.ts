@@ -19,21 +19,39 @@ function get(url: string, ca: string, headers: Record<string, string> = {}): Pro
   });
 }
 
-/** Waits for a line matching `re` on the child's stdout, up to `ms`. */
+/** Collects the child's stdout and stderr, in order, from the moment it is called (right after spawn). */
+function collect(child: ChildProcess): string[] {
+  const log: string[] = [];
+  child.stdout!.on("data", (c: Buffer) => log.push(c.toString()));
+  child.stderr!.on("data", (c: Buffer) => log.push(c.toString()));
+  return log;
+}
+
+/** Waits until `re` matches what `collect` gathered (already, or after more output), up to `ms`. */
 function waitFor(child: ChildProcess, re: RegExp, ms: number, log: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${log.join("")}`)), ms);
-    const on = (chunk: Buffer) => {
-      log.push(chunk.toString());
-      const m = re.exec(log.join(""));
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
+    const stop = () => {
+      clearTimeout(t);
+      child.stdout!.off("data", check);
+      child.off("exit", exited);
     };
-    child.stdout!.on("data", on);
-    child.stderr!.on("data", (c: Buffer) => log.push(c.toString()));
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log.join("")}`)));
+    const check = () => {
+      const m = re.exec(log.join(""));
+      if (!m) return;
+      stop();
+      resolve(m[0]);
+    };
+    const exited = (code: number | null) => {
+      stop();
+      reject(new Error(`server exited with ${code}:\n${log.join("")}`));
+    };
+    const t = setTimeout(() => {
+      stop();
+      reject(new Error(`timed out waiting for ${re}; output:\n${log.join("")}`));
+    }, ms);
+    child.stdout!.on("data", check); // after collect's listener: the chunk is already in `log`
+    child.on("exit", exited);
+    check();
   });
 }
 
@@ -57,7 +75,7 @@ describe.skipIf(dbKind !== "pglite")("start like README's first command", () => 
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
-    const log: string[] = [];
+    const log = collect(child);
     const listening = await waitFor(child, /listening on https:\/\/127\.0\.0\.1:\d+/, 60_000, log);
     const port = Number(listening.split(":").pop());
     await waitFor(child, /stamp: {3}API docs/, 10_000, log); // the last "what next" line
@@ -82,6 +100,7 @@ describe.skipIf(dbKind !== "pglite")("start like README's first command", () => 
     expect(rec).toMatchObject({ level: 30, msg: "request", method: "GET", path: "/healthz", status: 200 });
     expect(rec.reqId).toBe(health.requestId);
     expect(log.join("")).not.toMatch(/incoming request|request completed/); // Fastify's own two lines per request are off
+    expect(log.join("").match(/"path":"\/healthz"/g)).toHaveLength(1);
     expect((await get(`https://localhost:${port}/readyz`, ca)).status).toBe(200);
     // The plain-HTTP listener answers OCSP (here malformedRequest) and nothing else.
     expect(out).toContain(`CRLs, OCSP and CA certificates also on http://127.0.0.1:${httpPort}`);
@@ -115,7 +134,7 @@ describe.skipIf(dbKind !== "pglite")("start like README's first command", () => 
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(again);
-    const log2: string[] = [];
+    const log2 = collect(again);
     const port2 = Number((await waitFor(again, /listening on https:\/\/127\.0\.0\.1:\d+/, 60_000, log2)).split(":").pop());
     const out2 = log2.join("");
     expect(out2).toContain("stamp: STAMP_BOOTSTRAP_EMAIL and STAMP_BOOTSTRAP_PASSWORD were ignored: this database already has an admin");
