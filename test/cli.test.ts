@@ -332,6 +332,22 @@ describe("templates, profiles and certificates (seed walk)", () => {
     const revoked = await stamp(["cert", "list", "--status", "revoked"]);
     expect(revoked.stdout).toMatch(/^ID\s+COMMON NAME\s+STATUS/);
     expect(lines(revoked.stdout)).toHaveLength(3);
+    // --expiring: active certificates ending within the window; the walk's three are renewed or revoked.
+    const issued = await stamp(["cert", "issue", "--profile", "web", "--cn", "soon.acme.com", "--san", "dns:soon.acme.com", "--ttl", "10d", "--key-out", pem("soon.key"), "--out", pem("soon.pem")]);
+    expect(issued.code, show(issued)).toBe(0);
+    const soonId = /Certificate (\S+) issued/.exec(issued.stdout)![1];
+    const soon = await stamp(["cert", "list", "--expiring", "30d", "--json"]);
+    expect(soon.code, show(soon)).toBe(0);
+    expect(JSON.parse(soon.stdout).certificates.map((c: { id: string }) => c.id)).toEqual([soonId]);
+    const none = await stamp(["cert", "list", "--expiring", "5d"]);
+    expect(none.code, show(none)).toBe(0);
+    expect(none.stdout.trim()).toBe("No certificates match.");
+    const bad = await stamp(["cert", "list", "--expiring", "30m"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--expiring: "30m" is ambiguous');
+    const both = await stamp(["cert", "list", "--expiring", "30d", "--status", "revoked"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--expiring lists active certificates");
     const one = await stamp(["cert", "get", renewedId]);
     expect(one.stdout).toMatch(/status:\s+revoked/);
     const p = await stamp(["cert", "get", renewedId, "--pem"]);

@@ -1,6 +1,8 @@
 import type { CertificateView, ListCertificatesQuery } from "../client/client.js";
 import { certificateStatus } from "../contract/certificates.js";
+import { parseDuration } from "../policy/duration.js";
 import { flag, int, oneOf, str, type Command } from "./command.js";
+import { UsageError } from "./errors.js";
 import { table, when } from "./output.js";
 import { resolveCa, resolveProfile, resolveProject } from "./resolve.js";
 
@@ -8,7 +10,7 @@ import { resolveCa, resolveProfile, resolveProject } from "./resolve.js";
 export const certList: Command = {
   name: "cert list",
   summary: "list certificates",
-  help: `Usage: stamp cert list [--status S] [--search TEXT] [--profile P] [--ca CA] [--limit N] [--cursor C | --all]
+  help: `Usage: stamp cert list [--status S] [--search TEXT] [--profile P] [--ca CA] [--expiring DURATION] [--limit N] [--cursor C | --all]
 
 Options:
   --status S            ${certificateStatus.options.join(", ")}
@@ -16,6 +18,7 @@ Options:
   --profile PROFILE     id or slug
   --ca CA               id or name of the issuing CA
   --expires-before DATE ISO 8601 date-time
+  --expiring DURATION   active certificates expiring within DURATION from now (30d, 2w, 12h; not renewed)
   --limit N             page size (1-500, default 100)
   --cursor C            the page after this cursor (printed after a full page)
   --all                 follow the cursor to the end
@@ -24,6 +27,7 @@ Options:
 
 Examples:
   stamp cert list --status active --search acme.com
+  stamp cert list --expiring 30d --all
   stamp cert list --all --json | jq -r '.certificates[].serialNumber'`,
   options: {
     status: { type: "string" },
@@ -31,13 +35,24 @@ Examples:
     profile: { type: "string" },
     ca: { type: "string" },
     "expires-before": { type: "string" },
+    expiring: { type: "string" },
     limit: { type: "string" },
     cursor: { type: "string" },
     all: { type: "boolean" },
     project: { type: "string" },
   },
   async run(ctx, v) {
-    const status = str(v, "status") ? oneOf("status", str(v, "status")!, certificateStatus.options) : undefined;
+    let status = str(v, "status") ? oneOf("status", str(v, "status")!, certificateStatus.options) : undefined;
+    let expiresBefore = str(v, "expires-before");
+    const expiring = str(v, "expiring");
+    if (expiring !== undefined) {
+      if (expiresBefore !== undefined) throw new UsageError("--expiring and --expires-before both set the end of the window: give one");
+      if (status !== undefined && status !== "active") throw new UsageError(`--expiring lists active certificates; it cannot be combined with --status ${status}`);
+      const d = parseDuration(expiring);
+      if ("error" in d) throw new UsageError(`--expiring: ${d.error}`);
+      status = "active";
+      expiresBefore = new Date(Date.now() + d.ms).toISOString();
+    }
     const limit = int(v, "limit", 1, 500);
     const client = await ctx.client();
     const projectFlag = str(v, "project");
@@ -47,7 +62,7 @@ Examples:
       search: str(v, "search"),
       profileId: str(v, "profile") ? await resolveProfile(client, projectFlag, str(v, "profile")!) : undefined,
       caId: str(v, "ca") ? await resolveCa(client, projectFlag, str(v, "ca")!) : undefined,
-      expiresBefore: str(v, "expires-before"),
+      expiresBefore,
       limit,
       cursor: str(v, "cursor"),
     };
