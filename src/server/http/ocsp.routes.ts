@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { OcspAnswer } from "../shared-types.js";
 import type { Services } from "./services.js";
 
 const BASE = "/api/v1/cert-manager/ocsp";
 
-/** Sends an OCSP answer: always HTTP 200 with application/ocsp-response (RFC 6960 Appendix A). */
-function send(reply: FastifyReply, r: { der: Uint8Array; maxAgeSeconds: number }, cacheable: boolean) {
+/** Sends an OCSP answer, counted in the metrics: always HTTP 200 with application/ocsp-response (RFC 6960 Appendix A). */
+function send(s: Services, reply: FastifyReply, r: OcspAnswer, cacheable: boolean) {
+  s.metrics.ocspAnswer(r.status, r.cached);
   reply.type("application/ocsp-response");
   // RFC 5019 §6: GET answers may be cached by HTTP caches until they should be refreshed.
   reply.header("cache-control", cacheable && r.maxAgeSeconds > 0 ? `public, max-age=${r.maxAgeSeconds}, no-transform, must-revalidate` : "no-cache, no-store");
@@ -24,14 +26,8 @@ export function ocspRoutes(s: Services): FastifyPluginAsync {
     const schema = { tags: ["revocation"], security: [], summary: "OCSP responder (RFC 6960)" };
     app.post<{ Params: { caId: string } }>(`${BASE}/:caId`, { schema }, async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const answer = await s.ocsp.respond(req.params.caId, body);
-      s.metrics.ocspAnswer(answer.status, answer.cached);
-      return send(reply, answer, false);
+      return send(s, reply, await s.ocsp.respond(req.params.caId, body), false);
     });
-    app.get<{ Params: { caId: string; "*": string } }>(`${BASE}/:caId/*`, { schema }, async (req, reply) => {
-      const answer = await s.ocsp.respondToGet(req.params.caId, req.params["*"]);
-      s.metrics.ocspAnswer(answer.status, answer.cached);
-      return send(reply, answer, true);
-    });
+    app.get<{ Params: { caId: string; "*": string } }>(`${BASE}/:caId/*`, { schema }, async (req, reply) => send(s, reply, await s.ocsp.respondToGet(req.params.caId, req.params["*"]), true));
   };
 }

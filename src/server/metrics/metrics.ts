@@ -29,7 +29,7 @@ export function createMetrics(deps: { readings: MetricsReadings; pool: PoolStats
   });
   const jobRuns = new Counter({ name: "stamp_job_runs_total", help: "Background job runs on this server, by job and outcome (ok, failed)", labelNames: ["job", "outcome"], registers: [registry] });
   const jobSeconds = new Histogram({ name: "stamp_job_duration_seconds", help: "Background job run time", labelNames: ["job"], buckets: [0.01, 0.1, 1, 10, 60, 600], registers: [registry] });
-  const ocsp = new Counter({ name: "stamp_ocsp_responses_total", help: "OCSP answers by certificate status (good, revoked, unknown) or error status", labelNames: ["status", "cached"], registers: [registry] });
+  const ocsp = new Counter({ name: "stamp_ocsp_responses_total", help: "OCSP answers by response status (successful, malformedRequest, unauthorized, tryLater, internalError) and whether they came from the responder's cache", labelNames: ["status", "cached"], registers: [registry] });
 
   const readings = deps.readings;
   new Gauge({
@@ -46,16 +46,17 @@ export function createMetrics(deps: { readings: MetricsReadings; pool: PoolStats
       }
     },
   });
-  const crlTimes = async () => readings.crlTimes();
+  // Both CRL gauges come from one query per scrape, read in render() before the registry collects.
+  let crls: Awaited<ReturnType<MetricsReadings["crlTimes"]>> = [];
   new Gauge({
     name: "stamp_crl_age_seconds",
     help: "Seconds since the CA's newest full CRL's thisUpdate",
     labelNames: ["ca_id", "ca"],
     registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
       const now = deps.clock().getTime();
-      for (const c of await crlTimes()) this.set({ ca_id: c.ca_id, ca: c.ca_name }, (now - new Date(c.this_update).getTime()) / 1000);
+      for (const c of crls) this.set({ ca_id: c.ca_id, ca: c.ca_name }, (now - new Date(c.this_update).getTime()) / 1000);
     },
   });
   new Gauge({
@@ -63,10 +64,10 @@ export function createMetrics(deps: { readings: MetricsReadings; pool: PoolStats
     help: "Seconds until the CA's newest full CRL's nextUpdate (negative: past it)",
     labelNames: ["ca_id", "ca"],
     registers: [registry],
-    async collect() {
+    collect() {
       this.reset();
       const now = deps.clock().getTime();
-      for (const c of await crlTimes()) this.set({ ca_id: c.ca_id, ca: c.ca_name }, (new Date(c.next_update).getTime() - now) / 1000);
+      for (const c of crls) this.set({ ca_id: c.ca_id, ca: c.ca_name }, (new Date(c.next_update).getTime() - now) / 1000);
     },
   });
   new Gauge({
@@ -97,6 +98,7 @@ export function createMetrics(deps: { readings: MetricsReadings; pool: PoolStats
   return {
     /** The text exposition format, and its content type. */
     async render(): Promise<{ body: string; contentType: string }> {
+      crls = await readings.crlTimes();
       return { body: await registry.metrics(), contentType: registry.contentType };
     },
     certificateEvent(type: string, profileId: string | null | undefined) {
